@@ -1,0 +1,45 @@
+#include "core/cli/cli.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "core/cli/commands.h"
+
+namespace core::cli {
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*fn)(int argc, char** argv);  // argv[0] is the subcommand name
+};
+
+// One line per subcommand; each lives in its own core/cli/cmd_<name>.cpp.
+constexpr Command kCommands[] = {
+    {"help", "list the subcommands", nullptr},
+};
+
+int print_help() {
+  std::printf("usage: attnlab [--scene FILE] [--screenshot OUT.png --frames N] [--frame-stats]\n"
+              "       attnlab <command> [options]\n\ncommands:\n");
+  for (const Command& c : kCommands) std::printf("  %-10s %s\n", c.name, c.summary);
+  return 0;
+}
+
+}  // namespace
+
+bool is_subcommand(int argc, char** argv) {
+  if (argc < 2) return false;
+  for (const Command& c : kCommands)
+    if (std::strcmp(argv[1], c.name) == 0) return true;
+  return false;
+}
+
+int run(int argc, char** argv) {
+  for (const Command& c : kCommands)
+    if (std::strcmp(argv[1], c.name) == 0) return c.fn ? c.fn(argc - 1, argv + 1) : print_help();
+  std::fprintf(stderr, "attnlab: unknown command '%s'\n", argv[1]);
+  return 2;
+}
+
+}  // namespace core::cli
