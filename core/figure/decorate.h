@@ -18,6 +18,8 @@ struct Layout {
   float legend_x = 0, legend_y = 0;  // top-left of the legend block
   float colorbar_x = 0, colorbar_y = 0, colorbar_h = 0;
   float caption_y = 0;  // baseline of the caption
+  float x_label_y = 0;  // baseline of the x-axis label
+  float y_label_x = 0;  // baseline x of the rotated y-axis label
 };
 
 // Room reserved for the pieces a figure has. `info_lines` lines of summary text sit between
@@ -38,6 +40,9 @@ Layout plan_layout(const Figure& f, const Theme& t, const LayoutRequest& req);
 void decorate(Figure& f, const Theme& t, const Layout& l, const std::vector<std::string>& info);
 
 inline constexpr int kColorbarHeatmapId = -1;
+
+// Rough width of a string in DejaVu Sans at `size` (layout only; renderers measure exactly).
+float text_width(const std::string& s, float size);
 
 // Empty figure of the theme's colours and the given size.
 Figure make_figure(const Theme& t, float width, float height);

@@ -1,0 +1,148 @@
+#include "core/views/receptive_field.h"
+
+#include <algorithm>
+
+#include "core/scene/presets.h"
+#include "core/views/mask_grid.h"
+
+namespace core {
+namespace {
+
+bool windowed_kind(attn::MaskKind k) {
+  return k == attn::MaskKind::SlidingWindow || k == attn::MaskKind::Chunked ||
+         k == attn::MaskKind::BlockDiagonal;
+}
+
+// The mask layer `layer` applies: global layers drop the window and keep everything else
+// (a packed prompt stays packed on a global layer).
+attn::MaskSpec layer_spec(const Scene& s, attn::MaskSpec spec, int layer) {
+  if (windowed_kind(s.mask) && layer_is_global(s, layer)) spec.window = 0;
+  return spec;
+}
+
+void fill_coverage(LayerReach& lr, const std::vector<uint8_t>* reached, int bins, int bw, int n) {
+  lr.coverage.assign(bins, 0.0f);
+  for (int b = 0; b < bins; ++b) {
+    const int p0 = b * bw, p1 = std::min(n, p0 + bw);  // [p0, p1)
+    int64_t hit = 0;
+    if (reached) {
+      for (int p = p0; p < p1 && p < static_cast<int>(reached->size()); ++p) hit += (*reached)[p];
+    } else {
+      hit = std::max(0, std::min(p1, lr.hi + 1) - std::max(p0, lr.lo));
+    }
+    lr.coverage[b] = static_cast<float>(hit) / static_cast<float>(p1 - p0);
+  }
+}
+
+}  // namespace
+
+int64_t closed_form_reach(int64_t layers, int window, attn::WindowConvention c) {
+  const int d = attn::window_max_distance(window, c);
+  if (d < 0) return -1;
+  return layers * d + 1;
+}
+
+ReceptiveField build_receptive_field(const Scene& s, int max_bins) {
+  std::vector<int32_t> ends;
+  const attn::MaskSpec spec = mask_spec(s, ends);
+  ReceptiveField rf;
+  rf.query = s.query;
+  rf.n = s.seq_len;
+  rf.window = spec.window;
+  rf.convention = spec.convention;
+  const int d = attn::window_max_distance(spec.window, spec.convention);
+  rf.per_layer = windowed_kind(s.mask) && d >= 0 ? d : 0;
+  rf.bin_width = (s.seq_len + std::max(1, max_bins) - 1) / std::max(1, max_bins);
+  rf.bins = (s.seq_len + rf.bin_width - 1) / rf.bin_width;
+  const int q = s.query;
+
+  if (s.mask == attn::MaskKind::Sparse) {
+    // Sparse reach has holes, so propagate sets: every reached position contributes its
+    // visible key intervals to the next layer (difference array, O(N · intervals) a layer).
+    std::vector<uint8_t> reached(q + 1, 0);
+    reached[q] = 1;
+    std::vector<int> diff(q + 2);
+    std::vector<KeyInterval> iv;
+    for (int l = 0; l < s.n_layers; ++l) {
+      std::fill(diff.begin(), diff.end(), 0);
+      for (int j = 0; j <= q; ++j) {
+        if (!reached[j]) continue;
+        visible_key_intervals(j, spec, iv);
+        for (const KeyInterval& i : iv) {
+          ++diff[i.lo];
+          --diff[i.hi + 1];
+        }
+      }
+      LayerReach lr;
+      lr.layer = l + 1;
+      lr.global = false;
+      lr.theoretical = -1;
+      int run = 0;
+      lr.lo = q;
+      for (int k = 0; k <= q; ++k) {
+        run += diff[k];
+        reached[k] = run > 0;
+        if (reached[k]) {
+          ++lr.count;
+          lr.lo = std::min(lr.lo, k);
+        }
+      }
+      lr.hi = q;
+      lr.contiguous = lr.count == q - lr.lo + 1;
+      fill_coverage(lr, &reached, rf.bins, rf.bin_width, rf.n);
+      rf.layers.push_back(std::move(lr));
+    }
+    return rf;
+  }
+
+  // Interval masks: the reached set is always [lo, q]. Each windowed layer moves lo back by
+  // D = window_max_distance, a global layer (or no window) takes it to the floor, and a packed
+  // prompt never reaches before its own segment start.
+  attn::MaskSpec own_segment = spec;  // the query's prompt, without a window
+  own_segment.kind = attn::MaskKind::BlockDiagonal;
+  own_segment.window = 0;
+  std::vector<KeyInterval> iv;
+  visible_key_intervals(q, own_segment, iv);
+  const int floor_pos = s.mask == attn::MaskKind::BlockDiagonal ? iv.front().lo : 0;
+  bool saw_global = !windowed_kind(s.mask) || spec.window <= 0;
+  for (int l = 0; l < s.n_layers; ++l) {
+    LayerReach lr;
+    lr.layer = l + 1;
+    lr.global = !windowed_kind(s.mask) || layer_is_global(s, l);
+    saw_global = saw_global || lr.global;
+    lr.theoretical = saw_global ? -1 : closed_form_reach(l + 1, spec.window, spec.convention);
+    lr.hi = q;
+    if (saw_global) {
+      lr.lo = floor_pos;
+    } else {
+      lr.lo = static_cast<int>(std::max<int64_t>(floor_pos, q - (lr.theoretical - 1)));
+    }
+    lr.count = lr.hi - lr.lo + 1;
+    fill_coverage(lr, nullptr, rf.bins, rf.bin_width, rf.n);
+    rf.layers.push_back(std::move(lr));
+  }
+  return rf;
+}
+
+std::vector<std::vector<uint8_t>> propagate_reach_brute_force(const Scene& s) {
+  std::vector<int32_t> ends;
+  const attn::MaskSpec spec = mask_spec(s, ends);
+  const int n = s.seq_len;
+  std::vector<uint8_t> reached(n, 0);
+  reached[s.query] = 1;
+  std::vector<std::vector<uint8_t>> out;
+  for (int l = 0; l < s.n_layers; ++l) {
+    const attn::MaskSpec ls = layer_spec(s, spec, l);
+    std::vector<uint8_t> next(n, 0);
+    for (int j = 0; j < n; ++j) {
+      if (!reached[j]) continue;
+      for (int k = 0; k < n; ++k)
+        if (attn::visible(j, k, ls)) next[k] = 1;
+    }
+    reached = next;
+    out.push_back(reached);
+  }
+  return out;
+}
+
+}  // namespace core
