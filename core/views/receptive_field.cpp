@@ -77,18 +77,22 @@ ReceptiveField build_receptive_field(const Scene& s, int max_bins) {
       lr.layer = l + 1;
       lr.global = false;
       lr.theoretical = -1;
+      // A sparse pattern with no local band does not even keep the query itself, and one
+      // with nothing at all reaches nobody: lo/hi are the true extremes, [0, -1] when empty.
       int run = 0;
-      lr.lo = q;
+      lr.lo = q + 1;
+      lr.hi = -1;
       for (int k = 0; k <= q; ++k) {
         run += diff[k];
         reached[k] = run > 0;
         if (reached[k]) {
           ++lr.count;
           lr.lo = std::min(lr.lo, k);
+          lr.hi = k;
         }
       }
-      lr.hi = q;
-      lr.contiguous = lr.count == q - lr.lo + 1;
+      if (lr.count == 0) lr.lo = 0;
+      lr.contiguous = lr.count == lr.hi - lr.lo + 1;
       fill_coverage(lr, &reached, rf.bins, rf.bin_width, rf.n);
       rf.layers.push_back(std::move(lr));
     }
