@@ -7,6 +7,19 @@
 #include "core/views/kv_memory.h"
 
 namespace fig {
+namespace {
+
+// Round ticks in the binary unit of the largest value (0, 128 MiB, 256 MiB, ...), so the
+// labels read as whole KiB/MiB/GiB rather than 19.1 MiB.
+std::vector<double> byte_ticks(double hi, int target) {
+  double unit = 1;
+  while (hi / unit >= 1024) unit *= 1024;
+  std::vector<double> ticks = nice_ticks(0, hi / unit, target);
+  for (double& v : ticks) v *= unit;
+  return ticks;
+}
+
+}  // namespace
 
 Figure figure_kv_memory(const core::Scene& s, const Theme& t) {
   const core::KvMemorySeries m = core::build_kv_memory(s);
@@ -57,7 +70,7 @@ Figure figure_kv_memory(const core::Scene& s, const Theme& t) {
   add_x_ticks(
       f, t, plot, xa, m.log_x ? pow2_ticks(xmin, xmax, 8) : nice_ticks(0, xmax, 6),
       [](double v) { return format_tokens(v); }, true);
-  add_y_ticks(f, t, plot, ya, m.log_x ? pow2_ticks(ya.lo, ya.hi, 8) : nice_ticks(0, ya.hi, 6),
+  add_y_ticks(f, t, plot, ya, m.log_x ? pow2_ticks(ya.lo, ya.hi, 8) : byte_ticks(ya.hi, 6),
               fmt_bytes, true);
   add_frame(f, t, plot);
 
@@ -83,6 +96,8 @@ Figure figure_kv_memory(const core::Scene& s, const Theme& t) {
   f.marks.push_back(mark);
   f.marks.push_back(
       text_mark(t, sx, plot.y - 4, "N=" + format_count(m.seq_len), t.small_size, Anchor::Center));
+  // Value labels next to the dots, pushed apart vertically so close curves stay readable.
+  std::vector<std::pair<float, size_t>> label_y;
   for (size_t i = 0; i < m.curves.size(); ++i) {
     const core::KvCurve& c = m.curves[i];
     Markers dot;
@@ -91,9 +106,16 @@ Figure figure_kv_memory(const core::Scene& s, const Theme& t) {
     const float yy = ya.map(static_cast<double>(c.bytes_at_seq_len));
     dot.pts = {{sx, yy}};
     f.marks.push_back(dot);
-    Text v = text_mark(t, sx + 8, yy - 4,
-                       core::format_bytes(static_cast<double>(c.bytes_at_seq_len)), t.small_size);
-    v.color = dot.color;
+    label_y.push_back({yy - 4, i});
+  }
+  std::sort(label_y.begin(), label_y.end());
+  for (size_t k = label_y.size(); k-- > 1;)  // bottom-up: each label sits above the next
+    label_y[k - 1].first = std::min(label_y[k - 1].first, label_y[k].first - t.small_size * 1.1f);
+  for (const auto& [ly, i] : label_y) {
+    Text v = text_mark(t, sx + 8, std::max(ly, plot.y + t.small_size),
+                       core::format_bytes(static_cast<double>(m.curves[i].bytes_at_seq_len)),
+                       t.small_size);
+    v.color = palette_color(t, static_cast<int>(i));
     f.marks.push_back(v);
   }
   decorate(f, t, l, info);

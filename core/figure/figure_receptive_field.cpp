@@ -34,15 +34,24 @@ Figure figure_receptive_field(const core::Scene& s, const Theme& t) {
                      " + 1 = " + format_count(last.theoretical) + " tokens; " +
                      format_count(last.count) + " of them exist up to q");
     } else {
+      // Windowed layers before the first global one still follow the closed form.
+      const core::LayerReach* last_windowed = nullptr;
       int first_global = 0;
-      for (const core::LayerReach& lr : rf.layers)
+      for (const core::LayerReach& lr : rf.layers) {
         if (lr.global) {
           first_global = lr.layer;
           break;
         }
-      info.push_back("layer " + std::to_string(first_global) +
-                     " is global: from there on every earlier position reaches q (" +
-                     format_count(last.count) + " positions)");
+        last_windowed = &lr;
+      }
+      std::string before;
+      if (last_windowed)
+        before = std::to_string(last_windowed->layer) +
+                 " windowed layers: " + std::to_string(last_windowed->layer) + " x " +
+                 std::to_string(rf.per_layer) +
+                 " + 1 = " + format_count(last_windowed->theoretical) + " tokens; ";
+      info.push_back(before + "layer " + std::to_string(first_global) + " is global: all " +
+                     format_count(last.count) + " positions up to q reach it");
     }
   } else {
     info.push_back("query q=" + std::to_string(rf.query) + ", mask " +
@@ -68,6 +77,7 @@ Figure figure_receptive_field(const core::Scene& s, const Theme& t) {
   req.left = t.small_size * 2.5f;
   req.bottom = t.small_size * 1.8f;
   req.right = t.small_size * 4;
+  req.top = t.small_size * 1.3f;  // the "q=" label above the plot
   const Layout l = plan_layout(f, t, req);
   const Rect& plot = l.plot;
 
