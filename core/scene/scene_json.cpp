@@ -251,6 +251,9 @@ Scene scene_from_json(const json& j, const std::string& source,
     rs.read("seed", s.sparse.seed);
     rs.report_unknown(warnings);
   }
+  // A file that does not name the query follows the last position, so changing seq_len alone
+  // is enough; an explicit query outside the sequence is still an error.
+  if (!j.contains("query")) s.query = s.seq_len - 1;
   r.read("query", s.query);
   r.read("step", s.step);
   r.read("model", s.model);

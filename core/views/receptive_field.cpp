@@ -57,20 +57,38 @@ ReceptiveField build_receptive_field(const Scene& s, int max_bins) {
   const int q = s.query;
 
   if (s.mask == attn::MaskKind::Sparse) {
-    // Sparse reach has holes, so propagate sets: every reached position contributes its
-    // visible key intervals to the next layer (difference array, O(N · intervals) a layer).
-    std::vector<uint8_t> reached(q + 1, 0);
+    // Sparse reach has holes, so propagate sets: every reached position adds its visible keys
+    // to a difference array (the same keys visible_key_intervals lists, written directly to
+    // skip its sort). Every layer applies the same pattern, so once a layer leaves the set
+    // unchanged all later layers are copies: a 131k-token sequence settles in a few layers.
+    std::vector<uint8_t> reached(q + 1, 0), next(q + 1, 0);
     reached[q] = 1;
     std::vector<int> diff(q + 2);
-    std::vector<KeyInterval> iv;
+    const int g = spec.sparse_global, loc = spec.sparse_local;
+    bool settled = false;
     for (int l = 0; l < s.n_layers; ++l) {
+      if (settled) {
+        LayerReach copy = rf.layers.back();
+        copy.layer = l + 1;
+        rf.layers.push_back(std::move(copy));
+        continue;
+      }
       std::fill(diff.begin(), diff.end(), 0);
+      auto add = [&](int lo, int hi) {
+        ++diff[lo];
+        --diff[hi + 1];
+      };
       for (int j = 0; j <= q; ++j) {
         if (!reached[j]) continue;
-        visible_key_intervals(j, spec, iv);
-        for (const KeyInterval& i : iv) {
-          ++diff[i.lo];
-          --diff[i.hi + 1];
+        if (j < g) {
+          add(0, j);
+          continue;
+        }
+        if (g > 0) add(0, g - 1);
+        if (loc > 0) add(std::max(0, j - loc + 1), j);
+        for (int i = 0; i < spec.sparse_random; ++i) {
+          const int k = attn::sparse_random_key(j, i, spec.sparse_seed);
+          add(k, k);
         }
       }
       LayerReach lr;
@@ -84,8 +102,8 @@ ReceptiveField build_receptive_field(const Scene& s, int max_bins) {
       lr.hi = -1;
       for (int k = 0; k <= q; ++k) {
         run += diff[k];
-        reached[k] = run > 0;
-        if (reached[k]) {
+        next[k] = run > 0;
+        if (next[k]) {
           ++lr.count;
           lr.lo = std::min(lr.lo, k);
           lr.hi = k;
@@ -93,6 +111,8 @@ ReceptiveField build_receptive_field(const Scene& s, int max_bins) {
       }
       if (lr.count == 0) lr.lo = 0;
       lr.contiguous = lr.count == lr.hi - lr.lo + 1;
+      settled = next == reached;
+      reached.swap(next);
       fill_coverage(lr, &reached, rf.bins, rf.bin_width, rf.n);
       rf.layers.push_back(std::move(lr));
     }

@@ -150,6 +150,12 @@ TEST(SceneJson, ShippedScenesLoadCleanly) {
   EXPECT_GE(n, 6);
 }
 
+TEST(SceneJson, MissingQueryFollowsTheLastPosition) {
+  std::vector<std::string> w;
+  EXPECT_EQ(parse(R"({"seq_len": 10})", w).query, 9);
+  EXPECT_EQ(parse(R"({"seq_len": 10, "query": 4})", w).query, 4);
+}
+
 TEST(SceneJson, DefaultSceneIsValid) {
   EXPECT_NO_THROW(core::validate_scene(core::Scene{}));
 }
