@@ -146,8 +146,16 @@ Figure figure_ring(const core::Scene& s, const Theme& t) {
       row_label("chunk @" + std::to_string(ch.start), y - (row_h - ch_h) / 2);
       f.marks.push_back(Rect{plot.x, y, plot.w, ch_h, Rgba{0, 0, 0, 0}, t.grid, 0.5f});
       const Rgba col = with_alpha(palette_color(t, static_cast<int>(c)), 0.8f);
-      for (int slot : ch.slots)
-        f.marks.push_back(Rect{plot.x + slot * bw, y, std::max(bw, 1.0f), ch_h, col, Rgba{}, 0});
+      // Consecutive slots merge into one rect: a chunk is at most a few runs (it wraps at
+      // slot W-1), however long it is, so a 4096-slot ring stays a handful of marks.
+      for (size_t i = 0; i < ch.slots.size();) {
+        size_t j = i + 1;
+        while (j < ch.slots.size() && ch.slots[j] == ch.slots[j - 1] + 1) ++j;
+        const int run = ch.slots[j - 1] - ch.slots[i] + 1;
+        f.marks.push_back(
+            Rect{plot.x + ch.slots[i] * bw, y, std::max(bw * run, 1.0f), ch_h, col, Rgba{}, 0});
+        i = j;
+      }
       y += ch_h + 2;
     }
     y += t.small_size * 1.2f;

@@ -1,6 +1,7 @@
 #include "core/views/receptive_field.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/scene/presets.h"
 #include "core/views/mask_grid.h"
@@ -146,6 +147,23 @@ ReceptiveField build_receptive_field(const Scene& s, int max_bins) {
     rf.layers.push_back(std::move(lr));
   }
   return rf;
+}
+
+std::string describe_reach_cell(const ReceptiveField& rf, int row, int col) {
+  if (row < 0 || col < 0 || row >= static_cast<int>(rf.layers.size()) || col >= rf.bins) return "";
+  const LayerReach& lr = rf.layers[row];
+  const int p0 = col * rf.bin_width, p1 = std::min(rf.n, p0 + rf.bin_width) - 1;
+  const float c = lr.coverage[col];
+  char buf[200];
+  if (p0 == p1)
+    std::snprintf(buf, sizeof buf, "after layer %d: position %d %s query %d", lr.layer, p0,
+                  c > 0 ? "reaches" : "does not reach", rf.query);
+  else
+    std::snprintf(buf, sizeof buf, "after layer %d: %.0f%% of positions %d..%d reach query %d",
+                  lr.layer, 100.0 * c, p0, p1, rf.query);
+  std::string s = buf;
+  if (lr.global) s += " (global layer)";
+  return s;
 }
 
 std::vector<std::vector<uint8_t>> propagate_reach_brute_force(const Scene& s) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/scene/scene.h"
@@ -37,6 +38,9 @@ struct ReceptiveField {
 inline constexpr int kReceptiveFieldMaxBins = 512;
 
 ReceptiveField build_receptive_field(const Scene& scene, int max_bins = kReceptiveFieldMaxBins);
+
+// Hover text for one cell of the reach heatmap (row = layer index, col = position bin).
+std::string describe_reach_cell(const ReceptiveField& rf, int row, int col);
 
 // Closed-form reach after `layers` windowed layers for window W and a convention:
 // layers·(W-1)+1 (including self) or layers·W+1 (self plus previous). W <= 0 gives -1.

@@ -55,6 +55,17 @@ RingChunkMask build_ring_chunk_mask(const Scene& s, int chunk_index) {
   return cm;
 }
 
+std::string describe_ring_slot(const RingState& r, int slot) {
+  if (slot < 0 || slot >= r.window) return "";
+  std::string s = "slot " + std::to_string(slot) + ": ";
+  s += r.slots[slot] >= 0 ? "position " + std::to_string(r.slots[slot]) : std::string("empty");
+  if (slot == r.last_slot)
+    s += r.evicted >= 0 ? " (just written, evicted position " + std::to_string(r.evicted) + ")"
+                        : " (just written)";
+  if (slot == r.write_ptr) s += " (next write: position " + std::to_string(r.step) + ")";
+  return s;
+}
+
 RingState build_ring_state(const Scene& s) {
   RingState r;
   const int w = r.window = ring_window(s);

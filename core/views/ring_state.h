@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/scene/scene.h"
@@ -51,6 +52,9 @@ RingState build_ring_state(const Scene& scene);
 
 // The chunk×(cache+chunk) mask of prefill chunk `chunk_index` (0-based) of the scene.
 RingChunkMask build_ring_chunk_mask(const Scene& scene, int chunk_index);
+
+// Hover text for a slot: the position it holds, whether it was just written or is next.
+std::string describe_ring_slot(const RingState& r, int slot);
 
 // The ring's window: scene.window when the scene has one, else seq_len (a full cache).
 int ring_window(const Scene& scene);

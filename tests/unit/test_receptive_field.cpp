@@ -92,3 +92,19 @@ TEST(ReceptiveField, ClosedFormMatchesBruteForce) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ReceptiveField, DescribeCell) {
+  core::Scene s;
+  s.seq_len = 64;
+  s.query = 63;
+  s.window = 16;
+  s.window_convention = attn::WindowConvention::SelfPlusPrevious;
+  const core::ReceptiveField rf = core::build_receptive_field(s);
+  EXPECT_EQ(core::describe_reach_cell(rf, 0, 47), "after layer 1: position 47 reaches query 63");
+  EXPECT_EQ(core::describe_reach_cell(rf, 0, 46),
+            "after layer 1: position 46 does not reach query 63");
+}
+
+}  // namespace

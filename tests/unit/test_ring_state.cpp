@@ -113,3 +113,18 @@ TEST(RingState, NoWindowMeansFullCache) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RingState, DescribeSlot) {
+  core::Scene s;
+  s.window = 4;
+  s.step = 6;
+  const core::RingState r = core::build_ring_state(s);
+  EXPECT_EQ(core::describe_ring_slot(r, 1),
+            "slot 1: position 5 (just written, evicted position 1)");
+  EXPECT_EQ(core::describe_ring_slot(r, 2), "slot 2: position 2 (next write: position 6)");
+  EXPECT_EQ(core::describe_ring_slot(r, 4), "");
+}
+
+}  // namespace
