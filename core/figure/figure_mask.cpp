@@ -120,13 +120,22 @@ Figure figure_mask(const core::Scene& s, const Theme& t) {
       add_line(f, {plot.x + i * cell, plot.y}, {plot.x + i * cell, plot.y + side}, t.background, 1,
                false);
     }
-    const int every = cell >= t.small_size * 1.1f ? 1 : (cell * 2 >= t.small_size ? 2 : 4);
-    for (int i = 0; i < g.n; i += every) {
+    // Rows need a line of height per label, columns the width of the widest number.
+    auto stride = [&](float need) {
+      int every = 1;
+      while (every * cell < need && every < g.n) every *= 2;
+      return every;
+    };
+    const int every_y = stride(t.small_size * 1.1f);
+    const int every_x = stride(text_width(std::to_string(g.n - 1), t.small_size) + 3);
+    for (int i = 0; i < g.n; ++i) {
       const float c = (i + 0.5f) * cell;
-      f.marks.push_back(text_mark(t, plot.x - 4, plot.y + c + t.small_size * 0.35f,
-                                  std::to_string(i), t.small_size, Anchor::Right));
-      f.marks.push_back(
-          text_mark(t, plot.x + c, plot.y - 4, std::to_string(i), t.small_size, Anchor::Center));
+      if (i % every_y == 0)
+        f.marks.push_back(text_mark(t, plot.x - 4, plot.y + c + t.small_size * 0.35f,
+                                    std::to_string(i), t.small_size, Anchor::Right));
+      if (i % every_x == 0)
+        f.marks.push_back(
+            text_mark(t, plot.x + c, plot.y - 4, std::to_string(i), t.small_size, Anchor::Center));
     }
   } else {
     const AxisMap xa{0, static_cast<double>(g.n), false, plot.x, plot.x + side};
