@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "core/figure/colormap.h"
 #include "core/figure/decorate.h"
 #include "core/figure/views.h"
 #include "core/scene/presets.h"
+#include "core/scene/scene_json.h"
 
 namespace {
 
@@ -130,6 +132,61 @@ TEST(Theme, SlidesHaveLargerType) {
   EXPECT_GT(fig::theme_slides().font_size, fig::theme_light().font_size);
   EXPECT_EQ(fig::theme_by_name("light").name, "light");
   EXPECT_GE(fig::theme_dark().palette.size(), 7u);
+}
+
+}  // namespace
+
+namespace {
+
+bool finite_point(float x, float y) {
+  return std::isfinite(x) && std::isfinite(y);
+}
+
+// Random valid scenes, edge values included: every figure builds and has finite geometry.
+TEST(Figures, RandomScenesBuild) {
+  std::mt19937 rng(11);
+  auto pick = [&](std::initializer_list<int> v) { return *(v.begin() + rng() % v.size()); };
+  for (int trial = 0; trial < 150; ++trial) {
+    core::Scene s;
+    s.preset = "custom";
+    s.seq_len = pick({1, 2, 7, 64, 65, 513, 4096, 20000});
+    s.query = static_cast<int>(rng() % s.seq_len);
+    s.n_layers = pick({1, 2, 6, 32, 100});
+    s.n_heads = pick({1, 4, 9, 64, 128});
+    s.n_kv_heads = 1;
+    for (int d = 1; d <= s.n_heads; ++d)
+      if (s.n_heads % d == 0 && rng() % 3 == 0) s.n_kv_heads = d;
+    s.mask = static_cast<attn::MaskKind>(rng() % 5);
+    s.window = pick({0, 1, 2, 16, 100, 4096});
+    s.window_convention = static_cast<attn::WindowConvention>(rng() % 2);
+    s.global_every = s.window > 0 && rng() % 2 ? 1 + static_cast<int>(rng() % s.n_layers) : 0;
+    s.chunk = pick({0, 1, 5, 64, 1000});
+    s.step = pick({0, 1, 15, 16, 17, 300, 10000});
+    s.dtype = static_cast<core::Dtype>(rng() % 4);
+    s.batch = pick({1, 3, 64});
+    s.log_scale = rng() % 2;
+    s.segments = {1 + static_cast<int>(rng() % 50)};
+    s.colormap = pick({0, 1}) ? "cividis" : "viridis";
+    ASSERT_NO_THROW(core::validate_scene(s));
+    const fig::Theme t = fig::theme_by_name(pick({0, 1}) ? "light" : "slides");
+    for (fig::ViewId id : fig::view_ids()) {
+      const fig::Figure f = fig::build_view_figure(id, s, t);
+      for (const fig::Mark& mk : f.marks) {
+        bool ok = true;
+        if (const auto* p = std::get_if<fig::Polyline>(&mk)) {
+          for (const fig::Point& q : p->pts) ok = ok && finite_point(q.x, q.y);
+        } else if (const auto* r = std::get_if<fig::Rect>(&mk)) {
+          ok = finite_point(r->x, r->y) && finite_point(r->w, r->h);
+        } else if (const auto* h = std::get_if<fig::Heatmap>(&mk)) {
+          ok = h->values.size() == static_cast<size_t>(h->rows) * h->cols &&
+               finite_point(h->x, h->y) && finite_point(h->w, h->h);
+        } else if (const auto* tx = std::get_if<fig::Text>(&mk)) {
+          ok = finite_point(tx->x, tx->y);
+        }
+        ASSERT_TRUE(ok) << fig::view_name(id) << " trial " << trial;
+      }
+    }
+  }
 }
 
 }  // namespace

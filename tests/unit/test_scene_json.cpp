@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "core/io/atomic_write.h"
 #include "core/scene/presets.h"
@@ -158,6 +159,46 @@ TEST(SceneJson, MissingQueryFollowsTheLastPosition) {
 
 TEST(SceneJson, DefaultSceneIsValid) {
   EXPECT_NO_THROW(core::validate_scene(core::Scene{}));
+}
+
+}  // namespace
+
+namespace {
+
+// Any input either loads as a valid scene or fails with a SceneError: never another exception,
+// never a scene that validate_scene would reject.
+TEST(SceneJson, MutatedFilesFailCleanly) {
+  const std::string base = core::scene_to_json_text(core::Scene{});
+  std::mt19937 rng(2024);
+  const char alphabet[] = "{}[]\":,-0123456789.eE truefalsnul\\x";
+  int loaded = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string text = base;
+    for (int m = 1 + static_cast<int>(rng() % 4); m > 0; --m) {
+      const size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0:
+          text[at] = alphabet[rng() % (sizeof alphabet - 1)];
+          break;
+        case 1:
+          text.erase(at, 1 + rng() % 8);
+          break;
+        default:
+          text.insert(at, 1, alphabet[rng() % (sizeof alphabet - 1)]);
+          break;
+      }
+    }
+    std::vector<std::string> w;
+    try {
+      const core::Scene s = core::scene_from_json_text(text, "fuzz.json", w);
+      EXPECT_NO_THROW(core::validate_scene(s));
+      ++loaded;
+    } catch (const core::SceneError&) {
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "unexpected exception " << e.what() << " for:\n" << text;
+    }
+  }
+  EXPECT_GT(loaded, 0);
 }
 
 }  // namespace
