@@ -310,8 +310,9 @@ Scene load_scene(const std::string& path, std::vector<std::string>& warnings) {
   return scene_from_json_text(text, path, warnings);
 }
 
-json scene_to_json(const Scene& s) {
-  json j;
+// Ordered, so a saved file reads top-down like the schema (version, preset, sizes, mask...).
+nlohmann::ordered_json scene_to_json(const Scene& s) {
+  nlohmann::ordered_json j;
   j["version"] = s.version;
   j["preset"] = s.preset;
   j["seq_len"] = s.seq_len;

@@ -33,8 +33,8 @@ Scene scene_from_json(const nlohmann::json& j, const std::string& source,
 Scene load_scene(const std::string& path, std::vector<std::string>& warnings);
 
 // Every field, so a saved file reloads to an identical scene.
-nlohmann::json scene_to_json(const Scene& scene);
-std::string scene_to_json_text(const Scene& scene);  // 2-space indent, trailing newline
+nlohmann::ordered_json scene_to_json(const Scene& scene);  // keys in schema order
+std::string scene_to_json_text(const Scene& scene);        // 2-space indent, trailing newline
 
 // Atomic save (core/io/atomic_write.h). Throws IoError.
 void save_scene(const std::string& path, const Scene& scene);
