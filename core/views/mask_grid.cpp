@@ -147,7 +147,7 @@ std::string describe_mask_cell(const Scene& scene, int q, int k) {
   const bool incl = m.convention == attn::WindowConvention::IncludingSelf;
   const std::string bound = incl ? "W-1=" + std::to_string(m.window - 1) : "W=" + W;
   const std::string conv =
-      incl ? "W=" + W + " keys including self" : "W=" + W + ", self plus W previous";
+      incl ? "W=" + W + " keys including self" : std::string("self plus W previous");
   switch (attn::visibility(q, k, m)) {
     case attn::Reason::Visible:
       s += "visible";

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/views/mask_grid.h"
+
 namespace core {
 namespace {
 
@@ -38,6 +40,7 @@ RingChunkMask build_ring_chunk_mask(const Scene& s, int chunk_index) {
   const int len = std::min(c, s.step - start);
   // A mask this large could not be drawn anyway; the caller shows the slot table only.
   if (static_cast<int64_t>(len) * (w + len) > (int64_t{1} << 24)) return cm;
+  cm.start = start;
   cm.rows = len;
   cm.cache_cols = w;
   cm.cols = w + len;
@@ -64,6 +67,24 @@ std::string describe_ring_slot(const RingState& r, int slot) {
                         : " (just written)";
   if (slot == r.write_ptr) s += " (next write: position " + std::to_string(r.step) + ")";
   return s;
+}
+
+std::string describe_ring_chunk_cell(const Scene& s, const RingChunkMask& m, int row, int col) {
+  if (row < 0 || col < 0 || row >= m.rows || col >= m.cols) return "";
+  const int q = m.start + row;
+  const int k = m.col_positions[col];
+  std::string out = "chunk " + std::to_string(m.chunk_index) + ", q=" + std::to_string(q) + "; ";
+  out += col < m.cache_cols ? "cache slot " + std::to_string(col)
+                            : "chunk key " + std::to_string(col - m.cache_cols);
+  if (k < 0) return out + " is empty: masked";
+  out += " holds position " + std::to_string(k) + ": ";
+  // Same words as the mask view, with the ring's sliding-window rule.
+  Scene swa = s;
+  swa.mask = attn::MaskKind::SlidingWindow;
+  swa.seq_len = std::max(s.seq_len, std::max(q, k) + 1);
+  const std::string why = describe_mask_cell(swa, q, k);
+  const size_t colon = why.find(": ");
+  return out + (colon == std::string::npos ? why : why.substr(colon + 2));
 }
 
 RingState build_ring_state(const Scene& s) {

@@ -24,6 +24,7 @@ struct RingChunk {
 // keys. 1 = visible by attn::visible under the scene's window rule.
 struct RingChunkMask {
   int chunk_index = 0;
+  int start = 0;                   // position of the chunk's first query (row 0)
   int rows = 0;                    // chunk length
   int cols = 0;                    // W + chunk length
   int cache_cols = 0;              // W: columns [0, W) are slots, [W, cols) are chunk keys
@@ -55,6 +56,12 @@ RingChunkMask build_ring_chunk_mask(const Scene& scene, int chunk_index);
 
 // Hover text for a slot: the position it holds, whether it was just written or is next.
 std::string describe_ring_slot(const RingState& r, int slot);
+
+// Hover text for a cell of the chunk mask: the query, the slot or chunk key and its position,
+// and whether (and why not) it is visible, e.g. "chunk 2, q=35; cache slot 3 holds position
+// 26: masked (outside window: q-k=9 > W=8, self plus W previous)".
+std::string describe_ring_chunk_cell(const core::Scene& scene, const RingChunkMask& m, int row,
+                                     int col);
 
 // The ring's window: scene.window when the scene has one, else seq_len (a full cache).
 int ring_window(const Scene& scene);

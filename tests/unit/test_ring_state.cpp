@@ -128,3 +128,24 @@ TEST(RingState, DescribeSlot) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RingState, DescribeChunkCell) {
+  core::Scene s;
+  s.window = 8;
+  s.window_convention = attn::WindowConvention::SelfPlusPrevious;
+  s.chunk = 6;
+  s.step = 20;  // chunks at 0, 6, 12, 18; the last holds positions 18 and 19
+  const core::RingState r = core::build_ring_state(s);
+  const core::RingChunkMask& m = r.chunk_mask;
+  ASSERT_EQ(m.start, 18);
+  // Before chunk 3 the ring holds 10..17; slot 2 holds 10 (10 mod 8), 9 back from q=19.
+  EXPECT_EQ(core::describe_ring_chunk_cell(s, m, 1, 2),
+            "chunk 3, q=19; cache slot 2 holds position 10: masked (outside window: q-k=9 > "
+            "W=8, self plus W previous)");
+  EXPECT_EQ(core::describe_ring_chunk_cell(s, m, 0, 8 + 1),
+            "chunk 3, q=18; chunk key 1 holds position 19: masked (future: k > q)");
+}
+
+}  // namespace
