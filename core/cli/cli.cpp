@@ -17,6 +17,7 @@ struct Command {
 // One line per subcommand; each lives in its own core/cli/cmd_<name>.cpp.
 constexpr Command kCommands[] = {
     {"help", "list the subcommands", nullptr},
+    {"stats", "print the numbers behind the views as JSON (--scene FILE)", cmd_stats},
 };
 
 int print_help() {

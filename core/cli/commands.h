@@ -1,4 +1,16 @@
 // Entry points of the subcommands, one per core/cli/cmd_<name>.cpp. argv[0] is the name.
 #pragma once
 
-namespace core::cli {}  // namespace core::cli
+#include <nlohmann/json.hpp>
+
+#include "core/scene/scene.h"
+
+namespace core::cli {
+
+// `attnlab stats --scene FILE`: prints scene_stats() as JSON. Exit 2 on a bad scene.
+int cmd_stats(int argc, char** argv);
+
+// The numbers behind the five views (mask, receptive_field, kv_cache, ring, groups).
+nlohmann::ordered_json scene_stats(const Scene& scene);
+
+}  // namespace core::cli

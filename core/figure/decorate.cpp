@@ -1,0 +1,159 @@
+#include "core/figure/decorate.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace fig {
+namespace {
+
+constexpr float kSwatch = 22;  // legend line sample length
+constexpr float kColorbarWidth = 14;
+
+float margin(const Theme& t) {
+  return t.font_size * 1.2f;
+}
+float line_h(const Theme& t) {
+  return t.font_size * 1.45f;
+}
+
+std::string tick_text(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+  return buf;
+}
+
+}  // namespace
+
+float text_width(const std::string& s, float size) {
+  // UTF-8 continuation bytes do not start a glyph.
+  int glyphs = 0;
+  for (unsigned char c : s) glyphs += (c & 0xC0) != 0x80;
+  return 0.58f * size * static_cast<float>(glyphs);
+}
+
+Figure make_figure(const Theme& t, float width, float height) {
+  Figure f;
+  f.width = width;
+  f.height = height;
+  f.background = t.background;
+  f.foreground = t.foreground;
+  return f;
+}
+
+Text text_mark(const Theme& t, float x, float y, std::string s, float size, Anchor anchor) {
+  Text tx;
+  tx.x = x;
+  tx.y = y;
+  tx.text = std::move(s);
+  tx.size = size;
+  tx.color = t.foreground;
+  tx.anchor = anchor;
+  return tx;
+}
+
+Layout plan_layout(const Figure& f, const Theme& t, const LayoutRequest& req) {
+  Layout l;
+  const float m = margin(t);
+  float top = m;
+  if (!f.title.empty()) top += t.title_size * 1.5f;
+  l.info_y = top + t.font_size;
+  top += req.info_lines * line_h(t) + (req.info_lines > 0 ? t.font_size * 0.6f : 0) + req.top;
+
+  float bottom = m + req.bottom;
+  if (!f.x_label.empty()) bottom += t.label_size * 1.8f;
+  if (!f.caption.empty()) bottom += line_h(t) * 1.4f;
+
+  float left = m + req.left;
+  if (!f.y_label.empty()) left += t.label_size * 1.8f;
+
+  float right = m + req.right;
+  float legend_w = 0;
+  for (const LegendEntry& e : f.legend)
+    legend_w = std::max(legend_w, kSwatch + 8 + text_width(e.label, t.font_size));
+  if (legend_w > 0) right += legend_w + m;
+  float colorbar_w = 0;
+  if (f.colorbar.present) {
+    colorbar_w = kColorbarWidth + 8 + text_width("0.000", t.small_size) + t.label_size * 1.5f;
+    right += colorbar_w + m;
+  }
+
+  l.plot = Rect{left, top, std::max(10.0f, f.width - left - right),
+                std::max(10.0f, f.height - top - bottom)};
+  l.x_label_y = l.plot.y + l.plot.h + req.bottom + t.label_size * 1.4f;
+  l.y_label_x = m + t.label_size;
+  l.legend_x = l.plot.x + l.plot.w + req.right + m;
+  l.legend_y = l.plot.y;
+  l.colorbar_x = l.plot.x + l.plot.w + req.right + m + (legend_w > 0 ? legend_w + m : 0);
+  l.colorbar_y = l.plot.y;
+  l.colorbar_h = std::min(l.plot.h, 320.0f);
+  l.caption_y = f.height - m;
+  return l;
+}
+
+void decorate(Figure& f, const Theme& t, const Layout& l, const std::vector<std::string>& info) {
+  const float m = margin(t);
+  if (!f.title.empty()) {
+    Text title = text_mark(t, m, m + t.title_size, f.title, t.title_size);
+    title.bold = true;
+    f.marks.push_back(title);
+  }
+  for (size_t i = 0; i < info.size(); ++i)
+    f.marks.push_back(text_mark(t, m, l.info_y + i * line_h(t), info[i], t.font_size));
+  if (!f.x_label.empty())
+    f.marks.push_back(text_mark(t, l.plot.x + l.plot.w / 2, l.x_label_y, f.x_label, t.label_size,
+                                Anchor::Center));
+  if (!f.y_label.empty()) {
+    Text y =
+        text_mark(t, l.y_label_x, l.plot.y + l.plot.h / 2, f.y_label, t.label_size, Anchor::Center);
+    y.angle_deg = 90;
+    f.marks.push_back(y);
+  }
+  float ly = l.legend_y;
+  for (const LegendEntry& e : f.legend) {
+    Polyline sw;
+    sw.pts = {{l.legend_x, ly + t.font_size * 0.6f},
+              {l.legend_x + kSwatch, ly + t.font_size * 0.6f}};
+    sw.color = e.color;
+    sw.width = t.line_width * 2;
+    sw.dashed = e.dashed;
+    f.marks.push_back(sw);
+    f.marks.push_back(
+        text_mark(t, l.legend_x + kSwatch + 8, ly + t.font_size, e.label, t.font_size));
+    ly += line_h(t);
+  }
+  if (f.colorbar.present) {
+    Heatmap bar;
+    bar.x = l.colorbar_x;
+    bar.y = l.colorbar_y;
+    bar.w = kColorbarWidth;
+    bar.h = l.colorbar_h;
+    bar.rows = 256;
+    bar.cols = 1;
+    bar.cmap = f.colorbar.cmap;
+    bar.scale = ValueScale::Linear;  // the bar shows the colour ramp; end labels carry the scale
+    bar.vmin = 0;
+    bar.vmax = 1;
+    bar.id = kColorbarHeatmapId;
+    for (int i = 0; i < 256; ++i) bar.values.push_back(1.0f - i / 255.0f);  // top = vmax
+    f.marks.push_back(bar);
+    Rect outline{bar.x, bar.y, bar.w, bar.h, Rgba{0, 0, 0, 0}, t.grid, 1};
+    f.marks.push_back(outline);
+    const float tx = bar.x + bar.w + 5;
+    f.marks.push_back(
+        text_mark(t, tx, bar.y + t.small_size, tick_text(f.colorbar.vmax), t.small_size));
+    f.marks.push_back(text_mark(t, tx, bar.y + bar.h, tick_text(f.colorbar.vmin), t.small_size));
+    if (!f.colorbar.label.empty()) {
+      Text lab = text_mark(t, tx + text_width("0.000", t.small_size) + t.label_size,
+                           bar.y + bar.h / 2, f.colorbar.label, t.small_size, Anchor::Center);
+      lab.angle_deg = 90;
+      f.marks.push_back(lab);
+    }
+  }
+  if (!f.caption.empty()) {
+    Text cap = text_mark(t, m, l.caption_y, f.caption, t.font_size);
+    cap.color = t.muted;
+    f.marks.push_back(cap);
+  }
+}
+
+}  // namespace fig

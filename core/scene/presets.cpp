@@ -1,0 +1,68 @@
+#include "core/scene/presets.h"
+
+namespace core {
+
+using attn::WindowConvention;
+
+const std::vector<Preset>& presets() {
+  // Numbers from each model's config.json / reference code. Mistral's reference code admits
+  // q-k <= W (self plus W previous); Hugging Face and Gemma count W keys including self.
+  static const std::vector<Preset> kPresets = {
+      {"Llama-2-7B", 32, 32, 32, 128, 4096, 0, WindowConvention::IncludingSelf, 0,
+       "meta-llama/Llama-2-7b-hf config.json"},
+      {"Llama-2-70B", 80, 64, 8, 128, 8192, 0, WindowConvention::IncludingSelf, 0,
+       "meta-llama/Llama-2-70b-hf config.json"},
+      {"Mistral-7B", 32, 32, 8, 128, 4096, 4096, WindowConvention::SelfPlusPrevious, 0,
+       "mistralai/Mistral-7B-v0.1 config.json, mistral-src reference code"},
+      {"Mixtral-8x7B", 32, 32, 8, 128, 4096, 0, WindowConvention::IncludingSelf, 0,
+       "mistralai/Mixtral-8x7B-v0.1 config.json (no sliding window)"},
+      {"Gemma-3-270M", 18, 4, 1, 256, 640, 512, WindowConvention::IncludingSelf, 6,
+       "google/gemma-3-270m config.json (sliding_window 512, 5 local : 1 global)"},
+      {"SmolLM2-135M", 30, 9, 3, 64, 576, 0, WindowConvention::IncludingSelf, 0,
+       "HuggingFaceTB/SmolLM2-135M config.json"},
+  };
+  return kPresets;
+}
+
+std::vector<std::string> preset_names() {
+  std::vector<std::string> names;
+  for (const Preset& p : presets()) names.emplace_back(p.name);
+  names.emplace_back("custom");
+  return names;
+}
+
+const Preset* find_preset(std::string_view name) {
+  for (const Preset& p : presets())
+    if (name == p.name) return &p;
+  return nullptr;
+}
+
+bool apply_preset(Scene& scene, std::string_view name) {
+  if (name == "custom") {
+    scene.preset = "custom";
+    return true;
+  }
+  const Preset* p = find_preset(name);
+  if (!p) return false;
+  scene.preset = p->name;
+  scene.n_layers = p->n_layers;
+  scene.n_heads = p->n_heads;
+  scene.n_kv_heads = p->n_kv_heads;
+  scene.head_dim = p->head_dim;
+  scene.d_model = p->d_model;
+  scene.window = p->window;
+  scene.window_convention = p->window_convention;
+  scene.global_every = p->global_every;
+  scene.mask = p->window > 0 ? attn::MaskKind::SlidingWindow : attn::MaskKind::Causal;
+  if (scene.layer >= scene.n_layers) scene.layer = 0;
+  if (scene.head >= scene.n_heads) scene.head = 0;
+  return true;
+}
+
+bool layer_is_global(const Scene& scene, int layer) {
+  if (scene.window <= 0) return true;
+  if (scene.mask == attn::MaskKind::Causal || scene.mask == attn::MaskKind::Sparse) return true;
+  return scene.global_every > 0 && (layer + 1) % scene.global_every == 0;
+}
+
+}  // namespace core

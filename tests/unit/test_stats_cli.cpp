@@ -1,0 +1,85 @@
+// `attnlab stats` end to end: the built binary on a shipped scene, checked against numbers
+// worked out by hand, and a bad scene giving exit code 2.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+};
+
+CliRun run_cli(const std::string& args) {
+  CliRun r;
+  const std::string cmd = std::string(ATTNLAB_BINARY) + " " + args;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(StatsCli, MistralSwaScene) {
+  const std::string scene = std::string(ATTNLAB_ASSET_DIR) + "/scenes/mistral_swa.json";
+  const CliRun r = run_cli("stats --scene " + scene);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  // N=64, W=16 self plus previous: rows see min(q+1, 17) keys.
+  EXPECT_EQ(j["mask"]["visible_pairs"], 952);
+  EXPECT_EQ(j["mask"]["causal_pairs"], 2080);
+  // Query 63: 17, 33, 49, then the whole prefix of 64, for all 32 layers.
+  std::vector<int> reach(32, 64);
+  reach[0] = 17;
+  reach[1] = 33;
+  reach[2] = 49;
+  EXPECT_EQ(j["receptive_field"]["reach_per_layer"].get<std::vector<int>>(), reach);
+  EXPECT_EQ(j["kv_cache"]["bytes_per_token"], 131072);
+  EXPECT_EQ(j["kv_cache"]["bytes_full"], 64 * 131072);
+  EXPECT_EQ(j["kv_cache"]["bytes_rolling"], 16 * 131072);
+  // Step 40, 16 slots: positions 24..39, slot i holds the one congruent to i mod 16.
+  std::vector<int> slots = {32, 33, 34, 35, 36, 37, 38, 39, 24, 25, 26, 27, 28, 29, 30, 31};
+  EXPECT_EQ(j["ring"]["slots"].get<std::vector<int>>(), slots);
+  std::vector<int> kv;
+  for (int h = 0; h < 32; ++h) kv.push_back(h / 4);
+  EXPECT_EQ(j["groups"]["kv_head_of"].get<std::vector<int>>(), kv);
+}
+
+TEST(StatsCli, MistralReachTheory) {
+  const std::string scene = std::string(ATTNLAB_ASSET_DIR) + "/scenes/mistral_reach.json";
+  const CliRun r = run_cli("stats --scene " + scene);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["receptive_field"]["theoretical_reach_per_layer"].back(), 131073);
+  EXPECT_EQ(j["kv_cache"]["bytes_rolling"], 512LL * 1024 * 1024);
+}
+
+TEST(StatsCli, BadSceneExitsTwoWithByteOffset) {
+  const fs::path p =
+      fs::temp_directory_path() / ("attnlab_bad_" + std::to_string(getpid()) + ".json");
+  std::ofstream(p) << "{\"seq_len\": 64,\n \"window\": }";
+  const CliRun r = run_cli("stats --scene " + p.string() + " 2>&1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("byte"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(p.string()), std::string::npos) << r.out;
+  std::ofstream(p) << R"({"n_heads": 32, "n_kv_heads": 6})";
+  const CliRun r2 = run_cli("stats --scene " + p.string() + " 2>&1");
+  EXPECT_EQ(r2.code, 2);
+  EXPECT_NE(r2.out.find("n_kv_heads"), std::string::npos) << r2.out;
+  fs::remove(p);
+  EXPECT_EQ(run_cli("stats --scene /nonexistent/x.json 2>/dev/null").code, 2);
+  EXPECT_EQ(run_cli("stats 2>/dev/null").code, 2);
+}
+
+}  // namespace
