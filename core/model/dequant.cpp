@@ -164,14 +164,6 @@ void q6_k(const uint8_t* b, float* y) {
   }
 }
 
-// Q8_K: d(f32) qs[256] int8, bsums[16] int16 (unused here).
-void q8_k(const uint8_t* b, float* y) {
-  float d;
-  std::memcpy(&d, b, 4);
-  const int8_t* qs = reinterpret_cast<const int8_t*>(b + 4);
-  for (int j = 0; j < 256; ++j) y[j] = d * qs[j];
-}
-
 }  // namespace
 
 bool can_dequantize(TensorType t) {
@@ -188,7 +180,6 @@ bool can_dequantize(TensorType t) {
     case TensorType::Q4_K:
     case TensorType::Q5_K:
     case TensorType::Q6_K:
-    case TensorType::Q8_K:
       return true;
     default:
       return false;
@@ -248,9 +239,6 @@ void dequantize(TensorType t, const void* src, float* dst, int64_t n) {
         break;
       case TensorType::Q6_K:
         q6_k(b, dst);
-        break;
-      case TensorType::Q8_K:
-        q8_k(b, dst);
         break;
       default:
         break;

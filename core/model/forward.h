@@ -104,7 +104,7 @@ struct RunOptions {
   CaptureSpec capture;
   int n_threads = 0;                                  // 0 = hardware_concurrency
   const std::atomic<bool>* cancel = nullptr;          // polled between layers
-  std::function<void(int done, int total)> progress;  // tokens processed / to process
+  std::function<void(int done, int total)> progress;  // layer passes done / to do in this call
   std::shared_ptr<Backend> backend;                   // null = CPU backend
 };
 
@@ -134,6 +134,7 @@ class Session {
   struct State;
   std::vector<float> run(const std::vector<int32_t>& tokens, int pos0, bool all_logits);
   void check_cancel();
+  void update_cache_capture();
   std::shared_ptr<const Model> model_;
   RunOptions opts_;
   std::vector<LayerPlan> plan_;
@@ -143,6 +144,8 @@ class Session {
   std::unique_ptr<State> st_;
   std::vector<int32_t> tokens_;
   Capture capture_;
+  int progress_done_ = 0;
+  int progress_total_ = 0;
 };
 
 }  // namespace model
