@@ -15,6 +15,7 @@ Run: /opt/golden-venv/bin/python tests/golden/make_tokenizer_golden.py [model_di
 import copy
 import json
 import os
+import random
 import sys
 from importlib.metadata import version
 
@@ -74,6 +75,22 @@ STRINGS = [
 ]
 
 
+# Random mixtures of the units above catch what hand-picked strings miss (class edges such as
+# U+000B or U+001C, which Python and Oniguruma classify differently).
+UNITS = list("abcXYZ019_.,;:!?'\"()[]{}<>/\\+-*=#@$%^&|~`") + [
+    " ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", "\x0b", "\x0c", "\x1c", "\x85", "\xa0",
+    "\u2003", "\u3000", "'s", "'ll", "'T", "the", " the", "ing", "é", "e\u0301", "ß", "Ω",
+    "ж", "你", "好", "の", "한", "😀", "👍🏽", "\u200d", "🇩🇪", "\ue000", "\U00010348", "½",
+    "٣", "²", "Ⅻ", "<|im_start|>", "<|im_end|>", "<start_of_turn>", "<end_of_turn>", "<bos>",
+    "<|im_sta", "<start_of", "\x00", "\x7f", "\t\t", "    ",
+]
+
+
+def random_strings(count, seed=1234):
+    rng = random.Random(seed)
+    return ["".join(rng.choice(UNITS) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+
+
 def smollm2_own_pretokenizer(tok):
     """The same vocabulary with SmolLM2's tokenizer.json pre-tokenizer (digits split first)."""
     own = copy.deepcopy(tok.backend_tokenizer)
@@ -84,6 +101,10 @@ def smollm2_own_pretokenizer(tok):
         ]
     )
     return own
+
+
+def dump(value):
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def main():
@@ -99,7 +120,7 @@ def main():
         tok = AutoTokenizer.from_pretrained(MODEL_DIR, gguf_file=file)
         own = smollm2_own_pretokenizer(tok) if name == "smollm2" else None
         cases = []
-        for text in STRINGS:
+        for text in STRINGS + random_strings(60):
             ids = tok.encode(text)
             case = {
                 "text": text,
@@ -113,9 +134,14 @@ def main():
             cases.append(case)
         out["models"][name] = {"file": file, "cases": cases}
         print(f"{name}: {len(cases)} strings", file=sys.stderr)
+    # One case per line keeps the file small and its diffs readable.
     with open(OUT, "w", encoding="utf-8") as f:
-        json.dump(out, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+        f.write('{"generator":%s,\n"versions":%s,\n"models":{' % (dump(out["generator"]), dump(out["versions"])))
+        for m, (name, entry) in enumerate(out["models"].items()):
+            f.write('%s\n%s:{"file":%s,"cases":[' % ("," if m else "", dump(name), dump(entry["file"])))
+            f.write(",".join("\n" + dump(c) for c in entry["cases"]))
+            f.write("]}")
+        f.write("}}\n")
 
 
 if __name__ == "__main__":

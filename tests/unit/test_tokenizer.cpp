@@ -185,11 +185,10 @@ TokenizerData tiny_gpt2() {
   TokenizerData d;
   d.model = "gpt2";
   d.pre = "gpt2";
-  for (int b = 0; b < 256; ++b) {  // byte tokens in GPT-2 spelling, ids 0..255
-    std::string s;
+  uint32_t next = 256;  // GPT-2 spelling: unprintable bytes take code points from U+0100
+  for (uint32_t b = 0; b < 256; ++b) {  // byte tokens, ids 0..255
     const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
-    static int next = 256;
-    if (b == 0) next = 256;
+    std::string s;
     core::model::unicode::append_utf8(s, printable ? b : next++);
     d.tokens.push_back(s);
   }
