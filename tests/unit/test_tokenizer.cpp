@@ -231,6 +231,12 @@ TEST(TokenizerTiny, SentencePieceMergesByScoreWithByteFallback) {
   EXPECT_EQ(tok.encode(" ab\xC3\xA9"), (std::vector<int32_t>{1, 4, 5, 7, 8}));
   EXPECT_EQ(tok.decode({1, 4, 5, 7, 8}), "<s> ab\xC3\xA9");
   EXPECT_EQ(tok.token_text(7), "<0xC3>");
+
+  // The prefix space goes before the start of the text only, not after a special token.
+  d.add_space_prefix = true;
+  const Tokenizer prefixed = Tokenizer::from_data(d);
+  EXPECT_EQ(prefixed.encode("ab"), (std::vector<int32_t>{1, 4, 5}));
+  EXPECT_EQ(prefixed.encode("<s>ab", false), (std::vector<int32_t>{1, 5}));
 }
 
 TEST(TokenizerTiny, BadDataIsReported) {
