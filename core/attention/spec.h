@@ -19,7 +19,7 @@ namespace attn {
 enum class MaskKind : int32_t {
   Causal = 0,
   SlidingWindow = 1,
-  Chunked = 2,        // chunked prefill: causal (or SWA when window > 0), computed C queries at a time
+  Chunked = 2,  // chunked prefill: causal (or SWA when window > 0), computed C queries at a time
   BlockDiagonal = 3,  // packed prompts: causal within a segment, nothing across segments
   Sparse = 4,         // global + local band + random keys, causal
 };
@@ -36,7 +36,7 @@ struct MaskSpec {
   MaskKind kind = MaskKind::Causal;
   int32_t window = 0;  // SWA width in the convention below; 0 = no window
   WindowConvention convention = WindowConvention::IncludingSelf;
-  int32_t chunk = 0;                    // prefill chunk length C (Chunked); 0 = one chunk
+  int32_t chunk = 0;                      // prefill chunk length C (Chunked); 0 = one chunk
   const int32_t* segment_ends = nullptr;  // [n_segments] exclusive cumulative ends, ascending
   int32_t n_segments = 0;
   int32_t sparse_global = 0;  // first G positions are global: every query sees them
@@ -66,7 +66,9 @@ ATTN_HD int32_t segment_of(int32_t pos, const int32_t* ends, int32_t n) {
   return s;
 }
 
-ATTN_HD int32_t chunk_of(int32_t pos, int32_t chunk) { return chunk > 0 ? pos / chunk : 0; }
+ATTN_HD int32_t chunk_of(int32_t pos, int32_t chunk) {
+  return chunk > 0 ? pos / chunk : 0;
+}
 
 // 32-bit integer mix (lowbias32 constants): a stateless hash both host and device agree on.
 ATTN_HD uint32_t hash_u32(uint32_t x) {
@@ -80,19 +82,19 @@ ATTN_HD uint32_t hash_u32(uint32_t x) {
 
 // The i-th random key of query q, uniform over [0, q].
 ATTN_HD int32_t sparse_random_key(int32_t q, int32_t i, uint32_t seed) {
-  const uint32_t h = hash_u32(seed ^ hash_u32(static_cast<uint32_t>(q) * 0x9e3779b9U +
-                                              static_cast<uint32_t>(i)));
+  const uint32_t h =
+      hash_u32(seed ^ hash_u32(static_cast<uint32_t>(q) * 0x9e3779b9U + static_cast<uint32_t>(i)));
   return static_cast<int32_t>(h % static_cast<uint32_t>(q + 1));
 }
 
 // Why a (q, k) pair is visible or not; views use it for hover text, `visible` for the answer.
 enum class Reason : int32_t {
   Visible = 0,
-  Future,          // k > q
-  OutsideWindow,   // q - k beyond the window
-  OtherSegment,    // packed prompts: different prompt
-  NotInPattern,    // sparse: neither global, local nor drawn
-  OutOfRange,      // negative position
+  Future,         // k > q
+  OutsideWindow,  // q - k beyond the window
+  OtherSegment,   // packed prompts: different prompt
+  NotInPattern,   // sparse: neither global, local nor drawn
+  OutOfRange,     // negative position
 };
 
 ATTN_HD Reason visibility(int32_t q, int32_t k, const MaskSpec& m) {
@@ -130,7 +132,9 @@ ATTN_HD int32_t kv_head_of(int32_t q_head, int32_t n_heads, int32_t n_kv_heads) 
 }
 
 // Rolling-buffer KV cache: position p lives in slot p mod W (Mistral's RotatingBufferCache).
-ATTN_HD int32_t ring_slot(int32_t pos, int32_t window) { return pos % window; }
+ATTN_HD int32_t ring_slot(int32_t pos, int32_t window) {
+  return pos % window;
+}
 
 // Online softmax (Milakov & Gimelshein): running max m and running sum l of exp(s - m).
 // push() returns the factor by which an accumulator over earlier values must be rescaled;
@@ -140,7 +144,9 @@ struct OnlineSoftmax {
   float l;
 };
 
-ATTN_HD OnlineSoftmax online_softmax_init() { return OnlineSoftmax{-3.402823466e+38f, 0.0f}; }
+ATTN_HD OnlineSoftmax online_softmax_init() {
+  return OnlineSoftmax{-3.402823466e+38f, 0.0f};
+}
 
 // Folds score s into the state. Writes p = exp(s - m_new) and returns exp(m_old - m_new), the
 // factor that rescales an accumulator built against the old maximum.

@@ -1,0 +1,67 @@
+// Per-row attention math written once for the CPU backend and future CUDA kernels: score a
+// tile of keys, fold it into the online softmax, accumulate P·V, write a cache slot. Plain
+// ATTN_HD functions over raw pointers, no allocation, no runtime.
+#pragma once
+
+#include "core/attention/spec.h"
+
+namespace attn {
+
+ATTN_HD float dot(const float* a, const float* b, int n) {
+  float s = 0.0f;
+  for (int i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// scores[j] = scale * q·k_j for n keys; key j starts at k + j * k_stride. Masked keys are
+// marked by the caller with valid[j] == false and get -inf so they add nothing.
+ATTN_HD void score_tile(const float* q, const float* k, int k_stride, int n, int head_dim,
+                        float scale, const bool* valid, float* scores) {
+  for (int j = 0; j < n; ++j)
+    scores[j] = valid[j] ? scale * dot(q, k + j * k_stride, head_dim) : -INFINITY;
+}
+
+// Folds a tile of scores into the running softmax state and rescales the accumulator
+// acc[head_dim] to the new maximum. On return p[j] = exp(s_j - m_new) (0 for masked keys).
+ATTN_HD void online_softmax_tile(OnlineSoftmax& st, const float* scores, int n, float* p,
+                                 float* acc, int head_dim) {
+  int arg = -1;
+  for (int j = 0; j < n; ++j)
+    if (scores[j] != -INFINITY && (arg < 0 || scores[j] > scores[arg])) arg = j;
+  for (int j = 0; j < n; ++j) p[j] = 0.0f;
+  if (arg < 0) return;
+  // Pushing the tile maximum first moves the running max once; every later push in the tile
+  // then has rescale exp(0) == 1, so only the accumulator rescale from this push matters.
+  const float rescale = online_softmax_push(st, scores[arg], &p[arg]);
+  for (int d = 0; d < head_dim; ++d) acc[d] *= rescale;
+  for (int j = 0; j < n; ++j)
+    if (j != arg && scores[j] != -INFINITY) online_softmax_push(st, scores[j], &p[j]);
+}
+
+// acc += sum_j p[j] * v_j; value j starts at v + j * v_stride.
+ATTN_HD void accumulate_pv(const float* p, const float* v, int v_stride, int n, int head_dim,
+                           float* acc) {
+  for (int j = 0; j < n; ++j) {
+    if (p[j] == 0.0f) continue;
+    const float* vj = v + j * v_stride;
+    for (int d = 0; d < head_dim; ++d) acc[d] += p[j] * vj[d];
+  }
+}
+
+// out = acc / l, the final normalisation of the online softmax.
+ATTN_HD void finish_row(const OnlineSoftmax& st, const float* acc, int head_dim, float* out) {
+  const float inv = st.l > 0.0f ? 1.0f / st.l : 0.0f;
+  for (int d = 0; d < head_dim; ++d) out[d] = acc[d] * inv;
+}
+
+// Writes one position's K and V (all kv heads, n floats each) into cache slot `slot`.
+ATTN_HD void write_cache_slot(float* k_cache, float* v_cache, int32_t* slot_pos, int slot,
+                              int32_t pos, const float* k, const float* v, int n) {
+  for (int i = 0; i < n; ++i) {
+    k_cache[slot * n + i] = k[i];
+    v_cache[slot * n + i] = v[i];
+  }
+  slot_pos[slot] = pos;
+}
+
+}  // namespace attn

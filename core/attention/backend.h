@@ -1,0 +1,47 @@
+// The seam between the forward pass and whatever computes attention. The CPU backend lives in
+// core (cpu_attention.h); a CUDA backend in kernels/ implements the same call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "core/attention/spec.h"
+
+namespace core {
+
+// One attention call for a chunk of n_q consecutive queries of one layer. Keys come from two
+// places: the cache as it was before this chunk (slot_pos says which position each slot holds)
+// and the chunk's own fresh K/V. Attending before writing is what lets a rolling cache of
+// exactly W slots serve a chunk longer than the free room in the ring.
+struct AttentionCall {
+  int n_q = 0;
+  int n_heads = 0;
+  int n_kv_heads = 0;
+  int head_dim = 0;
+  float scale = 0;  // multiplies q·k
+  attn::MaskSpec mask;
+  const int32_t* q_pos = nullptr;  // [n_q] positions of the queries (== positions of k_new)
+  const float* q = nullptr;        // [n_q, n_heads, head_dim]
+  const float* k_new = nullptr;    // [n_q, n_kv_heads, head_dim]
+  const float* v_new = nullptr;    // [n_q, n_kv_heads, head_dim]
+  int n_slots = 0;
+  const int32_t* slot_pos = nullptr;  // [n_slots] position held, -1 = empty
+  const float* k_cache = nullptr;     // [n_slots, n_kv_heads, head_dim]
+  const float* v_cache = nullptr;     // [n_slots, n_kv_heads, head_dim]
+  float* out = nullptr;               // [n_q, n_heads, head_dim]
+  // Optional capture: rows[t * n_heads + h] points at q_pos[t] + 1 floats (keys 0..q) that
+  // receive the probabilities; null entries (or a null array) are not captured.
+  float* const* prob_rows = nullptr;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+  virtual void attention(const AttentionCall& call) = 0;
+};
+
+// The CPU reference backend, threaded over heads and queries.
+std::unique_ptr<Backend> make_cpu_backend(int n_threads = 0);
+
+}  // namespace core

@@ -1,0 +1,152 @@
+// The CPU runtime: a loaded Model (config + f32 weights, shared and immutable) and Sessions
+// that run it with a ModelVariant (window override, kv-head pooling, cache mode, chunked
+// prefill), capturing attention probabilities and cache state for the views.
+//
+//   auto m = core::model::Model::load(path);
+//   core::model::Session s(m, opts);
+//   std::vector<float> logits = s.prefill(ids);   // [vocab] for the last token
+//   logits = s.decode(next_id);                   // [vocab]
+//   const core::model::Capture& cap = s.capture();
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/attention/backend.h"
+#include "core/model/config.h"
+#include "core/model/gguf.h"
+#include "core/model/weights.h"
+#include "core/scene/scene.h"
+
+namespace core {
+
+// Thrown out of prefill/decode when the cancel flag was raised; the session is then reset.
+struct Cancelled : std::exception {
+  const char* what() const noexcept override { return "cancelled"; }
+};
+
+namespace model {
+
+class Model {
+ public:
+  // Maps, parses and dequantizes. Throws ModelError naming the file and the problem.
+  static std::shared_ptr<const Model> load(const std::string& path, int n_threads = 0);
+  const Config& config() const { return config_; }
+  const Weights& weights() const { return weights_; }
+  const GgufFile& gguf() const { return *file_; }
+  const std::string& path() const { return file_->path(); }
+  double load_seconds() const { return load_seconds_; }
+
+ private:
+  Model() = default;
+  std::unique_ptr<GgufFile> file_;
+  Config config_;
+  Weights weights_;
+  double load_seconds_ = 0;
+};
+
+// Resolves "smollm2" / "gemma3" to the downloaded file (ATTNLAB_MODELS env overrides
+// ATTNLAB_MODEL_DIR); any other string is returned as a path.
+std::string resolve_model_path(const std::string& name_or_path);
+
+// Which attention probabilities to keep. Empty lists mean all layers / all heads.
+struct CaptureSpec {
+  bool attention = true;
+  int max_positions = 1024;  // with empty lists, capture stops beyond this many positions
+  std::vector<int> layers;
+  std::vector<int> heads;
+  bool cache = true;  // per-slot cache state after each call
+};
+
+// Probabilities of one (layer, head): lower-triangular rows, row q holds keys 0..q at offset
+// q*(q+1)/2. Keys the mask hid (or the rolling cache had evicted) are 0.
+struct AttentionCapture {
+  int layer = 0;
+  int head = 0;
+  int n = 0;             // rows captured (positions 0..n-1)
+  std::vector<float> p;  // [n*(n+1)/2]
+  float at(int q, int k) const { return p[static_cast<size_t>(q) * (q + 1) / 2 + k]; }
+  const float* row(int q) const { return p.data() + static_cast<size_t>(q) * (q + 1) / 2; }
+};
+
+// What one layer's cache holds right now.
+struct CacheCapture {
+  int layer = 0;
+  int n_slots = 0;
+  int n_kv_heads = 0;
+  std::vector<int32_t> slot_pos;  // [n_slots] position held, -1 = empty
+  std::vector<float> k_norm;      // [n_slots, n_kv_heads] L2 norm of the stored key
+  std::vector<float> v_norm;      // [n_slots, n_kv_heads]
+  size_t bytes = 0;               // bytes this layer's K+V buffers allocated
+};
+
+struct Capture {
+  int n_tokens = 0;  // positions processed so far
+  std::vector<AttentionCapture> attention;
+  std::vector<CacheCapture> cache;  // [n_layers]
+  size_t cache_bytes = 0;           // sum over layers; 0 for CacheMode::None between passes
+  const AttentionCapture* find(int layer, int head) const;
+};
+
+// The effective per-layer attention settings after applying a ModelVariant.
+struct LayerPlan {
+  attn::MaskSpec mask;  // Causal or SlidingWindow
+  int cache_slots = 0;  // rolling: window slots; 0 = grows with the sequence
+};
+std::vector<LayerPlan> plan_layers(const Config& c, const ModelVariant& v);
+
+struct RunOptions {
+  ModelVariant variant;
+  CaptureSpec capture;
+  int n_threads = 0;                                  // 0 = hardware_concurrency
+  const std::atomic<bool>* cancel = nullptr;          // polled between layers
+  std::function<void(int done, int total)> progress;  // layer passes done / to do in this call
+  std::shared_ptr<Backend> backend;                   // null = CPU backend
+};
+
+class Session {
+ public:
+  Session(std::shared_ptr<const Model> model, RunOptions opts);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Runs the tokens (in chunks of variant.chunk) after whatever the session already holds.
+  // Returns the logits of the last token [vocab], or of every token [n, vocab] when
+  // all_logits is set.
+  std::vector<float> prefill(const std::vector<int32_t>& tokens, bool all_logits = false);
+  // One token; with CacheMode::None this recomputes the whole sequence.
+  std::vector<float> decode(int32_t token);
+  void reset();
+
+  const Capture& capture() const { return capture_; }
+  const std::vector<int32_t>& tokens() const { return tokens_; }
+  const Config& config() const { return model_->config(); }
+  const std::vector<LayerPlan>& plan() const { return plan_; }
+  int kv_heads() const { return kv_heads_; }
+  const char* backend_name() const { return backend_->name(); }
+
+ private:
+  struct State;
+  std::vector<float> run(const std::vector<int32_t>& tokens, int pos0, bool all_logits);
+  void check_cancel();
+  void update_cache_capture();
+  std::shared_ptr<const Model> model_;
+  RunOptions opts_;
+  std::vector<LayerPlan> plan_;
+  int kv_heads_ = 0;
+  std::vector<std::vector<float>> pooled_wk_, pooled_wv_;  // [n_layers] when kv_heads pooled
+  std::shared_ptr<Backend> backend_;
+  std::unique_ptr<State> st_;
+  std::vector<int32_t> tokens_;
+  Capture capture_;
+  int progress_done_ = 0;
+  int progress_total_ = 0;
+};
+
+}  // namespace model
+}  // namespace core

@@ -1,0 +1,94 @@
+#include "core/model/weights.h"
+
+#include <algorithm>
+#include <string>
+#include <thread>
+
+#include "core/model/dequant.h"
+
+namespace core::model {
+
+namespace {
+
+// Dequantizes a named tensor after checking its shape: `dims` in ggml order.
+std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<int64_t> dims) {
+  const TensorInfo& t = f.tensor(name);
+  if (t.dims != dims) {
+    std::string want, got;
+    for (int64_t d : dims) want += std::to_string(d) + " ";
+    for (int64_t d : t.dims) got += std::to_string(d) + " ";
+    f.fail("tensor " + name + " has shape [" + got + "], expected [" + want + "]");
+  }
+  if (!can_dequantize(t.type))
+    f.fail(std::string("unsupported quant type ") + tensor_type_name(t.type) + " for tensor " +
+           name);
+  std::vector<float> out(t.n_elems);
+  dequantize(t.type, t.data, out.data(), static_cast<int64_t>(t.n_elems));
+  return out;
+}
+
+}  // namespace
+
+Weights load_weights(const GgufFile& f, const Config& c, int n_threads) {
+  Weights w;
+  const int64_t d = c.d_model, hd = c.head_dim, ff = c.d_ff;
+  const int64_t q_dim = c.n_heads * hd, kv_dim = c.n_kv_heads * hd;
+  w.token_embd = load(f, "token_embd.weight", {d, c.vocab});
+  if (!c.tied_embeddings) w.output = load(f, "output.weight", {d, c.vocab});
+  w.output_norm = load(f, "output_norm.weight", {d});
+  w.layers.resize(c.n_layers);
+  // Layers are independent, so they dequantize in parallel; the first error wins.
+  const int nt = std::max(
+      1, n_threads > 0 ? n_threads : static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<std::exception_ptr> errors(c.n_layers);
+  auto work = [&](int t) {
+    for (int i = t; i < c.n_layers; i += nt) {
+      try {
+        const std::string b = "blk." + std::to_string(i) + ".";
+        LayerWeights& l = w.layers[i];
+        l.attn_norm = load(f, b + "attn_norm.weight", {d});
+        l.wq = load(f, b + "attn_q.weight", {d, q_dim});
+        l.wk = load(f, b + "attn_k.weight", {d, kv_dim});
+        l.wv = load(f, b + "attn_v.weight", {d, kv_dim});
+        l.wo = load(f, b + "attn_output.weight", {q_dim, d});
+        l.ffn_norm = load(f, b + "ffn_norm.weight", {d});
+        l.w_gate = load(f, b + "ffn_gate.weight", {d, ff});
+        l.w_up = load(f, b + "ffn_up.weight", {d, ff});
+        l.w_down = load(f, b + "ffn_down.weight", {ff, d});
+        if (c.qk_norm) {
+          l.q_norm = load(f, b + "attn_q_norm.weight", {hd});
+          l.k_norm = load(f, b + "attn_k_norm.weight", {hd});
+        }
+        if (c.post_norms) {
+          l.post_attn_norm = load(f, b + "post_attention_norm.weight", {d});
+          l.post_ffn_norm = load(f, b + "post_ffw_norm.weight", {d});
+        }
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < nt; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return w;
+}
+
+std::vector<float> pool_kv_heads(const std::vector<float>& w, int n_kv, int kv_heads, int head_dim,
+                                 int d_model) {
+  const int g = n_kv / kv_heads;
+  const size_t head_size = static_cast<size_t>(head_dim) * d_model;
+  std::vector<float> out(static_cast<size_t>(kv_heads) * head_size, 0.0f);
+  for (int j = 0; j < kv_heads; ++j)
+    for (int m = 0; m < g; ++m) {
+      const float* src = w.data() + (static_cast<size_t>(j) * g + m) * head_size;
+      float* dst = out.data() + j * head_size;
+      for (size_t i = 0; i < head_size; ++i) dst[i] += src[i] / g;
+    }
+  return out;
+}
+
+}  // namespace core::model
