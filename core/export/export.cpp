@@ -89,6 +89,16 @@ void set_pdf_metadata(cairo_surface_t* s, const std::string& title) {
   cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, "");
 }
 
+// cairo 1.16 writes no filter hint into SVG, so viewers would blur a 64x64 heatmap image into
+// a smear. Heatmaps are the only images the exporter draws; every one gets nearest-neighbour
+// scaling (the attribute for SVG 1.1 viewers, the CSS property for browsers).
+void mark_images_pixelated(std::string& svg) {
+  const std::string tag = "<image ";
+  const std::string attrs = "image-rendering=\"optimizeSpeed\" style=\"image-rendering:pixelated\" ";
+  for (size_t p = svg.find(tag); p != std::string::npos; p = svg.find(tag, p + tag.size()))
+    svg.insert(p + tag.size(), attrs);
+}
+
 std::string render_vector(const fig::Figure& f, const ExportOptions& o) {
   const PageSize page = page_size(f, o);
   const float content_h = content_height(f, o);
@@ -109,6 +119,7 @@ std::string render_vector(const fig::Figure& f, const ExportOptions& o) {
   }
   cairo_surface_finish(s.get());
   check_status(cairo_surface_status(s.get()), "writing");
+  if (o.format == Format::Svg) mark_images_pixelated(out);
   return out;
 }
 
