@@ -6,7 +6,7 @@
 namespace fig {
 namespace {
 
-constexpr float kSwatch = 22;  // legend line sample length
+constexpr float kSwatch = 30;  // legend line sample length (long enough for two dashes)
 constexpr float kColorbarWidth = 14;
 
 float margin(const Theme& t) {
