@@ -95,7 +95,8 @@ void set_pdf_metadata(cairo_surface_t* s, const std::string& title) {
 // scaling (the attribute for SVG 1.1 viewers, the CSS property for browsers).
 void mark_images_pixelated(std::string& svg) {
   const std::string tag = "<image ";
-  const std::string attrs = "image-rendering=\"optimizeSpeed\" style=\"image-rendering:pixelated\" ";
+  const std::string attrs =
+      "image-rendering=\"optimizeSpeed\" style=\"image-rendering:pixelated\" ";
   for (size_t p = svg.find(tag); p != std::string::npos; p = svg.find(tag, p + tag.size()))
     svg.insert(p + tag.size(), attrs);
 }

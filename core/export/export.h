@@ -19,8 +19,10 @@ const char* format_name(Format f);                              // "png", "svg",
 std::optional<Format> parse_format(std::string_view s);         // accepts the names above
 std::optional<Format> format_from_path(std::string_view path);  // by extension
 
-// The figure is laid out at width x height figure units (0 = the figure's own size) and a
-// PNG is rasterised at `scale` pixels per unit (1..8; 4 gives a 3840 px wide slide from 960).
+// The page is width x height figure units (0 = the figure's own size). A Figure arrives laid
+// out, so a different page size scales it uniformly to fit and centres it; to lay a view out
+// at the page size, build it with fig::build_view_figure(..., FigureSize{w, h}) as the CLI
+// does. A PNG is rasterised at `scale` pixels per unit (1..8; 4 gives 3840 px from 960).
 struct ExportOptions {
   Format format = Format::Png;
   float width = 0;

@@ -205,8 +205,8 @@ void decorate(Figure& f, const Theme& t, const Layout& l, const std::vector<std:
     if (!f.colorbar.label.empty()) {
       const float ticks_w = std::max(text_width(tick_text(f.colorbar.vmax), t.small_size),
                                      text_width(tick_text(f.colorbar.vmin), t.small_size));
-      Text lab = text_mark(t, tx + ticks_w + t.small_size * 1.3f,
-                           bar.y + bar.h / 2, f.colorbar.label, t.small_size, Anchor::Center);
+      Text lab = text_mark(t, tx + ticks_w + t.small_size * 1.3f, bar.y + bar.h / 2,
+                           f.colorbar.label, t.small_size, Anchor::Center);
       lab.angle_deg = 90;
       f.marks.push_back(lab);
     }

@@ -151,11 +151,11 @@ TEST(ExportCli, LectureWritesOneFilePerSlideAndADeck) {
     EXPECT_EQ(std::stoul(info.out.substr(p + 6)), files.size() - 1);
     EXPECT_NE(info.out.find("1280 x 720 pts"), std::string::npos) << info.out;
   }
-  // --view all: every view of every slide, as PNG (no deck).
+  // --view all: every view of every slide, as SVG (no deck).
   const RunResult all =
-      export_cmd("--lecture " + kLecture + " --view all --format png --out " + (dir / "png"));
+      export_cmd("--lecture " + kLecture + " --view all --format svg --out " + (dir / "svg"));
   ASSERT_EQ(all.code, 0) << all.out;
-  EXPECT_EQ(listing(dir / "png").size(), (files.size() - 1) * fig::view_ids().size());
+  EXPECT_EQ(listing(dir / "svg").size(), (files.size() - 1) * fig::view_ids().size());
 }
 
 TEST(ExportCli, BadLectureNamesTheScene) {
