@@ -167,7 +167,10 @@ fig::FigureSize layout_size(const Args& a) {
 }
 
 fig::Figure make(const Args& a, fig::ViewId id, const Scene& s) {
-  return fig::build_view_figure(id, s, pick_theme(a, s), layout_size(a));
+  if (!a.no_caption) return fig::build_view_figure(id, s, pick_theme(a, s), layout_size(a));
+  Scene bare = s;  // laid out without a caption, so the plot takes its room
+  bare.caption.clear();
+  return fig::build_view_figure(id, bare, pick_theme(a, s), layout_size(a));
 }
 
 exp::ExportOptions options(const Args& a, exp::Format f) {

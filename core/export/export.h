@@ -28,7 +28,10 @@ struct ExportOptions {
   float width = 0;
   float height = 0;
   float scale = 1;
-  bool caption = true;  // draw fig.caption under the plot when it is set
+  // Draw the caption: the caption lines decorate() laid out (false leaves their room empty;
+  // build the figure without a caption to give it to the plot), or, for a figure without
+  // caption marks, fig.caption wrapped in a block added below the figure.
+  bool caption = true;
 };
 
 // Thrown with a message that names the path and what went wrong; nothing is left behind.
