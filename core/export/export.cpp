@@ -244,7 +244,12 @@ void export_pdf_deck(const std::vector<fig::Figure>& pages, const std::string& p
   std::string out;
   try {
     for (const fig::Figure& f : pages) validate(f, o);
-    page = page_size(pages.front(), o);
+    // One page size for the whole deck: the largest page any figure asks for.
+    for (const fig::Figure& f : pages) {
+      const PageSize p = page_size(f, o);
+      page.width = std::max(page.width, p.width);
+      page.height = std::max(page.height, p.height);
+    }
     SurfacePtr s(cairo_pdf_surface_create_for_stream(append_bytes, &out, page.width, page.height));
     check_status(cairo_surface_status(s.get()), "creating the surface");
     set_pdf_metadata(s.get(), pages.front().title);

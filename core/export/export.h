@@ -47,7 +47,8 @@ void export_figure(const fig::Figure& figure, const std::string& path, const Exp
 std::string render_figure(const fig::Figure& figure, const ExportOptions& opts);
 
 // One PDF page per figure (a lecture deck), written atomically like export_figure. Every page
-// has the size of the first figure's page (or opts.width x opts.height); opts.format is ignored.
+// has one size, opts.width x opts.height or else the largest page any figure asks for (a
+// smaller figure is centred on it); opts.format is ignored.
 void export_pdf_deck(const std::vector<fig::Figure>& pages, const std::string& path,
                      const ExportOptions& opts);
 
