@@ -20,10 +20,11 @@
 
 namespace kernels {
 
-constexpr int kMaxHeadDim = 256;       // per-row accumulator size; larger calls go to the CPU
-constexpr int kMaxKeyTile = 64;        // keys staged per tile
-constexpr int kThreadsPerBlock = 128;  // target; rounded down to whole GQA groups
-constexpr int kStagedFloats = 8192;    // 32 KiB of K and V per tile, under the 48 KiB default
+constexpr int kMaxHeadDim = 256;           // per-row accumulator size; larger calls go to the CPU
+constexpr int kMaxKeyTile = 64;            // keys staged per tile
+constexpr int kThreadsPerBlock = 128;      // target; rounded down to whole GQA groups
+constexpr int kMaxThreadsPerBlock = 1024;  // a GQA group must fit one block
+constexpr int kStagedFloats = 8192;        // 32 KiB of K and V per tile, under the 48 KiB default
 
 // The device-side view of a core::AttentionCall: every pointer in one address space (device
 // memory on the GPU, host memory in the emulator), captured rows packed into one buffer.

@@ -32,6 +32,9 @@ std::string kernel_unsupported_reason(const core::AttentionCall& c) {
   if (c.n_kv_heads <= 0 || c.n_heads % c.n_kv_heads != 0)
     return "n_heads " + std::to_string(c.n_heads) + " is not a multiple of n_kv_heads " +
            std::to_string(c.n_kv_heads);
+  if (c.n_heads / c.n_kv_heads > kMaxThreadsPerBlock)
+    return "GQA group of " + std::to_string(c.n_heads / c.n_kv_heads) + " query heads > " +
+           std::to_string(kMaxThreadsPerBlock) + " threads per block";
   return {};
 }
 

@@ -2,6 +2,7 @@
 // that says which backend runs and why.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -39,6 +40,7 @@ TEST(BackendSelect, EmulatorOnRequest) {
 TEST(BackendSelect, AutoPicksCudaOnlyWithADevice) {
   std::string msg;
   auto b = kernels::select_backend("", &msg);
+  std::printf("%s\n", msg.c_str());
   if (have_cuda_device()) {
     EXPECT_STREQ(b->name(), "cuda");
     EXPECT_EQ(msg.rfind("backend: CUDA (", 0), 0u) << msg;
