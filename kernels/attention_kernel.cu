@@ -13,7 +13,7 @@ __global__ void attention_kernel(AttentionParams p, LaunchShape shape) {
   extern __shared__ float smem[];
   const int kv_head = blockIdx.y;
   const int tid = threadIdx.x;
-  const BlockShared sh = block_shared(smem, shape.key_tile, p.head_dim);
+  const BlockShared sh = block_shared(smem, shape, p.head_dim);
   ThreadRow r;
   row_begin(p, shape, blockIdx.x, kv_head, tid, r);
   for (int source = kSourceCache; source <= kSourceNew; ++source) {
@@ -27,11 +27,13 @@ __global__ void attention_kernel(AttentionParams p, LaunchShape shape) {
       if (!__syncthreads_or(sees)) continue;
       stage_kv(p, source, kv_head, j0, m, tid, blockDim.x, sh);
       __syncthreads();
-      if (sees) row_tile(p, sh, m, r);
+      if (sees) row_tile(p, sh, r);
       __syncthreads();
     }
   }
-  row_end(p, r);
+  row_publish(p, sh, r);
+  __syncthreads();
+  row_end(p, sh, r);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace {
 // next phase starts, which is what the kernel's barriers guarantee.
 void emulate_block(const AttentionParams& p, const LaunchShape& shape, int block_x, int kv_head) {
   std::vector<float> smem(shape.shared_floats);
-  const BlockShared sh = block_shared(smem.data(), shape.key_tile, p.head_dim);
+  const BlockShared sh = block_shared(smem.data(), shape, p.head_dim);
   std::vector<ThreadRow> rows(shape.threads);
   std::vector<char> sees(shape.threads);
   for (int tid = 0; tid < shape.threads; ++tid)
@@ -34,10 +34,11 @@ void emulate_block(const AttentionParams& p, const LaunchShape& shape, int block
       for (int tid = 0; tid < shape.threads; ++tid)
         stage_kv(p, source, kv_head, j0, m, tid, shape.threads, sh);
       for (int tid = 0; tid < shape.threads; ++tid)
-        if (sees[tid]) row_tile(p, sh, m, rows[tid]);
+        if (sees[tid]) row_tile(p, sh, rows[tid]);
     }
   }
-  for (int tid = 0; tid < shape.threads; ++tid) row_end(p, rows[tid]);
+  for (int tid = 0; tid < shape.threads; ++tid) row_publish(p, sh, rows[tid]);
+  for (int tid = 0; tid < shape.threads; ++tid) row_end(p, sh, rows[tid]);
 }
 
 class KernelEmulatorBackend : public core::Backend {

@@ -1,6 +1,6 @@
 // Per-row attention math written once for the CPU backend and the CUDA kernel (kernels/): mask
-// and score a tile of keys, fold it into the online softmax, accumulate P·V, finish the row,
-// normalise captured probabilities, write a cache slot. Plain
+// and score a tile of keys, fold it into the online softmax, accumulate P·V, merge partial
+// rows, finish the row, normalise captured probabilities, write a cache slot. Plain
 // ATTN_HD functions over raw pointers, no allocation, no runtime.
 #pragma once
 
@@ -58,6 +58,19 @@ ATTN_HD float inverse_sum(const OnlineSoftmax& st) {
 ATTN_HD void finish_row(const OnlineSoftmax& st, const float* acc, int head_dim, float* out) {
   const float inv = inverse_sum(st);
   for (int d = 0; d < head_dim; ++d) out[d] = acc[d] * inv;
+}
+
+// Merges n partial rows, each an online softmax over a disjoint set of keys (m[i], l[i]), into
+// one state. w[i] = exp(m[i] - m) is the factor that rescales partial accumulator i, so the
+// merged accumulator is sum_i w[i] * acc_i (flash-decoding's split-K combine).
+ATTN_HD OnlineSoftmax merge_softmax(const float* m, const float* l, int n, float* w) {
+  OnlineSoftmax st = online_softmax_init();
+  for (int i = 0; i < n; ++i) st.m = m[i] > st.m ? m[i] : st.m;
+  for (int i = 0; i < n; ++i) {
+    w[i] = expf(m[i] - st.m);
+    st.l += l[i] * w[i];
+  }
+  return st;
 }
 
 // valid[j]: the key at position kpos[j] exists (>= 0; -1 marks an empty cache slot) and query

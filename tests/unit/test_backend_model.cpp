@@ -3,8 +3,9 @@
 // device exists. Chunked prefill, a rolling cache and decode steps all go through the
 // backends' AttentionCall, as in the app.
 //
-// Tolerances: |Δlogit| <= 1e-4 * max|logit| of the CPU run; |Δp| <= 1e-5 for every captured
-// attention probability.
+// Tolerances: |Δlogit| <= 1e-4 * max|logit| of the CPU run; |Δp| <= 1e-6 in layer 0 (same
+// inputs on every backend) and <= 1e-4 over all layers (the golden tests' bound against
+// Hugging Face), since a different summation order is amplified layer by layer.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -74,16 +75,23 @@ void expect_same(const Run& cpu, const Run& other, const std::string& what) {
   EXPECT_LE(worst, 1e-4f * mx) << what << ": max |Δlogit| " << worst << " of max " << mx;
   ASSERT_EQ(cpu.capture.attention.size(), other.capture.attention.size());
   ASSERT_FALSE(cpu.capture.attention.empty());
-  float worst_p = 0;
+  // Layer 0 sees bit-identical inputs on every backend, so it shows the backend's own rounding;
+  // deeper layers add the amplification of that rounding through the residual stream (30
+  // layers of SmolLM2 turn 1e-7 into ~5e-5 when the summation order differs).
+  float worst_p = 0, worst_p0 = 0;
   for (size_t a = 0; a < cpu.capture.attention.size(); ++a) {
     const auto& x = cpu.capture.attention[a].p;
     const auto& y = other.capture.attention[a].p;
     ASSERT_EQ(x.size(), y.size());
-    for (size_t i = 0; i < x.size(); ++i) worst_p = std::max(worst_p, std::fabs(x[i] - y[i]));
+    float w = 0;
+    for (size_t i = 0; i < x.size(); ++i) w = std::max(w, std::fabs(x[i] - y[i]));
+    worst_p = std::max(worst_p, w);
+    if (cpu.capture.attention[a].layer == 0) worst_p0 = std::max(worst_p0, w);
   }
-  EXPECT_LE(worst_p, 1e-5f) << what << ": max |Δp|";
-  std::printf("%s: max |Δlogit| %.3g (max |logit| %.3g), max |Δp| %.3g\n", what.c_str(), worst, mx,
-              worst_p);
+  EXPECT_LE(worst_p0, 1e-6f) << what << ": max |Δp| in layer 0";
+  EXPECT_LE(worst_p, 1e-4f) << what << ": max |Δp|";
+  std::printf("%s: max |Δlogit| %.3g (max |logit| %.3g), max |Δp| %.3g (layer 0: %.3g)\n",
+              what.c_str(), worst, mx, worst_p, worst_p0);
 }
 
 struct Variant {

@@ -268,33 +268,47 @@ TEST(BackendOpsControl, WrongWindowConventionIsDetected) {
   EXPECT_FALSE(e.zero_ok);
 }
 
-// Every (query, head) row of a call belongs to exactly one kernel thread.
+// Every (query, head) row of a call gets exactly `lanes` kernel threads, one per lane, all in
+// the block of its K/V head; shared memory stays under the 48 KiB launch default.
 TEST(BackendOpsControl, LaunchShapeCoversEveryRowOnce) {
   for (const HeadChoice& hc : kHeads)
-    for (int n_q : {1, 7, 31, 32, 33, 100, 300}) {
-      const kernels::LaunchShape s = kernels::launch_shape(n_q, hc.n_heads, hc.n_kv_heads, 64);
-      EXPECT_LE(s.threads, 1024);
-      kernels::AttentionParams p;
-      p.n_q = n_q;
-      p.n_heads = hc.n_heads;
-      p.n_kv_heads = hc.n_kv_heads;
-      p.head_dim = 64;
-      std::vector<int32_t> pos(n_q, 0);
-      std::vector<float> q(static_cast<size_t>(n_q) * hc.n_heads * 64);
-      p.q_pos = pos.data();
-      p.q = q.data();
-      std::vector<int> hits(static_cast<size_t>(n_q) * hc.n_heads, 0);
-      auto r = std::make_unique<kernels::ThreadRow>();
-      for (int bx = 0; bx < s.query_blocks; ++bx)
-        for (int g = 0; g < hc.n_kv_heads; ++g)
-          for (int tid = 0; tid < s.threads; ++tid) {
-            kernels::row_begin(p, s, bx, g, tid, *r);
-            if (!r->active) continue;
-            ++hits[r->t * hc.n_heads + r->h];
-            EXPECT_EQ(attn::kv_head_of(r->h, hc.n_heads, hc.n_kv_heads), g);
-          }
-      for (int h : hits) ASSERT_EQ(h, 1) << hc.name << " n_q " << n_q;
-    }
+    for (int hd : kHeadDims)
+      for (int n_q : {1, 2, 7, 31, 32, 33, 100, 300}) {
+        const kernels::LaunchShape s = kernels::launch_shape(n_q, hc.n_heads, hc.n_kv_heads, hd);
+        EXPECT_LE(s.threads, 1024);
+        EXPECT_LE(s.shared_floats * 4, 48 * 1024);
+        kernels::AttentionParams p;
+        p.n_q = n_q;
+        p.n_heads = hc.n_heads;
+        p.n_kv_heads = hc.n_kv_heads;
+        p.head_dim = hd;
+        std::vector<int32_t> pos(n_q, 0);
+        std::vector<float> q(static_cast<size_t>(n_q) * hc.n_heads * hd);
+        p.q_pos = pos.data();
+        p.q = q.data();
+        std::vector<int> lanes_seen(static_cast<size_t>(n_q) * hc.n_heads, 0);  // bit per lane
+        auto r = std::make_unique<kernels::ThreadRow>();
+        for (int bx = 0; bx < s.query_blocks; ++bx)
+          for (int g = 0; g < hc.n_kv_heads; ++g)
+            for (int tid = 0; tid < s.threads; ++tid) {
+              kernels::row_begin(p, s, bx, g, tid, *r);
+              if (!r->active) continue;
+              int& seen = lanes_seen[r->t * hc.n_heads + r->h];
+              EXPECT_EQ(seen & (1 << r->lane), 0);
+              seen |= 1 << r->lane;
+              EXPECT_EQ(attn::kv_head_of(r->h, hc.n_heads, hc.n_kv_heads), g);
+            }
+        const int all = s.lanes == 32 ? -1 : (1 << s.lanes) - 1;
+        for (int seen : lanes_seen)
+          ASSERT_EQ(seen, all) << hc.name << " hd " << hd << " n_q " << n_q;
+      }
+}
+
+// Decode and short chunks split each row's keys over several lanes; long chunks do not.
+TEST(BackendOpsControl, FewRowsGetLanes) {
+  EXPECT_GT(kernels::launch_shape(1, 9, 3, 64).lanes, 1);
+  EXPECT_GT(kernels::launch_shape(1, 4, 1, 256).lanes, 1);
+  EXPECT_EQ(kernels::launch_shape(512, 9, 3, 64).lanes, 1);
 }
 
 }  // namespace
