@@ -48,4 +48,9 @@ int attention(const AttentionParams& p, void* stream) {
   return static_cast<int>(cudaGetLastError());
 }
 
+int attention_kernel_loadable() {
+  cudaFuncAttributes attr;
+  return static_cast<int>(cudaFuncGetAttributes(&attr, attention_kernel));
+}
+
 }  // namespace kernels

@@ -10,4 +10,8 @@ namespace kernels {
 // cudaError_t of the launch as an int (0 = cudaSuccess).
 int attention(const AttentionParams& p, void* stream);
 
+// cudaSuccess (0) when the current device can run the kernel: this binary holds code for its
+// architecture (CMAKE_CUDA_ARCHITECTURES, 80;90 by default) and the driver can load it.
+int attention_kernel_loadable();
+
 }  // namespace kernels

@@ -68,7 +68,7 @@ CudaProbe probe_cuda() {
   cudaDeviceProp prop;
   if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) {
     char buf[320];
-    std::snprintf(buf, sizeof buf, "%s (sm_%d%d, %.0f GiB)", prop.name, prop.major, prop.minor,
+    std::snprintf(buf, sizeof buf, "%s, sm_%d%d, %.0f GiB", prop.name, prop.major, prop.minor,
                   static_cast<double>(prop.totalGlobalMem) / (1 << 30));
     p.device = buf;
   }
@@ -91,6 +91,8 @@ CudaBackend::CudaBackend(int device, int cpu_threads) : impl_(std::make_unique<I
   impl_->device = device;
   impl_->cpu_threads = cpu_threads;
   check(cudaSetDevice(device), "cudaSetDevice");
+  check(static_cast<cudaError_t>(attention_kernel_loadable()),
+        "loading the attention kernel for this GPU");
   check(cudaStreamCreateWithFlags(&impl_->stream, cudaStreamNonBlocking), "cudaStreamCreate");
 }
 
@@ -123,14 +125,23 @@ void CudaBackend::attention(const core::AttentionCall& c) {
   std::string why = kernel_unsupported_reason(c);
   if (why.empty() && pc.total * int64_t{sizeof(float)} > kMaxCaptureBytes)
     why = "capture of " + std::to_string(pc.total * sizeof(float) >> 20) + " MiB";
-  if (!why.empty()) {
-    ++m.fallbacks;
-    m.last_fallback = why;
-    core::cpu_attention(c, m.cpu_threads);
-    return;
+  if (why.empty()) {
+    try {
+      run_on_device(c, pc);
+      return;
+    } catch (const std::runtime_error& e) {
+      // The inputs are untouched host memory, so the CPU can still give this call's answer.
+      why = e.what();
+    }
   }
-  if (c.n_q <= 0) return;
+  ++m.fallbacks;
+  m.last_fallback = why;
+  core::cpu_attention(c, m.cpu_threads);
+}
 
+void CudaBackend::run_on_device(const core::AttentionCall& c, const PackedCapture& pc) {
+  Impl& m = *impl_;
+  if (c.n_q <= 0) return;
   check(cudaSetDevice(m.device), "cudaSetDevice");
   const cudaStream_t s = m.stream;
   const size_t q_elems = static_cast<size_t>(c.n_q) * c.n_heads * c.head_dim;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/attention/backend.h"
+#include "kernels/call_packing.h"
 
 namespace kernels {
 
@@ -17,12 +18,13 @@ struct CudaProbe {
   int device_count = 0;
   int error = 0;           // cudaError_t of cudaGetDeviceCount, 0 = cudaSuccess
   std::string error_name;  // e.g. "cudaErrorNoDevice", "cudaErrorInsufficientDriver"
-  std::string device;      // device 0, e.g. "NVIDIA H200 (sm_90, 139 GiB)"; empty if none
+  std::string device;      // device 0, e.g. "NVIDIA H200, sm_90, 139 GiB"; empty if none
 };
 
 CudaProbe probe_cuda();
 
-// What the GPU path takes; anything else is computed by the CPU backend for that call and
+// What the GPU path takes. Any other call, and any call that hits a CUDA error, is computed
+// by the CPU backend instead (the inputs are host memory, so the answer is the same) and
 // counted in CudaBackend::cpu_fallbacks().
 struct CudaCapabilities {
   int max_head_dim = 0;           // kernels::kMaxHeadDim
@@ -32,7 +34,8 @@ struct CudaCapabilities {
 
 class CudaBackend : public core::Backend {
  public:
-  // Throws std::runtime_error naming the CUDA error when the device cannot be used.
+  // Throws std::runtime_error naming the CUDA error when the device cannot be used (no device,
+  // no driver, or no kernel image for its architecture).
   explicit CudaBackend(int device = 0, int cpu_threads = 0);
   ~CudaBackend() override;
   CudaBackend(const CudaBackend&) = delete;
@@ -47,6 +50,7 @@ class CudaBackend : public core::Backend {
   std::string last_fallback_reason() const;
 
  private:
+  void run_on_device(const core::AttentionCall& call, const PackedCapture& pc);  // throws
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
