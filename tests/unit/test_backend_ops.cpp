@@ -127,6 +127,18 @@ std::vector<Case> case_table() {
     c.score_scale = 8.0f;
     cases.push_back(c);
   }
+  // Beyond the kernel's accumulator: the GPU-path backends hand it to the CPU backend.
+  Case big;
+  big.name = "gqa6_2/hd320/swa5_incl/full/beyond_kernel";
+  big.n_heads = 6;
+  big.n_kv_heads = 2;
+  big.head_dim = kernels::kMaxHeadDim + 64;
+  big.mask.kind = attn::MaskKind::SlidingWindow;
+  big.mask.window = 5;
+  big.layout = Layout::Full;
+  big.n_prior = 12;
+  big.n_q = 4;
+  cases.push_back(big);
   return cases;
 }
 
