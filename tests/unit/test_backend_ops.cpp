@@ -298,20 +298,20 @@ TEST(BackendOpsControl, LaunchShapeCoversEveryRowOnce) {
         std::vector<float> q(static_cast<size_t>(n_q) * hc.n_heads * hd);
         p.q_pos = pos.data();
         p.q = q.data();
-        std::vector<int> lanes_seen(static_cast<size_t>(n_q) * hc.n_heads, 0);  // bit per lane
+        std::vector<uint64_t> lanes_seen(static_cast<size_t>(n_q) * hc.n_heads, 0);  // bit per lane
         auto r = std::make_unique<kernels::ThreadRow>();
         for (int bx = 0; bx < s.query_blocks; ++bx)
           for (int g = 0; g < hc.n_kv_heads; ++g)
             for (int tid = 0; tid < s.threads; ++tid) {
               kernels::row_begin(p, s, bx, g, tid, *r);
               if (!r->active) continue;
-              int& seen = lanes_seen[r->t * hc.n_heads + r->h];
-              EXPECT_EQ(seen & (1 << r->lane), 0);
-              seen |= 1 << r->lane;
+              uint64_t& seen = lanes_seen[r->t * hc.n_heads + r->h];
+              EXPECT_EQ(seen & (uint64_t{1} << r->lane), 0u);
+              seen |= uint64_t{1} << r->lane;
               EXPECT_EQ(attn::kv_head_of(r->h, hc.n_heads, hc.n_kv_heads), g);
             }
-        const int all = s.lanes == 32 ? -1 : (1 << s.lanes) - 1;
-        for (int seen : lanes_seen)
+        const uint64_t all = (uint64_t{1} << s.lanes) - 1;
+        for (uint64_t seen : lanes_seen)
           ASSERT_EQ(seen, all) << hc.name << " hd " << hd << " n_q " << n_q;
       }
 }
