@@ -1,5 +1,6 @@
-// Per-row attention math written once for the CPU backend and future CUDA kernels: score a
-// tile of keys, fold it into the online softmax, accumulate P·V, write a cache slot. Plain
+// Per-row attention math written once for the CPU backend and the CUDA kernel (kernels/): mask
+// and score a tile of keys, fold it into the online softmax, accumulate P·V, merge partial
+// rows, finish the row, normalise captured probabilities, write a cache slot. Plain
 // ATTN_HD functions over raw pointers, no allocation, no runtime.
 #pragma once
 
@@ -48,10 +49,46 @@ ATTN_HD void accumulate_pv(const float* p, const float* v, int v_stride, int n, 
   }
 }
 
+// 1 / l, or 0 for a row that saw no key at all (its output and probabilities are then 0).
+ATTN_HD float inverse_sum(const OnlineSoftmax& st) {
+  return st.l > 0.0f ? 1.0f / st.l : 0.0f;
+}
+
 // out = acc / l, the final normalisation of the online softmax.
 ATTN_HD void finish_row(const OnlineSoftmax& st, const float* acc, int head_dim, float* out) {
-  const float inv = st.l > 0.0f ? 1.0f / st.l : 0.0f;
+  const float inv = inverse_sum(st);
   for (int d = 0; d < head_dim; ++d) out[d] = acc[d] * inv;
+}
+
+// Merges n partial rows, each an online softmax over a disjoint set of keys (m[i], l[i]), into
+// one state. w[i] = exp(m[i] - m) is the factor that rescales partial accumulator i, so the
+// merged accumulator is sum_i w[i] * acc_i (flash-decoding's split-K combine).
+ATTN_HD OnlineSoftmax merge_softmax(const float* m, const float* l, int n, float* w) {
+  OnlineSoftmax st = online_softmax_init();
+  for (int i = 0; i < n; ++i) st.m = m[i] > st.m ? m[i] : st.m;
+  for (int i = 0; i < n; ++i) {
+    w[i] = expf(m[i] - st.m);
+    st.l += l[i] * w[i];
+  }
+  return st;
+}
+
+// valid[j]: the key at position kpos[j] exists (>= 0; -1 marks an empty cache slot) and query
+// position qp may see it. Returns whether any key of the tile is visible, so callers can skip
+// a tile that would add nothing.
+ATTN_HD bool mask_tile(int32_t qp, const int32_t* kpos, int n, const MaskSpec& mask, bool* valid) {
+  bool any = false;
+  for (int j = 0; j < n; ++j) {
+    valid[j] = kpos[j] >= 0 && visible(qp, kpos[j], mask);
+    any |= valid[j];
+  }
+  return any;
+}
+
+// A captured probability: the raw scaled score kept during the pass, normalised by the row's
+// final max and inverse_sum(). Masked keys (score -inf) get exactly 0.
+ATTN_HD float final_probability(float score, const OnlineSoftmax& st, float inv_sum) {
+  return score == -INFINITY ? 0.0f : expf(score - st.m) * inv_sum;
 }
 
 // Writes one position's K and V (all kv heads, n floats each) into cache slot `slot`.

@@ -33,13 +33,8 @@ void attention_row(const AttentionCall& c, int t, int h) {
   auto run_source = [&](const float* kbase, const float* vbase, int n, auto pos_of) {
     for (int j0 = 0; j0 < n; j0 += kTile) {
       const int m = n - j0 < kTile ? n - j0 : kTile;
-      bool any = false;
-      for (int j = 0; j < m; ++j) {
-        kpos[j] = pos_of(j0 + j);
-        valid[j] = kpos[j] >= 0 && attn::visible(qp, kpos[j], c.mask);
-        any |= valid[j];
-      }
-      if (!any) continue;
+      for (int j = 0; j < m; ++j) kpos[j] = pos_of(j0 + j);
+      if (!attn::mask_tile(qp, kpos, m, c.mask, valid)) continue;
       const float* kt = kbase + static_cast<size_t>(j0) * kv_stride + kvh * hd;
       const float* vt = vbase + static_cast<size_t>(j0) * kv_stride + kvh * hd;
       attn::score_tile(q, kt, kv_stride, m, hd, c.scale, valid, scores);
@@ -57,8 +52,8 @@ void attention_row(const AttentionCall& c, int t, int h) {
   attn::finish_row(st, acc, hd, c.out + (static_cast<size_t>(t) * c.n_heads + h) * hd);
   if (row) {
     // Scores were kept raw; the final max and sum turn them into probabilities.
-    const float inv = st.l > 0.0f ? 1.0f / st.l : 0.0f;
-    for (int k = 0; k <= qp; ++k) row[k] = row[k] == -INFINITY ? 0.0f : expf(row[k] - st.m) * inv;
+    const float inv = attn::inverse_sum(st);
+    for (int k = 0; k <= qp; ++k) row[k] = attn::final_probability(row[k], st, inv);
   }
 }
 
