@@ -9,9 +9,10 @@
 
 namespace fig {
 
-Figure figure_groups(const core::Scene& s, const Theme& t) {
+Figure figure_groups(const core::Scene& s, const Theme& t, FigureSize size) {
   const core::HeadGroups g = core::build_head_groups(s);
-  Figure f = make_figure(t, kFigureWidth, kFigureHeight * 0.75f);
+  Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight * 0.75f).width,
+                         resolve_size(size, kFigureWidth, kFigureHeight * 0.75f).height);
   f.title = s.title.empty() ? view_title(ViewId::Groups) : s.title;
   f.caption = s.caption;
   std::vector<std::string> info;

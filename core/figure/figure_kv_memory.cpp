@@ -21,9 +21,10 @@ std::vector<double> byte_ticks(double hi, int target) {
 
 }  // namespace
 
-Figure figure_kv_memory(const core::Scene& s, const Theme& t) {
+Figure figure_kv_memory(const core::Scene& s, const Theme& t, FigureSize size) {
   const core::KvMemorySeries m = core::build_kv_memory(s);
-  Figure f = make_figure(t, kFigureWidth, kFigureHeight);
+  Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight).width,
+                         resolve_size(size, kFigureWidth, kFigureHeight).height);
   f.title = s.title.empty() ? view_title(ViewId::KvMemory) : s.title;
   f.caption = s.caption;
   f.x_label = std::string("sequence length (tokens") + (m.log_x ? ", log scale)" : ")");

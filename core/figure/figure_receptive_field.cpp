@@ -9,9 +9,10 @@
 
 namespace fig {
 
-Figure figure_receptive_field(const core::Scene& s, const Theme& t) {
+Figure figure_receptive_field(const core::Scene& s, const Theme& t, FigureSize size) {
   const core::ReceptiveField rf = core::build_receptive_field(s);
-  Figure f = make_figure(t, kFigureWidth, kFigureHeight);
+  Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight).width,
+                         resolve_size(size, kFigureWidth, kFigureHeight).height);
   f.title = s.title.empty() ? view_title(ViewId::ReceptiveField) : s.title;
   f.caption = s.caption;
   f.x_label = "position (keys that can reach the query)";
