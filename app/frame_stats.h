@@ -1,0 +1,19 @@
+// Frame timing for --frame-stats: CPU time to build the UI (NewFrame .. Render) and to render
+// it (RenderDrawData + glFinish), one sample per frame.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace app {
+
+struct FrameStats {
+  std::vector<double> ui_ms;
+  std::vector<double> render_ms;
+};
+
+// "ui build: median X ms, p95 Y ms\nrender: median X ms, p95 Y ms\n", skipping the first
+// `warmup` frames (font atlas, first figure builds) when enough frames remain.
+std::string frame_stats_report(const FrameStats& s, int warmup = 2);
+
+}  // namespace app

@@ -1,0 +1,13 @@
+#include "app/panels/panels.h"
+
+namespace app {
+
+// Display order. Live-model panels go after the analytic views.
+std::vector<Panel> make_panels() {
+  return {
+      panel_controls(), panel_mask(),   panel_receptive_field(),
+      panel_ring(),     panel_groups(), panel_kv_memory(),
+  };
+}
+
+}  // namespace app

@@ -1,0 +1,38 @@
+// The panel list. A panel is an id, a title, a draw function (called inside an ImGui window
+// the shell opened) and, when it has something to export, the fig::Figure it shows. Add a
+// panel by writing panels/panel_<name>.cpp with a `Panel panel_<name>()` factory and one line
+// in make_panels() (panels.cpp); the shell adds the tab, the Export button and Ctrl+E.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/figure/figure.h"
+#include "core/figure/theme.h"
+
+namespace app {
+
+struct AppState;
+
+struct Panel {
+  std::string id;        // "mask"; --view takes it, Ctrl+E exports the focused one
+  std::string title;     // tab / window title
+  bool sidebar = false;  // true for the controls: drawn in the left column, not as a view
+  std::function<void(AppState&)> draw;
+  // The figure to export in `theme`; empty when the panel has nothing to export.
+  std::function<std::optional<fig::Figure>(AppState&, const fig::Theme&)> figure;
+};
+
+std::vector<Panel> make_panels();
+
+// Factories, one per file.
+Panel panel_controls();
+Panel panel_mask();
+Panel panel_receptive_field();
+Panel panel_ring();
+Panel panel_groups();
+Panel panel_kv_memory();
+
+}  // namespace app

@@ -1,0 +1,64 @@
+#include "app/panels/view_panel.h"
+
+#include <imgui.h>
+
+#include "app/app_state.h"
+#include "app/figure_draw.h"
+
+namespace app {
+
+fig::Theme screen_theme(const AppState& s) {
+  return fig::theme_by_name(s.scene.theme);
+}
+
+ViewCache& view_cache(AppState& s, fig::ViewId id) {
+  ViewCache& c = s.views[fig::view_name(id)];
+  if (c.built_for != s.scene_version || c.theme != s.scene.theme) {
+    c.figure = fig::build_view_figure(id, s.scene, screen_theme(s));
+    c.built_for = s.scene_version;
+    c.theme = s.scene.theme;
+    c.version = ++s.figure_counter;
+  }
+  return c;
+}
+
+void draw_view_panel(AppState& s, fig::ViewId id, const HoverText& hover) {
+  ViewCache& c = view_cache(s, id);
+  const FigureDrawContext ctx{s.heatmaps, s.fonts, fig::view_name(id), c.version};
+  const FigureCanvas canvas = draw_figure(c.figure, ImGui::GetContentRegionAvail(), ctx);
+  if (!canvas.hovered || !hover) return;
+  for (const fig::Mark& m : c.figure.marks) {
+    const auto* h = std::get_if<fig::Heatmap>(&m);
+    if (!h || h->id <= 0) continue;  // the colorbar (id -1) has nothing to explain
+    const auto cell = fig::heatmap_cell_at(*h, canvas.mouse.x, canvas.mouse.y);
+    if (!cell) continue;
+    if (c.hover_for != s.scene_version) {
+      c.mask.reset();
+      c.reach.reset();
+      c.ring.reset();
+      c.hover_for = s.scene_version;
+    }
+    const std::string text = hover(s, c, h->id, cell->row, cell->col);
+    if (!text.empty()) {
+      ImGui::BeginTooltip();
+      ImGui::PushTextWrapPos(ImGui::GetFontSize() * 32.0f);
+      ImGui::TextUnformatted(text.c_str());
+      ImGui::PopTextWrapPos();
+      ImGui::EndTooltip();
+    }
+    break;
+  }
+}
+
+Panel make_view_panel(fig::ViewId id, HoverText hover) {
+  Panel p;
+  p.id = fig::view_name(id);
+  p.title = fig::view_title(id);
+  p.draw = [id, hover](AppState& s) { draw_view_panel(s, id, hover); };
+  p.figure = [id](AppState& s, const fig::Theme& theme) -> std::optional<fig::Figure> {
+    return fig::build_view_figure(id, s.scene, theme);
+  };
+  return p;
+}
+
+}  // namespace app
