@@ -21,6 +21,7 @@ const char* app_usage() {
          "               [--width W] [--height H] [--frames N] [--screenshot OUT.png]\n"
          "               [--frame-stats] [--export-focused OUT.png|svg|pdf]\n"
          "               [--lecture FILE] [--present] [--slide K]\n"
+         "               [--wait-idle] [--print-status] [--live-steps N] [--live-then-model P]\n"
          "       attnlab <command> ...   (stats, export, ...; see attnlab help)\n";
 }
 
@@ -39,6 +40,10 @@ std::optional<AppArgs> parse_app_args(int argc, char** argv, std::string& error)
     const char* v = nullptr;
     if (f == "--frame-stats") {
       a.frame_stats = true;
+    } else if (f == "--wait-idle") {
+      a.wait_idle = true;
+    } else if (f == "--print-status") {
+      a.print_status = true;
     } else if (f == "--present") {
       a.present = true;
     } else if (f == "--help" || f == "-h") {
@@ -70,6 +75,13 @@ std::optional<AppArgs> parse_app_args(int argc, char** argv, std::string& error)
         return std::nullopt;
       }
       a.grid = l == "grid";
+    } else if (f == "--live-then-model") {
+      a.live_then_model = v;
+    } else if (f == "--live-steps") {
+      if (!parse_int(v, 1, 4096, a.live_steps)) {
+        error = "--live-steps: expected a count 1..4096, got '" + std::string(v) + "'";
+        return std::nullopt;
+      }
     } else if (f == "--frames") {
       if (!parse_int(v, 1, 1000000, a.frames)) {
         error = "--frames: expected a count 1..1000000, got '" + std::string(v) + "'";

@@ -19,6 +19,12 @@ struct AppArgs {
   bool grid = false;           // --layout grid: tile every view
   std::string export_focused;  // --export-focused OUT: what Ctrl+E does, after the frames
   int width = 1600, height = 900;
+  // Live model (part 3).
+  bool wait_idle = false;       // --wait-idle: after --frames, keep rendering until the live
+                                // session is idle (at most 600 s)
+  bool print_status = false;    // --print-status: live status JSON on stdout at exit
+  int live_steps = 0;           // --live-steps N: generate N tokens once the first pass is in
+  std::string live_then_model;  // --live-then-model PATH: then switch the scene's model to PATH
 };
 
 // Parses argv. On a bad flag returns nullopt with `error` set (main prints it, exit 2).

@@ -9,6 +9,7 @@
 
 #include "app/app_state.h"
 #include "app/export_ui.h"
+#include "app/live_ui.h"
 #include "app/presentation.h"
 #include "app/ui_theme.h"
 
@@ -92,6 +93,10 @@ void draw_status_bar(AppState& s, ImVec2 pos, ImVec2 size) {
   ImGui::Begin("##status", nullptr, kFixed | ImGuiWindowFlags_NoDecoration);
   ImGui::Text("backend: %s   %.0f fps   ui %.2f ms   N=%d   panel: %s", s.backend.c_str(), s.fps,
               s.ui_ms, s.scene.seq_len, s.focused.c_str());
+  if (live_started(s)) {
+    ImGui::SameLine();
+    ImGui::TextUnformatted(("   " + live_status_line(s)).c_str());
+  }
   const std::string& msg = !s.export_ui.message.empty() ? s.export_ui.message : std::string();
   if (!msg.empty()) {
     ImGui::SameLine();

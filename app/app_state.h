@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,8 @@ struct PresentationState {
   int cache_slide = -1;
 };
 
+struct LiveUi;  // live_ui.h: the live model's session and panel state
+
 struct AppState {
   // The valid scene every view draws, and what the controls are editing. An edit that fails
   // core::validate_scene stays in `edit` with its message; views keep the last valid scene.
@@ -99,6 +102,7 @@ struct AppState {
   UiFonts fonts;
   std::string ui_theme_applied;  // ImGui style currently set (follows scene.theme)
   bool quit = false;
+  std::shared_ptr<LiveUi> live;  // created by the first live panel drawn
 };
 
 // Replaces the scene (a preset, a loaded file or a validated edit) and invalidates figures.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "app/app_args.h"
 #include "app/app_config.h"
@@ -13,6 +14,7 @@
 #include "app/app_state.h"
 #include "app/export_ui.h"
 #include "app/frame_stats.h"
+#include "app/live_ui.h"
 #include "app/presentation.h"
 #include "app/scene_io_ui.h"
 #include "app/screenshot.h"
@@ -129,6 +131,9 @@ int main(int argc, char** argv) {
   }
   glfwMakeContextCurrent(win);
   glfwSwapInterval(args.frames > 0 ? 0 : 1);
+  // Scripted runs (tests, screenshots) park the pointer in the corner, so hover outlines and
+  // tooltips never cover what the screenshot checks.
+  if (args.frames > 0) glfwSetCursorPos(win, 0, 0);
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
@@ -144,6 +149,14 @@ int main(int argc, char** argv) {
   }
   state.backend = "CPU";
   if (args.present) app::enter_presentation(state);
+
+  if (args.live_steps > 0 || !args.live_then_model.empty()) {
+    app::LiveUi& live = app::live_ui(state);
+    live.script_steps = args.live_steps;
+    live.script_model = args.live_then_model;
+  }
+  const auto start = Clock::now();
+  int idle_frames = 0;  // --wait-idle: consecutive frames that saw the live session idle
 
   WindowMode wmode;
   app::FrameStats stats;
@@ -184,7 +197,14 @@ int main(int argc, char** argv) {
       fps_frames = 0;
       fps_t0 = Clock::now();
     }
-    const bool last = args.frames > 0 && frame >= args.frames;
+    bool last = args.frames > 0 && frame >= args.frames;
+    if (args.wait_idle) {
+      idle_frames = app::live_idle(state) ? idle_frames + 1 : 0;
+      // Two idle frames: the second one has drawn the final result.
+      if (last && idle_frames < 2 && ms_since(start) < 600000) last = false;
+      if (!last)
+        std::this_thread::sleep_for(std::chrono::milliseconds(12));  // leave the CPU to the worker
+    }
     if (last && !args.screenshot.empty()) {
       if (!app::write_screenshot(args.screenshot, fb_w, fb_h, err)) {
         std::fprintf(stderr, "attnlab: screenshot: %s\n", err.c_str());
@@ -204,6 +224,7 @@ int main(int argc, char** argv) {
     }
   }
   if (args.frame_stats) std::fputs(app::frame_stats_report(stats).c_str(), stdout);
+  if (args.print_status) std::printf("%s\n", app::live_status_json(state).c_str());
 
   app::gl_heatmaps_shutdown(state.heatmaps);
   ImGui_ImplOpenGL3_Shutdown();

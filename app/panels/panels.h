@@ -34,5 +34,10 @@ Panel panel_receptive_field();
 Panel panel_ring();
 Panel panel_groups();
 Panel panel_kv_memory();
+Panel panel_live_attention();
+Panel panel_live_rollout();
+Panel panel_live_ring();
+Panel panel_live_groups();
+Panel panel_live_memory();
 
 }  // namespace app

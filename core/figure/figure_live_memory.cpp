@@ -59,7 +59,7 @@ Figure figure_live_memory(const core::LiveMemory& m, const core::Scene& s, const
     decorate(f, t, l, info);
     return f;
   }
-  const double x0 = m.n.front(), x1 = std::max<double>(m.n.back(), x0 + 1);
+  const double x0 = 0, x1 = std::max<double>(m.n.back(), 1);
   double ymax = 1;
   for (const auto* v : {&m.full_alloc, &m.full_held, &m.ring_alloc, &m.full_theory})
     for (double y : *v) ymax = std::max(ymax, y);
@@ -72,8 +72,15 @@ Figure figure_live_memory(const core::LiveMemory& m, const core::Scene& s, const
   add_y_ticks(
       f, t, P, ya, nice_ticks(0, ymax, 6), [](double v) { return core::format_bytes(v); }, true);
   add_frame(f, t, P);
-  f.marks.push_back(line_of(m.n, m.full_theory, xa, ya, full_c, t.line_width, true));
-  f.marks.push_back(line_of(m.n, m.ring_theory, xa, ya, ring_c, t.line_width, true));
+  f.marks.push_back(line_of(m.curve_n, m.full_curve, xa, ya, full_c, t.line_width, true));
+  f.marks.push_back(line_of(m.curve_n, m.ring_curve, xa, ya, ring_c, t.line_width, true));
+  Polyline prompt_end;  // where generation started: everything left of it was prefilled
+  prompt_end.pts = {{xa.map(m.n.front()), P.y}, {xa.map(m.n.front()), P.y + P.h}};
+  prompt_end.color = t.grid;
+  prompt_end.dashed = true;
+  f.marks.push_back(prompt_end);
+  f.marks.push_back(text_mark(t, xa.map(m.n.front()) + 4, P.y + t.small_size + 2,
+                              "generation starts (prompt prefilled)", t.small_size));
   f.marks.push_back(line_of(m.n, m.full_alloc, xa, ya, t.muted, 1, false));
   f.marks.push_back(line_of(m.n, m.ring_alloc, xa, ya, t.muted, 1, false));
   Markers fh, rh;

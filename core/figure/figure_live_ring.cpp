@@ -23,9 +23,9 @@ Figure figure_live_ring(const core::LiveRing& r, const core::Scene& s, const The
           (r.ring_text.empty() ? std::string("(nothing generated yet)") : r.ring_text),
       "full cache:    " +
           (r.full_text.empty() ? std::string("(nothing generated yet)") : r.full_text)};
-  f.legend.push_back({t.highlight, "just written", false});
-  f.legend.push_back({palette_color(t, 0), "|K| (mean over KV heads)", false});
-  f.legend.push_back({palette_color(t, 1), "|V|", false});
+  f.legend.push_back(
+      {palette_color(t, 1), "|K| (mean over KV heads; bar: share of the largest)", false});
+  f.legend.push_back({palette_color(t, 2), "|V|", false});
   LayoutRequest req;
   req.info_lines = static_cast<int>(info.size());
   const Layout l = plan_layout(f, t, req);
@@ -70,11 +70,11 @@ Figure figure_live_ring(const core::LiveRing& r, const core::Scene& s, const The
                                 "pos " + std::to_string(sl.pos), t.small_size, Anchor::Center));
     // K and V norm bars along the bottom of the box.
     const float bar_max = bw - 8, by = y + bh - t.small_size * 2.4f;
-    const float kw = r.max_norm > 0 ? bar_max * sl.k_norm / r.max_norm : 0;
-    const float vw = r.max_norm > 0 ? bar_max * sl.v_norm / r.max_norm : 0;
-    f.marks.push_back(Rect{x + 4, by, kw, t.small_size * 0.8f, palette_color(t, 0), {}, 0});
+    const float kw = r.max_k > 0 ? bar_max * sl.k_norm / r.max_k : 0;
+    const float vw = r.max_v > 0 ? bar_max * sl.v_norm / r.max_v : 0;
+    f.marks.push_back(Rect{x + 4, by, kw, t.small_size * 0.8f, palette_color(t, 1), {}, 0});
     f.marks.push_back(
-        Rect{x + 4, by + t.small_size * 1.0f, vw, t.small_size * 0.8f, palette_color(t, 1), {}, 0});
+        Rect{x + 4, by + t.small_size * 1.0f, vw, t.small_size * 0.8f, palette_color(t, 2), {}, 0});
     char buf[48];
     std::snprintf(buf, sizeof buf, "|K| %.1f  |V| %.1f", sl.k_norm, sl.v_norm);
     Text nt = text_mark(t, x + bw / 2, y + bh - 3, buf, t.small_size * 0.85f, Anchor::Center);
@@ -90,8 +90,9 @@ Figure figure_live_ring(const core::LiveRing& r, const core::Scene& s, const The
     ev = "last write: slot " + std::to_string(r.written_slot) + " (was empty, nothing evicted)";
   else
     ev = "prompt prefilled; press Step or Play";
+  if (r.written_slot >= 0) ev += "   (thick outline: the slot written last)";
   Text et = text_mark(t, P.x, ey, ev, t.font_size);
-  if (r.evicted_pos >= 0) et.color = t.highlight;
+  if (r.evicted_pos >= 0) et.color = palette_color(t, 5);
   f.marks.push_back(et);
   decorate(f, t, l, info);
   return f;

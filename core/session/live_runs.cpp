@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 namespace core {
@@ -38,6 +39,17 @@ void check(const LiveControl& ctl) {
 
 }  // namespace
 
+std::string ui_token_label(const model::Tokenizer& tok, int32_t id) {
+  std::string s = tok.token_label(id);
+  // The UI font covers Latin-1 only: show spaces as a middle dot, newlines and tabs escaped.
+  const std::pair<const char*, const char*> kSwap[] = {
+      {"\xE2\x90\xA3", "\xC2\xB7"}, {"\xE2\x86\xB5", "\\n"}, {"\xE2\x87\xA5", "\\t"}};
+  for (const auto& [from, to] : kSwap)
+    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + std::strlen(to)))
+      s.replace(p, std::strlen(from), to);
+  return s;
+}
+
 bool is_native(const ModelVariant& v, const model::Config& c) {
   return v.window <= 0 && (v.kv_heads <= 0 || v.kv_heads == c.n_kv_heads) && v.chunk <= 0 &&
          v.cache != CacheMode::Rolling;
@@ -48,7 +60,7 @@ LivePass run_live_pass(const std::shared_ptr<const model::Model>& m, const model
                        const LiveControl& ctl) {
   LivePass p;
   p.tokens = tokens;
-  for (int32_t id : tokens) p.labels.push_back(tok.token_label(id));
+  for (int32_t id : tokens) p.labels.push_back(ui_token_label(tok, id));
   p.variant = v;
   // The views read probabilities, so the pass keeps every key: a rolling cache would show
   // evicted keys as 0, which is the ring view's lesson, not the attention view's.
@@ -154,7 +166,7 @@ RingGenerator::RingGenerator(std::shared_ptr<const model::Model> m, const model:
   full_logits_ = full_->prefill(prompt);
   gen_.ring_tokens = prompt;
   gen_.full_tokens = prompt;
-  for (int32_t id : prompt) gen_.labels.push_back(tok_.token_label(id));
+  for (int32_t id : prompt) gen_.labels.push_back(ui_token_label(tok_, id));
   record(-1, -1);
 }
 
@@ -165,7 +177,7 @@ void RingGenerator::step(const LiveControl& ctl) {
   full_logits_ = full_->decode(b);
   gen_.ring_tokens.push_back(a);
   gen_.full_tokens.push_back(b);
-  gen_.labels.push_back(tok_.token_label(a));
+  gen_.labels.push_back(ui_token_label(tok_, a));
   gen_.ring_text += tok_.token_text(a);
   gen_.full_text += tok_.token_text(b);
   if (gen_.first_divergence < 0 && a != b)
@@ -178,8 +190,8 @@ void RingGenerator::record(int32_t token, int32_t full_token) {
   st.n_tokens = static_cast<int>(gen_.ring_tokens.size());
   st.token = token;
   st.full_token = full_token;
-  if (token >= 0) st.label = tok_.token_label(token);
-  if (full_token >= 0) st.full_label = tok_.token_label(full_token);
+  if (token >= 0) st.label = ui_token_label(tok_, token);
+  if (full_token >= 0) st.full_label = ui_token_label(tok_, full_token);
   const int hd = ring_->config().head_dim;
   st.ring = ring_->capture().cache;
   st.ring_bytes = ring_->capture().cache_bytes;

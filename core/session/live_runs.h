@@ -60,6 +60,9 @@ class RingGenerator {
   LiveGeneration gen_;
 };
 
+// Token text for labels: whitespace made visible in glyphs the UI font has (· \\n \\t).
+std::string ui_token_label(const model::Tokenizer& tok, int32_t id);
+
 // Bytes of the slots of a capture that hold a position.
 size_t cache_held_bytes(const model::Capture& cap, int head_dim);
 

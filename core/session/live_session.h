@@ -31,7 +31,7 @@ struct LiveSessionOptions {
   int max_tokens = 512;       // prompts are cut to this many tokens
   int speed_steps = 16;       // decode steps per tokens/s measurement
   std::string ppl_text_path;  // empty = default_ppl_text_path()
-  int ppl_max_tokens = 256;   // the perplexity text is cut to this many tokens
+  int ppl_max_tokens = 160;   // the perplexity text is cut to this many tokens
 };
 
 class LiveSession {

@@ -45,6 +45,14 @@ LiveMemory build_live_memory(const LiveResult& r) {
       m.theory_matches = false;
   }
   const size_t last = m.n.size() - 1;
+  const int n_max = m.n[last];
+  for (int i = 0; i <= 128; ++i) {
+    const int n = static_cast<int>(static_cast<int64_t>(n_max) * i / 128);
+    if (!m.curve_n.empty() && m.curve_n.back() == n) continue;
+    m.curve_n.push_back(n);
+    m.full_curve.push_back(live_cache_formula(n, full_slots, g.kv_heads, g.head_dim));
+    m.ring_curve.push_back(live_cache_formula(n, g.layer_slots, g.kv_heads, g.head_dim));
+  }
   std::string v =
       "N=" + std::to_string(m.n[last]) + ": full cache holds " + format_bytes(m.full_held[last]) +
       " (allocated " + format_bytes(m.full_alloc[last]) + "), ring holds " +

@@ -15,6 +15,8 @@ struct LiveMemory {
   std::vector<int> n;                                                // tokens after each step
   std::vector<double> full_alloc, full_held, ring_alloc, ring_held;  // [steps] measured bytes
   std::vector<double> full_theory, ring_theory;                      // [steps] formula bytes
+  std::vector<int> curve_n;                    // 0 .. last N, for the formula curves
+  std::vector<double> full_curve, ring_curve;  // [curve_n.size()] formula bytes
   int window = 0;
   int64_t bytes_per_token = 0;  // full cache, f32
   bool has_speed = false;

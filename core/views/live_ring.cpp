@@ -29,7 +29,8 @@ LiveRing build_live_ring(const LiveGeneration& g, int step, int layer) {
       sl.k_norm += cc.k_norm[s * cc.n_kv_heads + h] / cc.n_kv_heads;
       sl.v_norm += cc.v_norm[s * cc.n_kv_heads + h] / cc.n_kv_heads;
     }
-    r.max_norm = std::max({r.max_norm, sl.k_norm, sl.v_norm});
+    r.max_k = std::max(r.max_k, sl.k_norm);
+    r.max_v = std::max(r.max_v, sl.v_norm);
     sl.just_written = sl.pos == r.n_tokens - 1;
     if (sl.just_written) {
       r.written_slot = s;

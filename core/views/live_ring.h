@@ -30,7 +30,7 @@ struct LiveRing {
   int written_slot = -1;
   int evicted_pos = -1;  // position the last write overwrote, -1 = none
   std::string evicted_label;
-  float max_norm = 0;     // over all slots, for bar scaling
+  float max_k = 0, max_v = 0;  // over all slots, for bar scaling
   bool fits = true;       // N <= W: the ring holds every position
   bool identical = true;  // the generated texts agree so far
   int first_divergence = -1;
