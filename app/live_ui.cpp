@@ -317,6 +317,7 @@ LiveFigureCache& live_figure(AppState& s, fig::LiveViewId id) {
     ao.aggregate = u.options.aggregate;
     ao.difference = u.options.difference;
     ao.thumb_cells = u.options.thumb_cells;
+    ao.thumbs = ao.difference ? r->diff_thumbs.get() : r->pass->thumbs.get();
     c.attention = core::build_live_attention(*r->pass, r->native.get(), *r->config, ao);
     c.figure = fig::figure_live_attention(*c.attention, s.scene, *r, theme);
   } else {

@@ -83,6 +83,7 @@ Figure build_live_figure(LiveViewId id, const core::Scene& s, const core::LiveRe
       ao.aggregate = o.aggregate;
       ao.difference = o.difference;
       ao.thumb_cells = o.thumb_cells;
+      ao.thumbs = ao.difference ? r.diff_thumbs.get() : r.pass->thumbs.get();
       return figure_live_attention(core::build_live_attention(*r.pass, r.native.get(), c, ao), s, r,
                                    t);
     }

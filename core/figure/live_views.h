@@ -33,7 +33,7 @@ struct LiveViewOptions {
   core::LiveAggregate aggregate = core::LiveAggregate::Head;
   bool difference = false;  // attention: this setting minus native
   int ring_step = -1;       // ring: which generation step, -1 = the last
-  int thumb_cells = 32;
+  int thumb_cells = core::kLiveThumbCells;
 };
 
 inline constexpr float kLiveFigureWidth = 1200;

@@ -15,6 +15,19 @@
 
 namespace core {
 
+// Small multiples of every (layer, head), computed on the worker so the UI never pays for
+// them: [n_layers*n_heads][thumb*thumb], each cell the max over the block of positions it
+// covers (difference: the value of largest magnitude of this setting minus native), NaN when
+// every cell of the block is masked.
+struct AttentionThumbs {
+  int thumb = 0;
+  bool difference = false;
+  float vmin = 0, vmax = 1;
+  std::vector<std::vector<float>> maps;
+};
+
+inline constexpr int kLiveThumbCells = 32;
+
 // One forward pass of the prompt, with every layer's and head's probabilities.
 struct LivePass {
   std::vector<int32_t> tokens;         // [n] prompt ids (BOS included when the model adds it)
@@ -25,6 +38,7 @@ struct LivePass {
   std::shared_ptr<const model::Capture> capture;  // attention [n_layers*n_heads] + cache
   double ms = 0;                                  // wall time of the pass
   bool truncated = false;                         // prompt cut to LiveSessionOptions::max_tokens
+  std::shared_ptr<const AttentionThumbs> thumbs;  // of this pass alone
 };
 
 // One generated token of the ring generation (step 0 is the prefilled prompt).
@@ -88,6 +102,7 @@ struct LiveResult {
   // Results; null until computed for the current model, prompt and setting.
   std::shared_ptr<const LivePass> pass;    // the scene's setting
   std::shared_ptr<const LivePass> native;  // native setting (== pass when the setting is native)
+  std::shared_ptr<const AttentionThumbs> diff_thumbs;  // pass minus native, when they differ
   std::shared_ptr<const LiveGeneration> generation;
   std::shared_ptr<const LivePerplexity> perplexity;
   std::shared_ptr<const LiveSpeed> speed;

@@ -7,6 +7,7 @@
 #include "core/io/atomic_write.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/session/live_runs.h"
+#include "core/views/live_attention.h"
 
 namespace core {
 namespace {
@@ -256,6 +257,8 @@ void LiveSession::process(Request& r) {
       auto pass =
           std::make_shared<LivePass>(run_live_pass(w.model, *w.tok, w.tokens, w.variant, ctl));
       pass->truncated = truncated;
+      pass->thumbs = std::make_shared<AttentionThumbs>(
+          build_attention_thumbs(*pass, nullptr, w.model->config(), kLiveThumbCells));
       w.pass = pass;
       if (is_native(w.variant, w.model->config())) w.native = pass;
       publish([&](LiveResult& res) {
@@ -263,13 +266,24 @@ void LiveSession::process(Request& r) {
         res.native = w.native;
         res.prompt = w.prompt;
         res.generation.reset();
+        res.diff_thumbs.reset();
         res.error.clear();
         if (res.perplexity && res.perplexity->kv_heads != w.pass->kv_heads) res.perplexity.reset();
       });
       if (!w.native) {
         stage("native pass (for difference mode)");
-        w.native = std::make_shared<LivePass>(run_live_pass(w.model, *w.tok, w.tokens, {}, ctl));
-        publish([&](LiveResult& res) { res.native = w.native; });
+        auto native = std::make_shared<LivePass>(run_live_pass(w.model, *w.tok, w.tokens, {}, ctl));
+        native->thumbs = std::make_shared<AttentionThumbs>(
+            build_attention_thumbs(*native, nullptr, w.model->config(), kLiveThumbCells));
+        w.native = native;
+      }
+      if (w.native != w.pass) {
+        auto diff = std::make_shared<AttentionThumbs>(
+            build_attention_thumbs(*w.pass, w.native.get(), w.model->config(), kLiveThumbCells));
+        publish([&](LiveResult& res) {
+          res.native = w.native;
+          res.diff_thumbs = diff;
+        });
       }
       const int native_kv = w.model->config().n_kv_heads;
       if (w.pass->kv_heads != native_kv && w.ppl_kv_heads != w.pass->kv_heads) {

@@ -125,36 +125,56 @@ LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
     a.vmax = 1;
   }
 
-  a.thumb = std::max(1, std::min(n, o.thumb_cells));
+  const int t = std::max(1, std::min(n, o.thumb_cells));
+  AttentionThumbs own;
+  const AttentionThumbs* th = o.thumbs;
+  if (!th || th->thumb != t || th->difference != a.difference) {
+    own = build_attention_thumbs(pass, a.difference ? native : nullptr, c, o.thumb_cells);
+    th = &own;
+  }
+  a.thumb = th->thumb;
+  a.thumbs = th->maps;
+  a.thumb_vmin = th->vmin;
+  a.thumb_vmax = th->vmax;
+  return a;
+}
+
+AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* native,
+                                       const model::Config& c, int thumb_cells) {
+  AttentionThumbs out;
+  const int n = static_cast<int>(pass.tokens.size());
+  out.difference = native && native->capture && native->tokens == pass.tokens;
+  if (!out.difference) native = nullptr;
+  out.thumb = std::max(1, std::min(n, thumb_cells));
+  const int T = out.thumb;
   float tmax = 1e-6f;
   for (int l = 0; l < c.n_layers; ++l)
     for (int h = 0; h < c.n_heads; ++h) {
-      // Thumbnails always show single heads: the overview is "every layer × head".
-      const model::AttentionCapture* pa = pass.capture->find(l, h);
-      const model::AttentionCapture* pb = a.difference ? native->capture->find(l, h) : nullptr;
+      const model::AttentionCapture* pa = pass.capture ? pass.capture->find(l, h) : nullptr;
+      const model::AttentionCapture* pb = native ? native->capture->find(l, h) : nullptr;
       const attn::MaskSpec& mk = pass.plan[l].mask;
-      std::vector<float> m(static_cast<size_t>(a.thumb) * a.thumb, kNaN);
+      std::vector<float> m(static_cast<size_t>(T) * T, kNaN);
       const int rows = pa ? std::min(n, pa->n) : 0;
       for (int q = 0; q < rows; ++q) {
         const float* ra = pa->row(q);
         const float* rb = pb && q < pb->n ? pb->row(q) : nullptr;
-        float* out = m.data() + static_cast<size_t>(thumb_cell_of(q, n, a.thumb)) * a.thumb;
+        float* row_out = m.data() + static_cast<size_t>(thumb_cell_of(q, n, T)) * T;
         for (int k = 0; k <= q; ++k) {
-          const bool vis = attn::visible(q, k, mk) ||
-                           (a.difference && attn::visible(q, k, native->plan[l].mask));
+          const bool vis =
+              attn::visible(q, k, mk) || (native && attn::visible(q, k, native->plan[l].mask));
           if (!vis) continue;
           const float x = rb ? ra[k] - rb[k] : ra[k];
-          float& o = out[thumb_cell_of(k, n, a.thumb)];
-          if (std::isnan(o) || (a.difference ? std::fabs(x) > std::fabs(o) : x > o)) o = x;
+          float& o = row_out[thumb_cell_of(k, n, T)];
+          if (std::isnan(o) || (native ? std::fabs(x) > std::fabs(o) : x > o)) o = x;
         }
       }
       for (float x : m)
         if (!std::isnan(x)) tmax = std::max(tmax, std::fabs(x));
-      a.thumbs.push_back(std::move(m));
+      out.maps.push_back(std::move(m));
     }
-  a.thumb_vmin = a.difference ? -tmax : 0;
-  a.thumb_vmax = a.difference ? tmax : 1;
-  return a;
+  out.vmin = out.difference ? -tmax : 0;
+  out.vmax = out.difference ? tmax : 1;
+  return out;
 }
 
 std::string describe_live_attention_cell(const LiveAttention& a, int q, int k) {

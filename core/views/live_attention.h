@@ -17,8 +17,10 @@ struct LiveAttentionOptions {
   int layer = 0;
   int head = 0;
   LiveAggregate aggregate = LiveAggregate::Head;
-  bool difference = false;  // this setting minus native
-  int thumb_cells = 32;     // thumbnails are at most this many cells a side
+  bool difference = false;            // this setting minus native
+  int thumb_cells = kLiveThumbCells;  // thumbnails are at most this many cells a side
+  // Precomputed thumbnails (the worker's); used when their size and mode match.
+  const AttentionThumbs* thumbs = nullptr;
 };
 
 struct LiveAttention {
@@ -44,6 +46,10 @@ struct LiveAttention {
 // Needs pass.capture with every (layer, head); native may be null (difference unavailable).
 LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
                                    const model::Config& c, const LiveAttentionOptions& o);
+
+// Thumbnails of every (layer, head); with `native`, of this setting minus native.
+AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* native,
+                                       const model::Config& c, int thumb_cells);
 
 // The thumbnail cell that holds a token: token * thumb / n.
 int thumb_cell_of(int token, int n, int thumb);

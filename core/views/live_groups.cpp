@@ -86,8 +86,9 @@ LiveGroups build_live_groups(const LiveResult& r, int layer, int thumb_cells) {
                   c.n_heads, c.n_kv_heads, c.n_heads / c.n_kv_heads);
   } else if (g.has_perplexity) {
     std::snprintf(buf, sizeof buf,
-                  "pooling %d -> %d KV heads: perplexity %.2f -> %.2f (%+.1f%%) on %d tokens; "
-                  "mean |change| of the layer's probabilities %.4f",
+                  "pooling %d -> %d KV heads (mean of the K/V weights, no uptraining): perplexity "
+                  "%.2f -> %.2f (%+.0f%%) on %d tokens; mean |change| of the layer's "
+                  "probabilities %.4f",
                   c.n_kv_heads, r.pass->kv_heads, g.ppl_native, g.ppl_pooled,
                   100.0 * (g.ppl_pooled / g.ppl_native - 1.0), g.ppl_tokens, g.mean_abs_change);
   } else {
