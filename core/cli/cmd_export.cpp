@@ -27,11 +27,14 @@ constexpr const char* kUsage =
     "       attnlab export --lecture L.json --out DIR [--view all] [options]\n"
     "options:\n"
     "  --format pdf|svg|png   default: the extension of --out, else pdf\n"
-    "  --width W --height H   layout size in figure units (64..16384; default: the view's own)\n"
-    "  --scale S              PNG pixels per unit, 1..8 (4 turns 960 into a 3840 px slide)\n"
+    "  --width W --height H   layout size in figure units, 64..16384 (default: 1280 x 720 for\n"
+    "                         slides, the view's own size for screen)\n"
+    "  --scale S              PNG pixels per unit, 1..8 (3 turns a 1280-unit slide into 3840 px)\n"
     "  --theme slides|screen  slides: light with large type (default); screen: the scene's theme\n"
     "  --caption TEXT         caption under the figure (--scene only; default: the scene's)\n"
     "  --no-caption           leave the caption out\n";
+
+constexpr float kSlideWidth = 1280, kSlideHeight = 720;
 
 struct Args {
   std::string scene, lecture, view, out, theme = "slides";
@@ -155,8 +158,19 @@ fig::Theme pick_theme(const Args& a, const Scene& s) {
   return a.theme == "slides" ? fig::theme_slides() : fig::theme_by_name(s.theme);
 }
 
+// Slides are 16:9 at 1280 x 720 units unless --width/--height say otherwise, so every page of
+// a deck has the same size; the screen theme keeps each view's own size.
+fig::FigureSize layout_size(const Args& a) {
+  if (a.width > 0) return {a.width, a.height};
+  if (a.theme == "slides") return {kSlideWidth, kSlideHeight};
+  return {};
+}
+
 fig::Figure make(const Args& a, fig::ViewId id, const Scene& s) {
-  return fig::build_view_figure(id, s, pick_theme(a, s), fig::FigureSize{a.width, a.height});
+  if (!a.no_caption) return fig::build_view_figure(id, s, pick_theme(a, s), layout_size(a));
+  Scene bare = s;  // laid out without a caption, so the plot takes its room
+  bare.caption.clear();
+  return fig::build_view_figure(id, bare, pick_theme(a, s), layout_size(a));
 }
 
 exp::ExportOptions options(const Args& a, exp::Format f) {
@@ -232,6 +246,11 @@ int export_lecture(const Args& a) {
 }  // namespace
 
 int cmd_export(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::printf("%s", kUsage);
+      return 0;
+    }
   Args a;
   try {
     a = parse_args(argc, argv);
