@@ -4,6 +4,7 @@
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -153,6 +154,12 @@ int main(int argc, char** argv) {
   while (!glfwWindowShouldClose(win) && !state.quit) {
     glfwPollEvents();
     sync_window_mode(win, wmode, state.present.active);
+    if (args.animate && frame > 0) {
+      // Stands in for dragging the window slider: every frame is a new, valid scene.
+      core::Scene next = state.scene;
+      next.window = next.window % std::max(next.seq_len, 2) + 1;
+      app::set_scene(state, next);
+    }
     const auto t0 = Clock::now();
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
@@ -203,6 +210,7 @@ int main(int argc, char** argv) {
       std::printf("%s\n", state.export_ui.message.c_str());
     }
   }
+  stats.figure_build_ms = state.figure_build_ms;
   if (args.frame_stats) std::fputs(app::frame_stats_report(stats).c_str(), stdout);
 
   app::gl_heatmaps_shutdown(state.heatmaps);

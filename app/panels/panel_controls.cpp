@@ -95,7 +95,11 @@ void architecture_section(AppState& s, bool& changed) {
     core::apply_preset(e, preset);
     changed = true;
   }
-  if (const core::Preset* p = core::find_preset(e.preset)) ImGui::TextDisabled("%s", p->source);
+  if (const core::Preset* p = core::find_preset(e.preset)) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("%s", p->source);
+    ImGui::PopStyleColor();
+  }
   changed |= slider("n_layers", e.n_layers, 1, 128);
   changed |= slider("n_heads", e.n_heads, 1, 128);
   changed |= slider("n_kv_heads", e.n_kv_heads, 1, e.n_heads, false,

@@ -2,6 +2,8 @@
 
 #include <imgui.h>
 
+#include <chrono>
+
 #include "app/app_state.h"
 #include "app/figure_draw.h"
 
@@ -11,12 +13,36 @@ fig::Theme screen_theme(const AppState& s) {
   return fig::theme_by_name(s.scene.theme);
 }
 
+namespace {
+
+// Tiled views are drawn at about 40% of their figure size, so their type is laid out larger
+// to stay readable (the figure builders place labels from the theme's sizes).
+float type_boost(const AppState& s) {
+  return s.layout == Layout::Grid ? 1.8f : 1.0f;
+}
+
+fig::Theme panel_theme(const AppState& s) {
+  fig::Theme t = screen_theme(s);
+  const float k = type_boost(s);
+  t.font_size *= k;
+  t.title_size *= k;
+  t.label_size *= k;
+  t.small_size *= k;
+  return t;
+}
+
+}  // namespace
+
 ViewCache& view_cache(AppState& s, fig::ViewId id) {
   ViewCache& c = s.views[fig::view_name(id)];
-  if (c.built_for != s.scene_version || c.theme != s.scene.theme) {
-    c.figure = fig::build_view_figure(id, s.scene, screen_theme(s));
+  const std::string theme_key = s.scene.theme + (s.layout == Layout::Grid ? "/grid" : "");
+  if (c.built_for != s.scene_version || c.theme != theme_key) {
+    const auto t0 = std::chrono::steady_clock::now();
+    c.figure = fig::build_view_figure(id, s.scene, panel_theme(s));
+    s.figure_build_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     c.built_for = s.scene_version;
-    c.theme = s.scene.theme;
+    c.theme = theme_key;
     c.version = ++s.figure_counter;
   }
   return c;
