@@ -17,12 +17,15 @@ struct Command {
 // One line per subcommand; each lives in its own core/cli/cmd_<name>.cpp.
 constexpr Command kCommands[] = {
     {"help", "list the subcommands", nullptr},
+    {"export", "write views or a lecture as PDF, SVG or PNG (--scene FILE | --lecture FILE)",
+     cmd_export},
     {"stats", "print the numbers behind the views as JSON (--scene FILE)", cmd_stats},
 };
 
 int print_help() {
-  std::printf("usage: attnlab [--scene FILE] [--screenshot OUT.png --frames N] [--frame-stats]\n"
-              "       attnlab <command> [options]\n\ncommands:\n");
+  std::printf(
+      "usage: attnlab [--scene FILE] [--screenshot OUT.png --frames N] [--frame-stats]\n"
+      "       attnlab <command> [options]\n\ncommands:\n");
   for (const Command& c : kCommands) std::printf("  %-10s %s\n", c.name, c.summary);
   return 0;
 }

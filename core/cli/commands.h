@@ -10,6 +10,10 @@ namespace core::cli {
 // `attnlab stats --scene FILE`: prints scene_stats() as JSON. Exit 2 on a bad scene.
 int cmd_stats(int argc, char** argv);
 
+// `attnlab export --scene S.json --view V|all --format pdf|svg|png --out F ...` and
+// `attnlab export --lecture L.json --out DIR`: figures through core/export. Exit 2 on bad input.
+int cmd_export(int argc, char** argv);
+
 // The numbers behind the five views (mask, receptive_field, kv_cache, ring, groups).
 nlohmann::ordered_json scene_stats(const Scene& scene);
 

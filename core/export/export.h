@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/figure/figure.h"
 
@@ -14,8 +15,8 @@ namespace core::exp {
 
 enum class Format { Png, Svg, Pdf };
 
-const char* format_name(Format f);                       // "png", "svg", "pdf"
-std::optional<Format> parse_format(std::string_view s);  // accepts the names above
+const char* format_name(Format f);                              // "png", "svg", "pdf"
+std::optional<Format> parse_format(std::string_view s);         // accepts the names above
 std::optional<Format> format_from_path(std::string_view path);  // by extension
 
 // The figure is laid out at width x height figure units (0 = the figure's own size) and a
@@ -36,5 +37,29 @@ struct ExportError : std::runtime_error {
 // Writes the figure to `path`. Throws ExportError (unwritable or missing folder, bad size,
 // cairo failure); an existing file at `path` is untouched unless the write succeeds.
 void export_figure(const fig::Figure& figure, const std::string& path, const ExportOptions& opts);
+
+// The bytes export_figure would write (PNG, SVG or PDF), without touching the file system.
+std::string render_figure(const fig::Figure& figure, const ExportOptions& opts);
+
+// One PDF page per figure (a lecture deck), written atomically like export_figure. Every page
+// has the size of the first figure's page (or opts.width x opts.height); opts.format is ignored.
+void export_pdf_deck(const std::vector<fig::Figure>& pages, const std::string& path,
+                     const ExportOptions& opts);
+
+// Page size in figure units for these options: the figure's own size (plus room for a caption
+// that has no caption marks), or width x height when both are set. The figure is scaled
+// uniformly to fit the page and centred.
+struct PageSize {
+  float width = 0, height = 0;
+};
+PageSize page_size(const fig::Figure& figure, const ExportOptions& opts);
+
+// A text mark whose measured box (DejaVu Sans, the exporter's own metrics) leaves the figure.
+struct TextOverflow {
+  std::string text;
+  float x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // the box in figure units
+};
+// Texts that would be clipped at the figure's edges; empty for a well laid-out figure.
+std::vector<TextOverflow> texts_outside(const fig::Figure& figure);
 
 }  // namespace core::exp

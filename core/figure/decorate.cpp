@@ -24,11 +24,66 @@ std::string tick_text(float v) {
 
 }  // namespace
 
-float text_width(const std::string& s, float size) {
-  // UTF-8 continuation bytes do not start a glyph.
-  int glyphs = 0;
-  for (unsigned char c : s) glyphs += (c & 0xC0) != 0x80;
-  return 0.58f * size * static_cast<float>(glyphs);
+float text_width(const std::string& s, float size, bool bold) {
+  // Advance widths of DejaVu Sans (regular, bold) for ASCII 32..126 in 1/1000 em, read from
+  // the font through cairo; other glyphs (x, <=, arrows) are mostly 838 wide, so use that.
+  static constexpr unsigned short kRegular[95] = {
+      318,  401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337,
+      636,  636, 636, 636, 636, 636, 636, 636, 636, 636, 337, 337, 838, 838, 838, 531,
+      1000, 684, 686, 698, 770, 632, 575, 775, 752, 295, 295, 656, 557, 863, 748, 787,
+      603,  787, 695, 635, 611, 732, 684, 989, 685, 611, 685, 390, 337, 390, 838, 500,
+      500,  613, 635, 550, 635, 615, 352, 635, 634, 278, 278, 579, 278, 974, 634, 612,
+      635,  635, 411, 521, 392, 634, 592, 818, 592, 592, 525, 636, 337, 636, 838};
+  static constexpr unsigned short kBold[95] = {
+      348,  456, 521, 838, 696, 1002, 872, 306,  457, 457, 523, 838, 380, 415,  380, 365,
+      696,  696, 696, 696, 696, 696,  696, 696,  696, 696, 400, 400, 838, 838,  838, 580,
+      1000, 774, 762, 734, 830, 683,  683, 821,  837, 372, 372, 775, 637, 995,  837, 850,
+      733,  850, 770, 720, 682, 812,  774, 1103, 771, 724, 725, 457, 365, 457,  838, 500,
+      500,  675, 716, 593, 716, 678,  435, 716,  712, 343, 343, 665, 343, 1042, 712, 687,
+      716,  716, 493, 595, 478, 712,  652, 924,  645, 652, 582, 712, 365, 712,  838};
+  const unsigned short* table = bold ? kBold : kRegular;
+  int milli = 0;
+  for (unsigned char c : s) {
+    if (c >= 32 && c < 127)
+      milli += table[c - 32];
+    else if ((c & 0xC0) == 0xC0)
+      milli += 838;  // lead byte of a multi-byte glyph
+  }
+  return size * static_cast<float>(milli) / 1000.0f;
+}
+
+float fit_text_size(const std::string& s, float size, float max_width, bool bold) {
+  const float w = text_width(s, size, bold);
+  return w > max_width && w > 0 ? size * max_width / w : size;
+}
+
+std::vector<std::string> wrap_words(const std::string& text, float size, float max_width) {
+  std::vector<std::string> lines;
+  std::string line;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == '\n' || text[i] == ' ') {
+      if (text[i] == '\n') {
+        lines.push_back(line);
+        line.clear();
+      }
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && text[j] != ' ' && text[j] != '\n') ++j;
+    const std::string word = text.substr(i, j - i);
+    const std::string candidate = line.empty() ? word : line + " " + word;
+    if (!line.empty() && text_width(candidate, size) > max_width) {
+      lines.push_back(line);
+      line = word;
+    } else {
+      line = candidate;
+    }
+    i = j;
+  }
+  if (!line.empty()) lines.push_back(line);
+  return lines;
 }
 
 Figure make_figure(const Theme& t, float width, float height) {
@@ -61,7 +116,8 @@ Layout plan_layout(const Figure& f, const Theme& t, const LayoutRequest& req) {
 
   float bottom = m + req.bottom;
   if (!f.x_label.empty()) bottom += t.label_size * 1.8f;
-  if (!f.caption.empty()) bottom += line_h(t) * 1.4f;
+  const size_t caption_lines = wrap_words(f.caption, t.font_size, f.width - 2 * m).size();
+  if (caption_lines > 0) bottom += line_h(t) * (static_cast<float>(caption_lines) + 0.4f);
 
   float left = m + req.left;
   if (!f.y_label.empty()) left += t.label_size * 1.8f;
@@ -86,19 +142,23 @@ Layout plan_layout(const Figure& f, const Theme& t, const LayoutRequest& req) {
   l.colorbar_x = l.plot.x + l.plot.w + req.right + m + (legend_w > 0 ? legend_w + m : 0);
   l.colorbar_y = l.plot.y;
   l.colorbar_h = std::min(l.plot.h, 320.0f);
-  l.caption_y = f.height - m;
+  l.caption_y =
+      f.height - m - line_h(t) * static_cast<float>(caption_lines > 0 ? caption_lines - 1 : 0);
   return l;
 }
 
 void decorate(Figure& f, const Theme& t, const Layout& l, const std::vector<std::string>& info) {
   const float m = margin(t);
   if (!f.title.empty()) {
-    Text title = text_mark(t, m, m + t.title_size, f.title, t.title_size);
+    // A long title shrinks to the width instead of running off the page.
+    Text title = text_mark(t, m, m + t.title_size, f.title,
+                           fit_text_size(f.title, t.title_size, f.width - 2 * m, true));
     title.bold = true;
     f.marks.push_back(title);
   }
   for (size_t i = 0; i < info.size(); ++i)
-    f.marks.push_back(text_mark(t, m, l.info_y + i * line_h(t), info[i], t.font_size));
+    f.marks.push_back(text_mark(t, m, l.info_y + i * line_h(t), info[i],
+                                fit_text_size(info[i], t.font_size, f.width - 2 * m)));
   if (!f.x_label.empty())
     f.marks.push_back(text_mark(t, l.plot.x + l.plot.w / 2, l.x_label_y, f.x_label, t.label_size,
                                 Anchor::Center));
@@ -149,10 +209,13 @@ void decorate(Figure& f, const Theme& t, const Layout& l, const std::vector<std:
       f.marks.push_back(lab);
     }
   }
-  if (!f.caption.empty()) {
-    Text cap = text_mark(t, m, l.caption_y, f.caption, t.font_size);
+  float cy = l.caption_y;
+  for (const std::string& line : wrap_words(f.caption, t.font_size, f.width - 2 * m)) {
+    Text cap = text_mark(t, m, cy, line, t.font_size);
     cap.color = t.muted;
+    cap.caption = true;
     f.marks.push_back(cap);
+    cy += line_h(t);
   }
 }
 

@@ -41,8 +41,16 @@ void decorate(Figure& f, const Theme& t, const Layout& l, const std::vector<std:
 
 inline constexpr int kColorbarHeatmapId = -1;
 
-// Rough width of a string in DejaVu Sans at `size` (layout only; renderers measure exactly).
-float text_width(const std::string& s, float size);
+// Width of a string in DejaVu Sans at `size` from the font's ASCII advance widths (kerning
+// and non-ASCII glyphs are approximate; renderers measure exactly).
+float text_width(const std::string& s, float size, bool bold = false);
+
+// `size`, or less so that `s` fits in `max_width`.
+float fit_text_size(const std::string& s, float size, float max_width, bool bold = false);
+
+// Words of `text` in lines no wider than `max_width` at `size` ('\n' breaks a line; a word
+// longer than the width gets a line of its own).
+std::vector<std::string> wrap_words(const std::string& text, float size, float max_width);
 
 // Empty figure of the theme's colours and the given size.
 Figure make_figure(const Theme& t, float width, float height);

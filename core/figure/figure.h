@@ -24,7 +24,7 @@ struct Point {
 
 struct Rect {
   float x = 0, y = 0, w = 0, h = 0;
-  Rgba fill{0, 0, 0, 0};  // alpha 0 = no fill
+  Rgba fill{0, 0, 0, 0};    // alpha 0 = no fill
   Rgba stroke{0, 0, 0, 0};  // alpha 0 = no outline
   float stroke_width = 0;
 };
@@ -52,6 +52,7 @@ struct Text {
   Anchor anchor = Anchor::Left;
   float angle_deg = 0;  // counter-clockwise rotation about the anchor (y labels use 90)
   bool bold = false;
+  bool caption = false;  // a line of the figure caption (ExportOptions::caption can drop it)
 };
 
 // A value grid drawn through a colormap: values [rows*cols] row-major, row 0 at the top.

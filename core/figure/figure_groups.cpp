@@ -9,9 +9,10 @@
 
 namespace fig {
 
-Figure figure_groups(const core::Scene& s, const Theme& t) {
+Figure figure_groups(const core::Scene& s, const Theme& t, FigureSize size) {
   const core::HeadGroups g = core::build_head_groups(s);
-  Figure f = make_figure(t, kFigureWidth, kFigureHeight * 0.75f);
+  Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight * 0.75f).width,
+                         resolve_size(size, kFigureWidth, kFigureHeight * 0.75f).height);
   f.title = s.title.empty() ? view_title(ViewId::Groups) : s.title;
   f.caption = s.caption;
   std::vector<std::string> info;
@@ -55,13 +56,20 @@ Figure figure_groups(const core::Scene& s, const Theme& t) {
   for (int h = 0; h < g.n_heads; ++h) {
     f.marks.push_back(Rect{plot.x + h * qw + gap_q, qy, qw - 2 * gap_q, box_h,
                            palette_color(t, g.kv_head_of[h]), t.background, 0.5f});
-    char lab_buf[16];
-    std::snprintf(lab_buf, sizeof lab_buf, "q%d", h);
-    const std::string lab = lab_buf;
-    if (qw >= text_width(lab, t.small_size) + 4)
-      f.marks.push_back(text_mark(t, plot.x + (h + 0.5f) * qw, qy + box_h + t.small_size * 1.3f,
-                                  lab, t.small_size, Anchor::Center));
   }
+  // Every `every`-th query head gets a label above its box, spaced by the widest label so
+  // q0..q9 and q10.. read alike.
+  auto q_label = [](int h) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "q%d", h);
+    return std::string(buf);
+  };
+  const float q_label_w = text_width(q_label(g.n_heads - 1), t.small_size) + 6;
+  int every = 1;
+  while (every * qw < q_label_w && every < g.n_heads) every *= 2;
+  for (int h = 0; h < g.n_heads; h += every)
+    f.marks.push_back(
+        text_mark(t, plot.x + (h + 0.5f) * qw, qy - 5, q_label(h), t.small_size, Anchor::Center));
   for (int k = 0; k < g.n_kv_heads; ++k) {
     f.marks.push_back(Rect{plot.x + k * kw + gap_k, ky, kw - 2 * gap_k, box_h, palette_color(t, k),
                            t.background, 0.5f});

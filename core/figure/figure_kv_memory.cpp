@@ -21,9 +21,10 @@ std::vector<double> byte_ticks(double hi, int target) {
 
 }  // namespace
 
-Figure figure_kv_memory(const core::Scene& s, const Theme& t) {
+Figure figure_kv_memory(const core::Scene& s, const Theme& t, FigureSize size) {
   const core::KvMemorySeries m = core::build_kv_memory(s);
-  Figure f = make_figure(t, kFigureWidth, kFigureHeight);
+  Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight).width,
+                         resolve_size(size, kFigureWidth, kFigureHeight).height);
   f.title = s.title.empty() ? view_title(ViewId::KvMemory) : s.title;
   f.caption = s.caption;
   f.x_label = std::string("sequence length (tokens") + (m.log_x ? ", log scale)" : ")");
@@ -52,6 +53,8 @@ Figure figure_kv_memory(const core::Scene& s, const Theme& t) {
   req.info_lines = static_cast<int>(info.size());
   req.left = t.small_size * 5.5f;
   req.bottom = t.small_size * 1.8f;
+  // The value labels right of the seq_len dots may reach past the plot; keep them off the legend.
+  req.right = text_width("1023 MiB", t.small_size) + t.line_width + 12;
   const Layout l = plan_layout(f, t, req);
   const Rect& plot = l.plot;
 
@@ -96,8 +99,15 @@ Figure figure_kv_memory(const core::Scene& s, const Theme& t) {
   f.marks.push_back(mark);
   f.marks.push_back(
       text_mark(t, sx, plot.y - 4, "N=" + format_count(m.seq_len), t.small_size, Anchor::Center));
-  // Value labels next to the dots, pushed apart vertically so close curves stay readable.
-  std::vector<std::pair<float, size_t>> label_y;
+  // Value labels next to the dots. Curves with the same value (MQA and the rolling buffer at
+  // N = W) share one label; the rest are pushed apart vertically and sit on a background
+  // patch, so neither each other nor the curves running through them hide the digits.
+  struct ValueLabel {
+    float y;
+    std::string text;
+    Rgba color;
+  };
+  std::vector<ValueLabel> labels;
   for (size_t i = 0; i < m.curves.size(); ++i) {
     const core::KvCurve& c = m.curves[i];
     Markers dot;
@@ -106,17 +116,30 @@ Figure figure_kv_memory(const core::Scene& s, const Theme& t) {
     const float yy = ya.map(static_cast<double>(c.bytes_at_seq_len));
     dot.pts = {{sx, yy}};
     f.marks.push_back(dot);
-    label_y.push_back({yy - 4, i});
+    const std::string text = core::format_bytes(static_cast<double>(c.bytes_at_seq_len));
+    bool shared = false;
+    for (const ValueLabel& v : labels) shared = shared || v.text == text;
+    if (!shared) labels.push_back({yy + t.small_size * 0.35f, text, dot.color});
   }
-  std::sort(label_y.begin(), label_y.end());
-  for (size_t k = label_y.size(); k-- > 1;)  // bottom-up: each label sits above the next
-    label_y[k - 1].first = std::min(label_y[k - 1].first, label_y[k].first - t.small_size * 1.1f);
-  for (const auto& [ly, i] : label_y) {
-    Text v = text_mark(t, sx + 8, std::max(ly, plot.y + t.small_size),
-                       core::format_bytes(static_cast<double>(m.curves[i].bytes_at_seq_len)),
-                       t.small_size);
-    v.color = palette_color(t, static_cast<int>(i));
-    f.marks.push_back(v);
+  std::sort(labels.begin(), labels.end(),
+            [](const ValueLabel& a, const ValueLabel& b) { return a.y < b.y; });
+  const float gap = t.small_size * 1.25f;
+  for (size_t k = labels.size(); k-- > 1;)  // bottom-up: each label sits above the next
+    labels[k - 1].y = std::min(labels[k - 1].y, labels[k].y - gap);
+  float floor_y = plot.y + t.small_size;  // then top-down, so none leaves the plot
+  for (ValueLabel& v : labels) {
+    v.y = std::max(v.y, floor_y);
+    floor_y = v.y + gap;
+  }
+  for (const ValueLabel& v : labels) {
+    const float x = sx + t.line_width + 8;
+    Rgba patch = t.background;
+    patch.a = 0.85f;
+    f.marks.push_back(Rect{x - 2, v.y - t.small_size * 0.95f, text_width(v.text, t.small_size) + 4,
+                           t.small_size * 1.2f, patch, Rgba{0, 0, 0, 0}, 0});
+    Text label = text_mark(t, x, v.y, v.text, t.small_size);
+    label.color = v.color;
+    f.marks.push_back(label);
   }
   decorate(f, t, l, info);
   return f;

@@ -57,9 +57,10 @@ void add_line(Figure& f, Point a, Point b, Rgba c, float w, bool dashed) {
 
 }  // namespace
 
-Figure figure_mask(const core::Scene& s, const Theme& t) {
+Figure figure_mask(const core::Scene& s, const Theme& t, FigureSize size) {
   core::MaskGrid g = core::build_mask_grid(s);
-  Figure f = make_figure(t, kFigureWidth, kFigureHeight);
+  Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight).width,
+                         resolve_size(size, kFigureWidth, kFigureHeight).height);
   f.title = s.title.empty() ? view_title(ViewId::Mask) : s.title;
   f.caption = s.caption;
   f.x_label = "key position k";

@@ -9,9 +9,10 @@
 
 namespace fig {
 
-Figure figure_receptive_field(const core::Scene& s, const Theme& t) {
+Figure figure_receptive_field(const core::Scene& s, const Theme& t, FigureSize size) {
   const core::ReceptiveField rf = core::build_receptive_field(s);
-  Figure f = make_figure(t, kFigureWidth, kFigureHeight);
+  Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight).width,
+                         resolve_size(size, kFigureWidth, kFigureHeight).height);
   f.title = s.title.empty() ? view_title(ViewId::ReceptiveField) : s.title;
   f.caption = s.caption;
   f.x_label = "position (keys that can reach the query)";
@@ -103,7 +104,8 @@ Figure figure_receptive_field(const core::Scene& s, const Theme& t) {
   const int every = std::max(1, static_cast<int>(std::ceil(t.small_size * 1.3f / row_h)));
   for (int i = 0; i < n_layers; ++i) {
     const float yc = plot.y + (i + 0.5f) * row_h + t.small_size * 0.35f;
-    if ((i + 1) % every == 0 || i == 0)
+    // Layer 1 is labelled only when the next label is far enough away not to touch it.
+    if ((i + 1) % every == 0 || (i == 0 && every > 2))
       f.marks.push_back(
           text_mark(t, plot.x - 5, yc, std::to_string(i + 1), t.small_size, Anchor::Right));
     if (rf.layers[i].global && row_h >= t.small_size * 0.8f) {

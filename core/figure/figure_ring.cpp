@@ -52,10 +52,11 @@ Heatmap position_strip(const std::vector<int>& pos, float x, float y, float w, f
 
 }  // namespace
 
-Figure figure_ring(const core::Scene& s, const Theme& t) {
+Figure figure_ring(const core::Scene& s, const Theme& t, FigureSize size) {
   const core::RingState r = core::build_ring_state(s);
   const Colormap cmap = parse_colormap(s.colormap).value_or(Colormap::Viridis);
-  Figure f = make_figure(t, kFigureWidth, kFigureHeight);
+  Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight).width,
+                         resolve_size(size, kFigureWidth, kFigureHeight).height);
   f.title = s.title.empty() ? view_title(ViewId::Ring) : s.title;
   f.caption = s.caption;
   const int w = r.window;

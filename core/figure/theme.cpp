@@ -49,10 +49,11 @@ Theme theme_light() {
 Theme theme_slides() {
   Theme t = theme_light();
   t.name = "slides";
-  t.font_size = 17;
-  t.title_size = 24;
-  t.label_size = 19;
-  t.small_size = 13;
+  // Sized for a 1280 x 720 slide seen from the back of a room: ticks at 2.2% of the height.
+  t.font_size = 19;
+  t.title_size = 28;
+  t.label_size = 20;
+  t.small_size = 16;
   t.line_width = 2.5f;
   return t;
 }

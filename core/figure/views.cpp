@@ -48,20 +48,29 @@ std::optional<ViewId> parse_view(std::string_view name) {
   return std::nullopt;
 }
 
+FigureSize resolve_size(FigureSize want, float default_width, float default_height) {
+  return {want.width > 0 ? want.width : default_width,
+          want.height > 0 ? want.height : default_height};
+}
+
 Figure build_view_figure(ViewId id, const core::Scene& scene, const Theme& theme) {
+  return build_view_figure(id, scene, theme, FigureSize{});
+}
+
+Figure build_view_figure(ViewId id, const core::Scene& scene, const Theme& theme, FigureSize size) {
   switch (id) {
     case ViewId::Mask:
-      return figure_mask(scene, theme);
+      return figure_mask(scene, theme, size);
     case ViewId::ReceptiveField:
-      return figure_receptive_field(scene, theme);
+      return figure_receptive_field(scene, theme, size);
     case ViewId::Ring:
-      return figure_ring(scene, theme);
+      return figure_ring(scene, theme, size);
     case ViewId::Groups:
-      return figure_groups(scene, theme);
+      return figure_groups(scene, theme, size);
     case ViewId::KvMemory:
-      return figure_kv_memory(scene, theme);
+      return figure_kv_memory(scene, theme, size);
   }
-  return figure_mask(scene, theme);
+  return figure_mask(scene, theme, size);
 }
 
 std::optional<HeatmapCell> heatmap_cell_at(const Heatmap& h, float x, float y) {

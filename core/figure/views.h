@@ -23,14 +23,24 @@ std::optional<ViewId> parse_view(std::string_view name);
 inline constexpr float kFigureWidth = 960;
 inline constexpr float kFigureHeight = 720;
 
+// Size a figure is laid out at; 0 = the view's default (kFigureWidth x kFigureHeight, or
+// less for short views). The exporter's --width/--height and the app's panel size use it.
+struct FigureSize {
+  float width = 0, height = 0;
+};
+
+// The default size when `want` leaves a side at 0.
+FigureSize resolve_size(FigureSize want, float default_width, float default_height);
+
 Figure build_view_figure(ViewId id, const core::Scene& scene, const Theme& theme);
+Figure build_view_figure(ViewId id, const core::Scene& scene, const Theme& theme, FigureSize size);
 
 // Per-view builders (one file each: figure_<view>.cpp).
-Figure figure_mask(const core::Scene& scene, const Theme& theme);
-Figure figure_receptive_field(const core::Scene& scene, const Theme& theme);
-Figure figure_ring(const core::Scene& scene, const Theme& theme);
-Figure figure_groups(const core::Scene& scene, const Theme& theme);
-Figure figure_kv_memory(const core::Scene& scene, const Theme& theme);
+Figure figure_mask(const core::Scene& scene, const Theme& theme, FigureSize size = {});
+Figure figure_receptive_field(const core::Scene& scene, const Theme& theme, FigureSize size = {});
+Figure figure_ring(const core::Scene& scene, const Theme& theme, FigureSize size = {});
+Figure figure_groups(const core::Scene& scene, const Theme& theme, FigureSize size = {});
+Figure figure_kv_memory(const core::Scene& scene, const Theme& theme, FigureSize size = {});
 
 // Heatmap ids, so the app can map a hovered pixel back to what it shows.
 inline constexpr int kMaskHeatmapId = 1;           // (row, col) of MaskGrid

@@ -9,10 +9,9 @@
 // `checks` are numbers from `attnlab stats` that the caption quotes; a test recomputes them.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/scene/scene.h"
 
@@ -21,7 +20,7 @@ namespace core {
 struct LectureSlide {
   std::string title;
   std::string caption;
-  Scene scene;                  // title/caption/view copied into it as well
+  Scene scene;                    // title/caption/view copied into it as well
   nlohmann::ordered_json checks;  // stats key (dotted path) -> expected value; may be empty
 };
 
@@ -34,5 +33,13 @@ struct Lecture {
 
 // Throws SceneError (scene_json.h) naming the file, the scene (index and title) and the key.
 Lecture load_lecture(const std::string& path);
+
+// Same, and appends "scenes[i] (\"Title\"): unknown key 'scene.foo' ignored" style warnings
+// for keys the loader does not know (the plain overload drops them).
+Lecture load_lecture(const std::string& path, std::vector<std::string>& warnings);
+
+// Value of a dotted key ("mask.visible_pairs", "receptive_field.reach_per_layer.31") in a
+// JSON object such as `attnlab stats` output; nullptr when a part is missing.
+const nlohmann::ordered_json* find_dotted(const nlohmann::ordered_json& j, const std::string& key);
 
 }  // namespace core
