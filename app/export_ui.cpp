@@ -43,7 +43,8 @@ bool export_panel_to(AppState& s, const Panel& panel, const std::string& path) {
   ExportSettings& e = s.export_settings;
   if (const auto f = core::exp::format_from_path(path)) e.format = *f;
   try {
-    const std::optional<fig::Figure> figure = panel.figure(s, export_theme(s));
+    const fig::FigureSize size{static_cast<float>(e.width), static_cast<float>(e.height)};
+    const std::optional<fig::Figure> figure = panel.figure(s, export_theme(s), size);
     if (!figure) throw core::exp::ExportError("the " + panel.title + " panel has no figure yet");
     core::exp::ExportOptions opts;
     opts.format = e.format;

@@ -11,6 +11,7 @@
 
 #include "core/figure/figure.h"
 #include "core/figure/theme.h"
+#include "core/figure/views.h"
 
 namespace app {
 
@@ -21,8 +22,9 @@ struct Panel {
   std::string title;     // tab / window title
   bool sidebar = false;  // true for the controls: drawn in the left column, not as a view
   std::function<void(AppState&)> draw;
-  // The figure to export in `theme`; empty when the panel has nothing to export.
-  std::function<std::optional<fig::Figure>(AppState&, const fig::Theme&)> figure;
+  // The figure to export in `theme`, laid out at `size` (0 = the view's default size); empty
+  // when the panel has nothing to export.
+  std::function<std::optional<fig::Figure>(AppState&, const fig::Theme&, fig::FigureSize)> figure;
 };
 
 std::vector<Panel> make_panels();

@@ -2,7 +2,9 @@
 
 #include <imgui.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "app/app_state.h"
 #include "app/figure_draw.h"
@@ -15,30 +17,27 @@ fig::Theme screen_theme(const AppState& s) {
 
 namespace {
 
-// Tiled views are drawn at about 40% of their figure size, so their type is laid out larger
-// to stay readable (the figure builders place labels from the theme's sizes).
-float type_boost(const AppState& s) {
-  return s.layout == Layout::Grid ? 1.8f : 1.0f;
-}
+// Figures are laid out at the panel's size in pixels, so their type stays at its design size
+// however the panel is shaped; a tile smaller than this is laid out larger and scaled down.
+constexpr float kMinLayoutW = 560, kMinLayoutH = 420;
 
-fig::Theme panel_theme(const AppState& s) {
-  fig::Theme t = screen_theme(s);
-  const float k = type_boost(s);
-  t.font_size *= k;
-  t.title_size *= k;
-  t.label_size *= k;
-  t.small_size *= k;
-  return t;
+fig::FigureSize layout_size(ImVec2 avail) {
+  const float w = std::max(avail.x, 16.0f), h = std::max(avail.y, 16.0f);
+  const float up = std::max({1.0f, kMinLayoutW / w, kMinLayoutH / h});
+  // Whole pixels, so a sub-pixel change of the window does not rebuild.
+  return {std::floor(w * up), std::floor(h * up)};
 }
 
 }  // namespace
 
-ViewCache& view_cache(AppState& s, fig::ViewId id) {
+ViewCache& view_cache(AppState& s, fig::ViewId id, ImVec2 avail) {
   ViewCache& c = s.views[fig::view_name(id)];
-  const std::string theme_key = s.scene.theme + (s.layout == Layout::Grid ? "/grid" : "");
+  const fig::FigureSize size = layout_size(avail);
+  const std::string theme_key = s.scene.theme + "/" + std::to_string(static_cast<int>(size.width)) +
+                                "x" + std::to_string(static_cast<int>(size.height));
   if (c.built_for != s.scene_version || c.theme != theme_key) {
     const auto t0 = std::chrono::steady_clock::now();
-    c.figure = fig::build_view_figure(id, s.scene, panel_theme(s));
+    c.figure = fig::build_view_figure(id, s.scene, screen_theme(s), size);
     s.figure_build_ms.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     c.built_for = s.scene_version;
@@ -49,9 +48,10 @@ ViewCache& view_cache(AppState& s, fig::ViewId id) {
 }
 
 void draw_view_panel(AppState& s, fig::ViewId id, const HoverText& hover) {
-  ViewCache& c = view_cache(s, id);
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  ViewCache& c = view_cache(s, id, avail);
   const FigureDrawContext ctx{s.heatmaps, s.fonts, fig::view_name(id), c.version};
-  const FigureCanvas canvas = draw_figure(c.figure, ImGui::GetContentRegionAvail(), ctx);
+  const FigureCanvas canvas = draw_figure(c.figure, avail, ctx);
   if (!canvas.hovered || !hover) return;
   for (const fig::Mark& m : c.figure.marks) {
     const auto* h = std::get_if<fig::Heatmap>(&m);
@@ -81,8 +81,9 @@ Panel make_view_panel(fig::ViewId id, HoverText hover) {
   p.id = fig::view_name(id);
   p.title = fig::view_title(id);
   p.draw = [id, hover](AppState& s) { draw_view_panel(s, id, hover); };
-  p.figure = [id](AppState& s, const fig::Theme& theme) -> std::optional<fig::Figure> {
-    return fig::build_view_figure(id, s.scene, theme);
+  p.figure = [id](AppState& s, const fig::Theme& theme,
+                  fig::FigureSize size) -> std::optional<fig::Figure> {
+    return fig::build_view_figure(id, s.scene, theme, size);
   };
   return p;
 }

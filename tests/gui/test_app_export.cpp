@@ -3,6 +3,9 @@
 // unwritable folder is an error with exit 2 and no file.
 #include <nlohmann/json.hpp>
 
+#include "core/export/export.h"
+#include "core/figure/views.h"
+#include "core/scene/scene_json.h"
 #include "gui_run.h"
 
 namespace {
@@ -41,8 +44,14 @@ TEST(AppExport, PngHasTheFigureSizeTimesScale) {
   const gui::RunResult r = export_focused(tmp, "groups", out);
   ASSERT_EQ(r.rc, 0) << r.err;
   const gui::Image img = gui::load_png(out);
-  EXPECT_EQ(img.w, 960 * 2);  // default export scale 2 of the 960 x 720 figure
-  EXPECT_EQ(img.h, 720 * 2);
+  // The app's default export scale is 2 on the view's default page.
+  std::vector<std::string> warnings;
+  const core::Scene scene =
+      core::load_scene(std::string(ATTNLAB_SCENE_DIR) + "/mistral_swa.json", warnings);
+  const fig::Figure f = fig::build_view_figure(fig::ViewId::Groups, scene, fig::theme_dark());
+  const core::exp::PageSize page = core::exp::page_size(f, core::exp::ExportOptions{});
+  EXPECT_EQ(img.w, static_cast<int>(std::lround(page.width * 2)));
+  EXPECT_EQ(img.h, static_cast<int>(std::lround(page.height * 2)));
   EXPECT_GT(img.distinct_colours(0, 0, img.w, img.h), 8);
 }
 
