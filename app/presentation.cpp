@@ -150,8 +150,8 @@ void draw_presentation(AppState& s) {
   const float counter_h = s.fonts.ui ? s.fonts.ui->FontSize * 1.6f : 24.0f;
   const float cap_y = vp->Pos.y + H - margin * 0.5f - counter_h - caption_h;
   if (!caption.empty()) centred_wrapped(dl, cf, caption, vp->Pos.x + margin, caption_w, cap_y, fg);
-  const std::string counter =
-      std::to_string(p.slide + 1) + " / " + std::to_string(n) + "    \u2190 \u2192  step    Esc  leave";
+  const std::string counter = std::to_string(p.slide + 1) + " / " + std::to_string(n) +
+                              "    \u2190 \u2192  step    Esc  leave";
   dl->AddText(s.fonts.ui, s.fonts.ui ? s.fonts.ui->FontSize : 16.0f,
               ImVec2(vp->Pos.x + margin, vp->Pos.y + H - margin * 0.5f - counter_h * 0.8f), muted,
               counter.c_str());

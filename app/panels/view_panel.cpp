@@ -23,9 +23,22 @@ constexpr float kMinLayoutW = 560, kMinLayoutH = 420;
 
 fig::FigureSize layout_size(ImVec2 avail) {
   const float w = std::max(avail.x, 16.0f), h = std::max(avail.y, 16.0f);
-  const float up = std::max({1.0f, kMinLayoutW / w, kMinLayoutH / h});
+  // A big panel is laid out smaller and scaled up (type grows with the panel, like a UI
+  // scale); a small tile is laid out larger and scaled down.
+  const float down = std::clamp(std::min(w / 1000.0f, h / 700.0f), 1.0f, 2.0f);
+  const float up = std::max({1.0f / down, kMinLayoutW / w, kMinLayoutH / h});
   // Whole pixels, so a sub-pixel change of the window does not rebuild.
   return {std::floor(w * up), std::floor(h * up)};
+}
+
+// A scene's title and caption describe its own view (scene.view); the other panels keep
+// their view's heading rather than repeat a title about something else.
+core::Scene titled_for(const core::Scene& scene, fig::ViewId id) {
+  if (scene.view == fig::view_name(id)) return scene;
+  core::Scene s = scene;
+  s.title.clear();
+  s.caption.clear();
+  return s;
 }
 
 }  // namespace
@@ -37,7 +50,7 @@ ViewCache& view_cache(AppState& s, fig::ViewId id, ImVec2 avail) {
                                 "x" + std::to_string(static_cast<int>(size.height));
   if (c.built_for != s.scene_version || c.theme != theme_key) {
     const auto t0 = std::chrono::steady_clock::now();
-    c.figure = fig::build_view_figure(id, s.scene, screen_theme(s), size);
+    c.figure = fig::build_view_figure(id, titled_for(s.scene, id), screen_theme(s), size);
     s.figure_build_ms.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     c.built_for = s.scene_version;
@@ -83,7 +96,7 @@ Panel make_view_panel(fig::ViewId id, HoverText hover) {
   p.draw = [id, hover](AppState& s) { draw_view_panel(s, id, hover); };
   p.figure = [id](AppState& s, const fig::Theme& theme,
                   fig::FigureSize size) -> std::optional<fig::Figure> {
-    return fig::build_view_figure(id, s.scene, theme, size);
+    return fig::build_view_figure(id, titled_for(s.scene, id), theme, size);
   };
   return p;
 }
