@@ -29,7 +29,7 @@ constexpr const char* kUsage =
     "  --format pdf|svg|png   default: the extension of --out, else pdf\n"
     "  --width W --height H   layout size in figure units, 64..16384 (default: 1280 x 720 for\n"
     "                         slides, the view's own size for screen)\n"
-    "  --scale S              PNG pixels per unit, 1..8 (4 turns 960 into a 3840 px slide)\n"
+    "  --scale S              PNG pixels per unit, 1..8 (3 turns a 1280-unit slide into 3840 px)\n"
     "  --theme slides|screen  slides: light with large type (default); screen: the scene's theme\n"
     "  --caption TEXT         caption under the figure (--scene only; default: the scene's)\n"
     "  --no-caption           leave the caption out\n";
@@ -167,7 +167,10 @@ fig::FigureSize layout_size(const Args& a) {
 }
 
 fig::Figure make(const Args& a, fig::ViewId id, const Scene& s) {
-  return fig::build_view_figure(id, s, pick_theme(a, s), layout_size(a));
+  if (!a.no_caption) return fig::build_view_figure(id, s, pick_theme(a, s), layout_size(a));
+  Scene bare = s;  // laid out without a caption, so the plot takes its room
+  bare.caption.clear();
+  return fig::build_view_figure(id, bare, pick_theme(a, s), layout_size(a));
 }
 
 exp::ExportOptions options(const Args& a, exp::Format f) {
@@ -243,6 +246,11 @@ int export_lecture(const Args& a) {
 }  // namespace
 
 int cmd_export(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::printf("%s", kUsage);
+      return 0;
+    }
   Args a;
   try {
     a = parse_args(argc, argv);

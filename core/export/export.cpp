@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <variant>
 
@@ -94,9 +95,40 @@ void set_pdf_metadata(cairo_surface_t* s, const std::string& title) {
 // scaling (the attribute for SVG 1.1 viewers, the CSS property for browsers).
 void mark_images_pixelated(std::string& svg) {
   const std::string tag = "<image ";
-  const std::string attrs = "image-rendering=\"optimizeSpeed\" style=\"image-rendering:pixelated\" ";
+  const std::string attrs =
+      "image-rendering=\"optimizeSpeed\" style=\"image-rendering:pixelated\" ";
   for (size_t p = svg.find(tag); p != std::string::npos; p = svg.find(tag, p + tag.size()))
     svg.insert(p + tag.size(), attrs);
+}
+
+// cairo numbers SVG surfaces, images and patterns from process-wide counters, so the second
+// export in a process (the app, a deck, a test) would differ from the first. Renumber every
+// such id in order of first appearance; glyph ids are already per document.
+void renumber_svg_ids(std::string& svg) {
+  static const std::string kPrefixes[] = {"surface", "image", "pattern", "clip", "mask", "source"};
+  std::map<std::string, std::string> renamed;
+  std::map<std::string, int> next;
+  std::string out;
+  out.reserve(svg.size());
+  size_t i = 0;
+  while (i < svg.size()) {
+    const char c = svg[i++];
+    out.push_back(c);
+    if (c != '"' && c != '#') continue;
+    for (const std::string& p : kPrefixes) {
+      if (svg.compare(i, p.size(), p) != 0) continue;
+      size_t j = i + p.size();
+      while (j < svg.size() && std::isdigit(static_cast<unsigned char>(svg[j]))) ++j;
+      if (j == i + p.size() || j >= svg.size() || (svg[j] != '"' && svg[j] != ')')) break;
+      const std::string key = svg.substr(i, j - i);
+      auto it = renamed.find(key);
+      if (it == renamed.end()) it = renamed.emplace(key, p + std::to_string(++next[p])).first;
+      out += it->second;
+      i = j;
+      break;
+    }
+  }
+  svg.swap(out);
 }
 
 std::string render_vector(const fig::Figure& f, const ExportOptions& o) {
@@ -119,7 +151,10 @@ std::string render_vector(const fig::Figure& f, const ExportOptions& o) {
   }
   cairo_surface_finish(s.get());
   check_status(cairo_surface_status(s.get()), "writing");
-  if (o.format == Format::Svg) mark_images_pixelated(out);
+  if (o.format == Format::Svg) {
+    renumber_svg_ids(out);
+    mark_images_pixelated(out);
+  }
   return out;
 }
 
@@ -209,7 +244,12 @@ void export_pdf_deck(const std::vector<fig::Figure>& pages, const std::string& p
   std::string out;
   try {
     for (const fig::Figure& f : pages) validate(f, o);
-    page = page_size(pages.front(), o);
+    // One page size for the whole deck: the largest page any figure asks for.
+    for (const fig::Figure& f : pages) {
+      const PageSize p = page_size(f, o);
+      page.width = std::max(page.width, p.width);
+      page.height = std::max(page.height, p.height);
+    }
     SurfacePtr s(cairo_pdf_surface_create_for_stream(append_bytes, &out, page.width, page.height));
     check_status(cairo_surface_status(s.get()), "creating the surface");
     set_pdf_metadata(s.get(), pages.front().title);

@@ -19,14 +19,19 @@ const char* format_name(Format f);                              // "png", "svg",
 std::optional<Format> parse_format(std::string_view s);         // accepts the names above
 std::optional<Format> format_from_path(std::string_view path);  // by extension
 
-// The figure is laid out at width x height figure units (0 = the figure's own size) and a
-// PNG is rasterised at `scale` pixels per unit (1..8; 4 gives a 3840 px wide slide from 960).
+// The page is width x height figure units (0 = the figure's own size). A Figure arrives laid
+// out, so a different page size scales it uniformly to fit and centres it; to lay a view out
+// at the page size, build it with fig::build_view_figure(..., FigureSize{w, h}) as the CLI
+// does. A PNG is rasterised at `scale` pixels per unit (1..8; 4 gives 3840 px from 960).
 struct ExportOptions {
   Format format = Format::Png;
   float width = 0;
   float height = 0;
   float scale = 1;
-  bool caption = true;  // draw fig.caption under the plot when it is set
+  // Draw the caption: the caption lines decorate() laid out (false leaves their room empty;
+  // build the figure without a caption to give it to the plot), or, for a figure without
+  // caption marks, fig.caption wrapped in a block added below the figure.
+  bool caption = true;
 };
 
 // Thrown with a message that names the path and what went wrong; nothing is left behind.
@@ -42,7 +47,8 @@ void export_figure(const fig::Figure& figure, const std::string& path, const Exp
 std::string render_figure(const fig::Figure& figure, const ExportOptions& opts);
 
 // One PDF page per figure (a lecture deck), written atomically like export_figure. Every page
-// has the size of the first figure's page (or opts.width x opts.height); opts.format is ignored.
+// has one size, opts.width x opts.height or else the largest page any figure asks for (a
+// smaller figure is centred on it); opts.format is ignored.
 void export_pdf_deck(const std::vector<fig::Figure>& pages, const std::string& path,
                      const ExportOptions& opts);
 

@@ -44,7 +44,7 @@ void draw_polyline(cairo_t* cr, const fig::Polyline& p) {
   cairo_set_line_width(cr, p.width);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   if (p.dashed) {
-    const double on = std::max(3.0, 3.0 * p.width), off = std::max(2.5, 2.0 * p.width);
+    const double on = std::max(3.0, 2.0 * p.width), off = std::max(2.5, 1.5 * p.width);
     const double dash[2] = {on, off};
     cairo_set_dash(cr, dash, 2, 0);
   }

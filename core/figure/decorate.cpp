@@ -6,7 +6,7 @@
 namespace fig {
 namespace {
 
-constexpr float kSwatch = 22;  // legend line sample length
+constexpr float kSwatch = 30;  // legend line sample length (long enough for two dashes)
 constexpr float kColorbarWidth = 14;
 
 float margin(const Theme& t) {
@@ -203,8 +203,10 @@ void decorate(Figure& f, const Theme& t, const Layout& l, const std::vector<std:
         text_mark(t, tx, bar.y + t.small_size, tick_text(f.colorbar.vmax), t.small_size));
     f.marks.push_back(text_mark(t, tx, bar.y + bar.h, tick_text(f.colorbar.vmin), t.small_size));
     if (!f.colorbar.label.empty()) {
-      Text lab = text_mark(t, tx + text_width("0.000", t.small_size) + t.label_size,
-                           bar.y + bar.h / 2, f.colorbar.label, t.small_size, Anchor::Center);
+      const float ticks_w = std::max(text_width(tick_text(f.colorbar.vmax), t.small_size),
+                                     text_width(tick_text(f.colorbar.vmin), t.small_size));
+      Text lab = text_mark(t, tx + ticks_w + t.small_size * 1.3f, bar.y + bar.h / 2,
+                           f.colorbar.label, t.small_size, Anchor::Center);
       lab.angle_deg = 90;
       f.marks.push_back(lab);
     }

@@ -70,19 +70,29 @@ Figure figure_groups(const core::Scene& s, const Theme& t, FigureSize size) {
   for (int h = 0; h < g.n_heads; h += every)
     f.marks.push_back(
         text_mark(t, plot.x + (h + 0.5f) * qw, qy - 5, q_label(h), t.small_size, Anchor::Center));
+  // K/V labels: "kv3 (8)" when every one fits, else "kv3" on every `kv_every`-th head, spaced
+  // by the widest label so kv0..kv9 and kv10.. read alike.
+  auto kv_label = [&](int k, bool with_group) {
+    char buf[40];  // snprintf: GCC 12 reports a false -Wrestrict on operator+ chains here
+    if (with_group)
+      std::snprintf(buf, sizeof buf, "kv%d (%d)", k, g.group_sizes[k]);
+    else
+      std::snprintf(buf, sizeof buf, "kv%d", k);
+    return std::string(buf);
+  };
+  const int last_kv = g.n_kv_heads - 1;
+  const bool with_group = kw >= text_width(kv_label(last_kv, true), t.small_size) + 6;
+  const float kv_label_w = text_width(kv_label(last_kv, with_group), t.small_size) + 6;
+  int kv_every = 1;
+  while (kv_every * kw < kv_label_w && kv_every < g.n_kv_heads) kv_every *= 2;
   for (int k = 0; k < g.n_kv_heads; ++k) {
     f.marks.push_back(Rect{plot.x + k * kw + gap_k, ky, kw - 2 * gap_k, box_h, palette_color(t, k),
                            t.background, 0.5f});
-    // snprintf rather than operator+ chains: GCC 12 reports a false -Wrestrict on those.
-    char long_buf[40], short_buf[16];
-    std::snprintf(long_buf, sizeof long_buf, "kv%d (%d)", k, g.group_sizes[k]);
-    std::snprintf(short_buf, sizeof short_buf, "kv%d", k);
-    const std::string lab = long_buf;
-    const std::string shown = kw >= text_width(lab, t.small_size) + 4 ? lab : short_buf;
-    if (kw >= text_width(shown, t.small_size) + 4)
+    if (k % kv_every == 0)
       f.marks.push_back(text_mark(t, plot.x + (k + 0.5f) * kw, ky + box_h + t.small_size * 1.3f,
-                                  shown, t.small_size, Anchor::Center));
+                                  kv_label(k, with_group), t.small_size, Anchor::Center));
   }
+
   decorate(f, t, l, info);
   return f;
 }

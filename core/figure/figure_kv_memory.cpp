@@ -118,7 +118,11 @@ Figure figure_kv_memory(const core::Scene& s, const Theme& t, FigureSize size) {
     f.marks.push_back(dot);
     const std::string text = core::format_bytes(static_cast<double>(c.bytes_at_seq_len));
     bool shared = false;
-    for (const ValueLabel& v : labels) shared = shared || v.text == text;
+    for (ValueLabel& v : labels)
+      if (v.text == text) {
+        v.color = t.foreground;  // one label for several curves: no single curve's colour
+        shared = true;
+      }
     if (!shared) labels.push_back({yy + t.small_size * 0.35f, text, dot.color});
   }
   std::sort(labels.begin(), labels.end(),

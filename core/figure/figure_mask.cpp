@@ -91,8 +91,16 @@ Figure figure_mask(const core::Scene& s, const Theme& t, FigureSize size) {
   req.left = token_labels ? t.small_size * 2.2f : t.small_size * 3.5f;
   req.top = token_labels ? t.small_size * 1.4f : 0;
   req.bottom = token_labels ? 0 : t.small_size * 1.8f;
-  const Layout l = plan_layout(f, t, req);
+  Layout l = plan_layout(f, t, req);
   const float side = std::min(l.plot.w, l.plot.h);
+  // The map is square; on a wide page the square, its labels, legend and colorbar move to
+  // the middle together instead of leaving a gap between the map and its legend.
+  const float dx = (l.plot.w - side) / 2;
+  l.plot.x += dx;
+  l.plot.w = side;
+  l.legend_x -= dx;
+  l.colorbar_x -= dx;
+  l.y_label_x += dx;
   const Rect plot{l.plot.x, l.plot.y, side, side};
 
   Heatmap h;

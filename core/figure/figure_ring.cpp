@@ -182,8 +182,13 @@ Figure figure_ring(const core::Scene& s, const Theme& t, FigureSize size) {
     f.marks.push_back(hm);
     f.marks.push_back(
         text_mark(t, hm.x, y + t.small_size, "cache slots (before the chunk)", t.small_size));
-    f.marks.push_back(
-        text_mark(t, hm.x + cm.cache_cols * cell, y + t.small_size, "| chunk keys", t.small_size));
+    // Left-aligned at the separator unless that runs off the page; then flush right.
+    const float keys_x = hm.x + cm.cache_cols * cell;
+    if (keys_x + text_width("| chunk keys", t.small_size) <= f.width - t.small_size)
+      f.marks.push_back(text_mark(t, keys_x, y + t.small_size, "| chunk keys", t.small_size));
+    else
+      f.marks.push_back(
+          text_mark(t, hm.x + hm.w, y + t.small_size, "chunk keys", t.small_size, Anchor::Right));
     Polyline sep;
     sep.pts = {{hm.x + cm.cache_cols * cell, hm.y}, {hm.x + cm.cache_cols * cell, hm.y + hm.h}};
     sep.color = t.highlight;
