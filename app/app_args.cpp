@@ -19,7 +19,8 @@ bool parse_int(const char* s, int lo, int hi, int& out) {
 const char* app_usage() {
   return "usage: attnlab [--scene FILE] [--view V] [--theme dark|light] [--layout single|grid]\n"
          "               [--width W] [--height H] [--frames N] [--screenshot OUT.png]\n"
-         "               [--frame-stats] [--animate] [--export-focused OUT.png|svg|pdf]\n"
+         "               [--frame-stats] [--animate] [--export-dialog]\n"
+         "               [--export-focused OUT.png|svg|pdf]\n"
          "               [--lecture FILE] [--present] [--slide K]\n"
          "       attnlab <command> ...   (stats, export, ...; see attnlab help)\n";
 }
@@ -43,6 +44,8 @@ std::optional<AppArgs> parse_app_args(int argc, char** argv, std::string& error)
       a.present = true;
     } else if (f == "--animate") {
       a.animate = true;
+    } else if (f == "--export-dialog") {
+      a.export_dialog = true;
     } else if (f == "--help" || f == "-h") {
       error = "";
       return std::nullopt;

@@ -109,10 +109,10 @@ void draw_export_popup(AppState& s) {
   if (ImGui::Combo("format", &fmt, formats, 3)) e.format = static_cast<core::exp::Format>(fmt);
   ImGui::InputInt("width", &e.width, 0);
   ImGui::SameLine();
-  ImGui::TextDisabled("0 = %d", static_cast<int>(fig::kFigureWidth));
+  ImGui::TextDisabled("0 = view default");
   ImGui::InputInt("height", &e.height, 0);
   ImGui::SameLine();
-  ImGui::TextDisabled("0 = %d", static_cast<int>(fig::kFigureHeight));
+  ImGui::TextDisabled("0 = view default");
   if (e.format == core::exp::Format::Png)
     ImGui::SliderFloat("scale", &e.scale, 1.0f, 4.0f, "%.1f x");
   const char* themes[] = {"screen", "slides"};

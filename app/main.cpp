@@ -145,6 +145,10 @@ int main(int argc, char** argv) {
   }
   state.backend = "CPU";
   if (args.present) app::enter_presentation(state);
+  if (args.export_dialog) {
+    state.export_ui.popup_panel = state.focused;
+    state.export_ui.open_request = true;
+  }
 
   WindowMode wmode;
   app::FrameStats stats;
