@@ -100,3 +100,24 @@ TEST(AppViews, LightThemeAndTiledLayoutRender) {
   EXPECT_GT(img.count(bg, 0, 0, kW, kH), kW * kH / 3);
   EXPECT_GT(img.distinct_colours(kW / 3, 0, kW, kH), 20);
 }
+
+TEST(AppViews, DownsampledMaskEdgesUseTheColormapLut) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  // N=4096 is drawn as 512 x 512 cells of 8 x 8 pairs; cells cut by the window's edges hold a
+  // fraction of visible pairs, which the shader colours from the interior of the LUT.
+  const std::string path = tmp / "n4096.json";
+  gui::write_text(path, R"({ "preset": "custom", "seq_len": 4096, "mask": "sliding_window",
+    "window": 300, "window_convention": "including_self", "query": 4095, "view": "mask" })");
+  const gui::Image img = screenshot(tmp, path, "mask", "n4096");
+  const fig::ColormapLut& lut = fig::colormap_lut(fig::Colormap::Viridis);
+  std::vector<gui::Rgb> interior;
+  for (int i = 1; i < 255; ++i) interior.push_back(gui::to_rgb(lut[i]));
+  // Only the plot, left of the legend and the colorbar (which holds every LUT colour).
+  int hits = 0;
+  for (int y = 0; y < kH; ++y)
+    for (int x = kW * 30 / 100; x < kW * 78 / 100; ++x)
+      hits += std::find(interior.begin(), interior.end(), img.at(x, y)) != interior.end();
+  // Two band edges of ~512 cells each; most cut cells are partly visible.
+  EXPECT_GT(hits, 300);
+}
