@@ -3,6 +3,7 @@
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <cairo.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -180,6 +181,14 @@ std::string render_png(const fig::Figure& f, const ExportOptions& o) {
 }
 
 void write_or_throw(const std::string& path, const std::string& bytes) {
+  // The common mistakes get a plain message before the OS error of the temporary file would.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0)
+    throw ExportError("cannot write '" + path + "': the folder '" + dir + "' does not exist");
+  if (!S_ISDIR(st.st_mode))
+    throw ExportError("cannot write '" + path + "': '" + dir + "' is not a folder");
   try {
     write_file_atomic(path, bytes);
   } catch (const IoError& e) {
