@@ -35,6 +35,7 @@ std::string frame_stats_report(const FrameStats& s, int warmup) {
                   percentile(s.figure_build_ms, 0, 100));
     out += buf;
   }
+  if (!s.render_cpu_ms.empty()) out += line("render cpu", s.render_cpu_ms, warmup);
   return out + line("ui build", s.ui_ms, warmup) + line("render", s.render_ms, warmup);
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 
 #include "app/app_args.h"
 #include "app/app_config.h"
@@ -26,6 +27,13 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// CPU time of the whole process (llvmpipe renders on its own threads).
+double process_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
 }
 
 void on_glfw_error(int code, const char* text) {
@@ -173,6 +181,7 @@ int main(int argc, char** argv) {
     const double ui_ms = ms_since(t0);
 
     const auto t1 = Clock::now();
+    const double cpu1 = process_cpu_ms();
     int fb_w = 0, fb_h = 0;
     glfwGetFramebufferSize(win, &fb_w, &fb_h);
     glViewport(0, 0, fb_w, fb_h);
@@ -182,6 +191,7 @@ int main(int argc, char** argv) {
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     if (args.frame_stats) glFinish();
     const double render_ms = ms_since(t1);
+    if (args.frame_stats) stats.render_cpu_ms.push_back(process_cpu_ms() - cpu1);
     app::gl_heatmaps_end_frame(state.heatmaps);
     stats.ui_ms.push_back(ui_ms);
     stats.render_ms.push_back(render_ms);

@@ -128,9 +128,10 @@ void draw_presentation(AppState& s) {
   float y = vp->Pos.y + margin * 0.6f;
   y += centred_wrapped(dl, tf, title, vp->Pos.x + margin, W - 2 * margin, y, fg);
   if (!p.error.empty()) {
-    y += centred_wrapped(dl, s.fonts.ui ? s.fonts.ui : ImGui::GetFont(),
-                         "lecture not loaded: " + p.error, vp->Pos.x + margin, W - 2 * margin, y,
-                         to_imcolor(fig::rgb8(213, 94, 0)));
+    // Large enough to read from the lectern: the audience sees the current scene instead.
+    ImFont* ef = font_for_size(s.fonts, 28.0f);
+    y += centred_wrapped(dl, ef ? ef : ImGui::GetFont(), "lecture not loaded: " + p.error,
+                         vp->Pos.x + margin, W - 2 * margin, y, to_imcolor(fig::rgb8(213, 94, 0)));
   }
   // Caption lines at the bottom, then the slide counter.
   const float caption_w = W - 2 * margin;

@@ -71,3 +71,19 @@ TEST(AppPresent, SlideIndexChangesTheSlide) {
             0);
   EXPECT_NE(gui::load_png(a).px, gui::load_png(b).px);
 }
+
+TEST(AppPresent, BrokenLectureIsShownNotFatal) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  const std::string lecture = tmp / "bad_lecture.json";
+  gui::write_text(lecture, R"({ "version": 1, "title": "Bad", "scenes": [
+    { "title": "Too many KV heads", "view": "groups", "scene": { "n_heads": 8, "n_kv_heads": 3 } } ] })");
+  const std::string shot = tmp / "bad.png";
+  const gui::RunResult r =
+      gui::run_app(tmp, {"--lecture", lecture, "--present", "--frames", "3", "--screenshot", shot});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  // The reason is printed on the slide in the warning colour, over the current scene.
+  const gui::Image img = gui::load_png(shot);
+  const gui::Rgb warn = gui::to_rgb(fig::rgb8(213, 94, 0));
+  EXPECT_GT(img.count(warn, 0, 0, img.w, img.h / 3), 50);
+}
