@@ -116,7 +116,13 @@ void architecture_section(AppState& s, bool& changed) {
 
 void mask_section(AppState& s, bool& changed) {
   core::Scene& e = s.edit;
-  changed |= slider("seq_len", e.seq_len, 1, core::kMaxSeqLen, true);
+  const int old_len = e.seq_len;
+  if (slider("seq_len", e.seq_len, 1, core::kMaxSeqLen, true)) {
+    changed = true;
+    // A query on the last position stays on the last position (it is the usual choice and
+    // otherwise every shorter length would be rejected); any other query is checked as is.
+    if (e.query == old_len - 1) e.query = std::max(e.seq_len - 1, 0);
+  }
   const attn::MaskKind kinds[] = {attn::MaskKind::Causal, attn::MaskKind::SlidingWindow,
                                   attn::MaskKind::Chunked, attn::MaskKind::BlockDiagonal,
                                   attn::MaskKind::Sparse};
