@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
     ++frame;
     ++fps_frames;
     const double since = ms_since(fps_t0);
-    if (since > 500) {
+    if (since > 500 && fps_frames >= 10) {  // fewer frames than that is noise
       state.fps = static_cast<float>(fps_frames * 1000.0 / since);
       fps_frames = 0;
       fps_t0 = Clock::now();
