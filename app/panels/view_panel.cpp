@@ -79,6 +79,17 @@ void draw_view_panel(AppState& s, fig::ViewId id, const HoverText& hover) {
     }
     const std::string text = hover(s, c, h->id, cell->row, cell->col);
     if (!text.empty()) {
+      // Outline the cell the text is about.
+      const float cw = h->w / static_cast<float>(h->cols), ch = h->h / static_cast<float>(h->rows);
+      const float sc = canvas.scale;
+      const ImVec2 a(canvas.origin.x + (h->x + cw * static_cast<float>(cell->col)) * sc,
+                     canvas.origin.y + (h->y + ch * static_cast<float>(cell->row)) * sc);
+      const ImVec2 b(a.x + std::max(cw * sc, 2.0f), a.y + std::max(ch * sc, 2.0f));
+      // Black inside white: visible on every colormap entry and on both themes.
+      ImDrawList* dl = ImGui::GetWindowDrawList();
+      dl->AddRect(ImVec2(a.x - 1.5f, a.y - 1.5f), ImVec2(b.x + 1.5f, b.y + 1.5f), IM_COL32_WHITE, 0,
+                  0, 2.0f);
+      dl->AddRect(a, b, IM_COL32_BLACK, 0, 0, 1.5f);
       ImGui::BeginTooltip();
       ImGui::PushTextWrapPos(ImGui::GetFontSize() * 32.0f);
       ImGui::TextUnformatted(text.c_str());
