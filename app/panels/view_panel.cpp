@@ -105,8 +105,11 @@ Panel make_view_panel(fig::ViewId id, HoverText hover) {
   p.id = fig::view_name(id);
   p.title = fig::view_title(id);
   p.draw = [id, hover](AppState& s) { draw_view_panel(s, id, hover); };
-  p.figure = [id](AppState& s, const fig::Theme& theme,
-                  fig::FigureSize size) -> std::optional<fig::Figure> {
+  p.figure = [id](AppState& s, const fig::Theme& theme) -> std::optional<fig::Figure> {
+    return fig::build_view_figure(id, titled_for(s.scene, id), theme);
+  };
+  p.figure_at = [id](AppState& s, const fig::Theme& theme,
+                     fig::FigureSize size) -> std::optional<fig::Figure> {
     return fig::build_view_figure(id, titled_for(s.scene, id), theme, size);
   };
   return p;
