@@ -164,7 +164,13 @@ int main(int argc, char** argv) {
   auto fps_t0 = Clock::now();
   int fps_frames = 0;
   while (!glfwWindowShouldClose(win) && !state.quit) {
-    glfwPollEvents();
+    // Interactive runs sleep until input or 50 ms pass: an idle app leaves the CPU to the
+    // model (software GL would otherwise redraw 60 times a second). Scripted runs never wait.
+    if (args.frames > 0) {
+      glfwPollEvents();
+    } else {
+      glfwWaitEventsTimeout(0.05);
+    }
     sync_window_mode(win, wmode, state.present.active);
     if (args.animate && frame > 0) {
       // Stands in for dragging the window slider: every frame is a new, valid scene.
