@@ -65,3 +65,18 @@ TEST(AppExport, UnwritableFolderIsAnErrorAndLeavesNoFile) {
   EXPECT_FALSE(std::filesystem::exists(out));
   EXPECT_FALSE(std::filesystem::exists(tmp / "config/attnlab/app.json"));
 }
+
+TEST(AppExport, RememberedFolderIsUsedAndABrokenSettingsFileIsNotFatal) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  std::filesystem::create_directories(tmp.path / "config/attnlab");
+  gui::write_text(tmp / "config/attnlab/app.json", "{ not json");
+  const std::string out = tmp / "ring.png";
+  gui::RunResult r = export_focused(tmp, "ring", out);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(out));
+  // The export rewrote the settings as valid JSON naming the folder it used.
+  const nlohmann::json j = nlohmann::json::parse(gui::read_text(tmp / "config/attnlab/app.json"));
+  EXPECT_EQ(j["export"]["folder"], tmp.path.string());
+  EXPECT_EQ(j["export"]["format"], "png");
+}
