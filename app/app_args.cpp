@@ -19,7 +19,8 @@ bool parse_int(const char* s, int lo, int hi, int& out) {
 const char* app_usage() {
   return "usage: attnlab [--scene FILE] [--view V] [--theme dark|light] [--layout single|grid]\n"
          "               [--width W] [--height H] [--frames N] [--screenshot OUT.png]\n"
-         "               [--frame-stats] [--export-focused OUT.png|svg|pdf]\n"
+         "               [--frame-stats] [--animate] [--export-dialog]\n"
+         "               [--export-focused OUT.png|svg|pdf]\n"
          "               [--lecture FILE] [--present] [--slide K]\n"
          "               [--wait-idle] [--print-status] [--live-steps N] [--live-then-model P]\n"
          "       attnlab <command> ...   (stats, export, ...; see attnlab help)\n";
@@ -46,6 +47,10 @@ std::optional<AppArgs> parse_app_args(int argc, char** argv, std::string& error)
       a.print_status = true;
     } else if (f == "--present") {
       a.present = true;
+    } else if (f == "--animate") {
+      a.animate = true;
+    } else if (f == "--export-dialog") {
+      a.export_dialog = true;
     } else if (f == "--help" || f == "-h") {
       error = "";
       return std::nullopt;

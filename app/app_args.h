@@ -18,6 +18,8 @@ struct AppArgs {
   int slide = 0;               // --slide K (1-based on the command line)
   bool grid = false;           // --layout grid: tile every view
   std::string export_focused;  // --export-focused OUT: what Ctrl+E does, after the frames
+  bool export_dialog = false;  // --export-dialog: open the focused panel's Export popup
+  bool animate = false;        // --animate: grow the window by one every frame (a dragged slider)
   int width = 1600, height = 900;
   // Live model (part 3).
   bool wait_idle = false;       // --wait-idle: after --frames, keep rendering until the live

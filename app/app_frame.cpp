@@ -91,8 +91,10 @@ void draw_status_bar(AppState& s, ImVec2 pos, ImVec2 size) {
   ImGui::SetNextWindowSize(size);
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(8, 4));
   ImGui::Begin("##status", nullptr, kFixed | ImGuiWindowFlags_NoDecoration);
-  ImGui::Text("backend: %s   %.0f fps   ui %.2f ms   N=%d   panel: %s", s.backend.c_str(), s.fps,
-              s.ui_ms, s.scene.seq_len, s.focused.c_str());
+  char fps[32] = "-- fps";
+  if (s.fps > 0) std::snprintf(fps, sizeof fps, "%.0f fps", s.fps);
+  ImGui::Text("backend: %s   %s   ui %.2f ms   N=%d   panel: %s", s.backend.c_str(), fps, s.ui_ms,
+              s.scene.seq_len, s.focused.c_str());
   if (live_started(s)) {
     ImGui::SameLine();
     ImGui::TextUnformatted(("   " + live_status_line(s)).c_str());

@@ -97,6 +97,7 @@ struct AppState {
   std::vector<Panel> panels;
   std::map<std::string, ViewCache> views;  // by panel id
   uint64_t figure_counter = 0;
+  std::vector<double> figure_build_ms;  // one entry per view figure build (--frame-stats)
 
   GlHeatmaps heatmaps;
   UiFonts fonts;

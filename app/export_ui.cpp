@@ -35,7 +35,7 @@ std::string export_path_for(const AppState& s, const std::string& panel_id) {
 
 bool export_panel_to(AppState& s, const Panel& panel, const std::string& path) {
   ExportUi& ui = s.export_ui;
-  if (!panel.figure) {
+  if (!panel.figure && !panel.figure_at) {
     ui.message = "the " + panel.title + " panel has nothing to export";
     ui.error = true;
     return false;
@@ -43,7 +43,10 @@ bool export_panel_to(AppState& s, const Panel& panel, const std::string& path) {
   ExportSettings& e = s.export_settings;
   if (const auto f = core::exp::format_from_path(path)) e.format = *f;
   try {
-    const std::optional<fig::Figure> figure = panel.figure(s, export_theme(s));
+    const fig::FigureSize size{static_cast<float>(e.width), static_cast<float>(e.height)};
+    const std::optional<fig::Figure> figure = panel.figure_at
+                                                  ? panel.figure_at(s, export_theme(s), size)
+                                                  : panel.figure(s, export_theme(s));
     if (!figure) throw core::exp::ExportError("the " + panel.title + " panel has no figure yet");
     core::exp::ExportOptions opts;
     opts.format = e.format;
@@ -78,7 +81,7 @@ bool export_focused(AppState& s) {
 }
 
 void draw_export_button(AppState& s, const Panel& panel) {
-  if (!panel.figure) return;
+  if (!panel.figure && !panel.figure_at) return;
   if (ImGui::SmallButton("Export...")) {
     s.export_ui.popup_panel = panel.id;
     s.export_ui.open_request = true;
@@ -108,10 +111,10 @@ void draw_export_popup(AppState& s) {
   if (ImGui::Combo("format", &fmt, formats, 3)) e.format = static_cast<core::exp::Format>(fmt);
   ImGui::InputInt("width", &e.width, 0);
   ImGui::SameLine();
-  ImGui::TextDisabled("0 = %d", static_cast<int>(fig::kFigureWidth));
+  ImGui::TextDisabled("0 = view default");
   ImGui::InputInt("height", &e.height, 0);
   ImGui::SameLine();
-  ImGui::TextDisabled("0 = %d", static_cast<int>(fig::kFigureHeight));
+  ImGui::TextDisabled("0 = view default");
   if (e.format == core::exp::Format::Png)
     ImGui::SliderFloat("scale", &e.scale, 1.0f, 4.0f, "%.1f x");
   const char* themes[] = {"screen", "slides"};

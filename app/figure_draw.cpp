@@ -113,7 +113,11 @@ FigureCanvas draw_figure(const fig::Figure& f, ImVec2 size, const FigureDrawCont
   const Xf xf{o, s};
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
-  dl->AddRectFilled(xf(0, 0), xf(f.width, f.height), to_imcolor(f.background));
+  // The panel already has this colour behind it in the app themes; skipping the fill saves a
+  // full-panel pass on software GL.
+  const ImU32 bg = to_imcolor(f.background);
+  if (bg != ImGui::GetColorU32(ImGuiCol_WindowBg))
+    dl->AddRectFilled(xf(0, 0), xf(f.width, f.height), bg);
   int index = 0;
   for (const fig::Mark& m : f.marks) {
     std::visit(

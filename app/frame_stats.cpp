@@ -27,7 +27,16 @@ std::string line(const char* name, const std::vector<double>& v, int warmup) {
 }  // namespace
 
 std::string frame_stats_report(const FrameStats& s, int warmup) {
-  return line("ui build", s.ui_ms, warmup) + line("render", s.render_ms, warmup);
+  std::string out;
+  if (!s.figure_build_ms.empty()) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "figure builds: %zu, median %.3f ms, max %.3f ms\n",
+                  s.figure_build_ms.size(), percentile(s.figure_build_ms, 0, 50),
+                  percentile(s.figure_build_ms, 0, 100));
+    out += buf;
+  }
+  if (!s.render_cpu_ms.empty()) out += line("render cpu", s.render_cpu_ms, warmup);
+  return out + line("ui build", s.ui_ms, warmup) + line("render", s.render_ms, warmup);
 }
 
 }  // namespace app

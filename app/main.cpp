@@ -4,8 +4,10 @@
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include "app/app_args.h"
@@ -27,6 +29,13 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// CPU time of the whole process (llvmpipe renders on its own threads).
+double process_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
 }
 
 void on_glfw_error(int code, const char* text) {
@@ -149,6 +158,10 @@ int main(int argc, char** argv) {
   }
   state.backend = "CPU";
   if (args.present) app::enter_presentation(state);
+  if (args.export_dialog) {
+    state.export_ui.popup_panel = state.focused;
+    state.export_ui.open_request = true;
+  }
 
   if (args.live_steps > 0 || !args.live_then_model.empty()) {
     app::LiveUi& live = app::live_ui(state);
@@ -164,8 +177,20 @@ int main(int argc, char** argv) {
   auto fps_t0 = Clock::now();
   int fps_frames = 0;
   while (!glfwWindowShouldClose(win) && !state.quit) {
-    glfwPollEvents();
+    // Interactive runs sleep until input or 50 ms pass: an idle app leaves the CPU to the
+    // model (software GL would otherwise redraw 60 times a second). Scripted runs never wait.
+    if (args.frames > 0) {
+      glfwPollEvents();
+    } else {
+      glfwWaitEventsTimeout(0.05);
+    }
     sync_window_mode(win, wmode, state.present.active);
+    if (args.animate && frame > 0) {
+      // Stands in for dragging the window slider: every frame is a new, valid scene.
+      core::Scene next = state.scene;
+      next.window = next.window % std::max(next.seq_len, 2) + 1;
+      app::set_scene(state, next);
+    }
     const auto t0 = Clock::now();
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
@@ -175,6 +200,7 @@ int main(int argc, char** argv) {
     const double ui_ms = ms_since(t0);
 
     const auto t1 = Clock::now();
+    const double cpu1 = process_cpu_ms();
     int fb_w = 0, fb_h = 0;
     glfwGetFramebufferSize(win, &fb_w, &fb_h);
     glViewport(0, 0, fb_w, fb_h);
@@ -184,6 +210,7 @@ int main(int argc, char** argv) {
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     if (args.frame_stats) glFinish();
     const double render_ms = ms_since(t1);
+    if (args.frame_stats) stats.render_cpu_ms.push_back(process_cpu_ms() - cpu1);
     app::gl_heatmaps_end_frame(state.heatmaps);
     stats.ui_ms.push_back(ui_ms);
     stats.render_ms.push_back(render_ms);
@@ -192,7 +219,7 @@ int main(int argc, char** argv) {
     ++frame;
     ++fps_frames;
     const double since = ms_since(fps_t0);
-    if (since > 500) {
+    if (since > 500 && fps_frames >= 10) {  // fewer frames than that is noise
       state.fps = static_cast<float>(fps_frames * 1000.0 / since);
       fps_frames = 0;
       fps_t0 = Clock::now();
@@ -223,6 +250,7 @@ int main(int argc, char** argv) {
       std::printf("%s\n", state.export_ui.message.c_str());
     }
   }
+  stats.figure_build_ms = state.figure_build_ms;
   if (args.frame_stats) std::fputs(app::frame_stats_report(stats).c_str(), stdout);
   if (args.print_status) std::printf("%s\n", app::live_status_json(state).c_str());
 

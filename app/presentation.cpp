@@ -4,6 +4,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include "app/app_state.h"
@@ -108,17 +109,6 @@ void draw_presentation(AppState& s) {
   std::string title, caption;
   core::Scene scene = slide_scene(s, title, caption);
   const fig::Theme theme = fig::theme_slides();
-  if (p.cache_slide != p.slide || p.cache.built_for != s.scene_version) {
-    // The slide header shows title and caption in large type, so the figure keeps only its
-    // view heading and drops the caption.
-    scene.title.clear();
-    scene.caption.clear();
-    const fig::ViewId view = fig::parse_view(scene.view).value_or(fig::ViewId::Mask);
-    p.cache.figure = fig::build_view_figure(view, scene, theme);
-    p.cache.version = ++s.figure_counter;
-    p.cache.built_for = s.scene_version;
-    p.cache_slide = p.slide;
-  }
 
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->Pos);
@@ -138,9 +128,10 @@ void draw_presentation(AppState& s) {
   float y = vp->Pos.y + margin * 0.6f;
   y += centred_wrapped(dl, tf, title, vp->Pos.x + margin, W - 2 * margin, y, fg);
   if (!p.error.empty()) {
-    y += centred_wrapped(dl, s.fonts.ui ? s.fonts.ui : ImGui::GetFont(),
-                         "lecture not loaded: " + p.error, vp->Pos.x + margin, W - 2 * margin, y,
-                         to_imcolor(fig::rgb8(213, 94, 0)));
+    // Large enough to read from the lectern: the audience sees the current scene instead.
+    ImFont* ef = font_for_size(s.fonts, 28.0f);
+    y += centred_wrapped(dl, ef ? ef : ImGui::GetFont(), "lecture not loaded: " + p.error,
+                         vp->Pos.x + margin, W - 2 * margin, y, to_imcolor(fig::rgb8(213, 94, 0)));
   }
   // Caption lines at the bottom, then the slide counter.
   const float caption_w = W - 2 * margin;
@@ -160,17 +151,35 @@ void draw_presentation(AppState& s) {
   const float counter_h = s.fonts.ui ? s.fonts.ui->FontSize * 1.6f : 24.0f;
   const float cap_y = vp->Pos.y + H - margin * 0.5f - counter_h - caption_h;
   if (!caption.empty()) centred_wrapped(dl, cf, caption, vp->Pos.x + margin, caption_w, cap_y, fg);
-  const std::string counter =
-      std::to_string(p.slide + 1) + " / " + std::to_string(n) + "    <- ->  step    Esc  leave";
+  const std::string counter = std::to_string(p.slide + 1) + " / " + std::to_string(n) +
+                              "    \u2190 \u2192  step    Esc  leave";
   dl->AddText(s.fonts.ui, s.fonts.ui ? s.fonts.ui->FontSize : 16.0f,
               ImVec2(vp->Pos.x + margin, vp->Pos.y + H - margin * 0.5f - counter_h * 0.8f), muted,
               counter.c_str());
 
-  // The figure fills what is left.
+  // The figure fills what is left. It is laid out smaller than the area and scaled up, so its
+  // type grows with the screen (k = 1.4 at 900 px, 1.7 at 1080 px).
   const float top = y + margin * 0.3f, bottom = cap_y - margin * 0.3f;
+  const ImVec2 area(W - 2 * margin, std::max(bottom - top, 50.0f));
+  const float k = std::clamp(H / 640.0f, 1.0f, 3.0f);
+  const fig::FigureSize size{std::floor(area.x / k), std::floor(area.y / k)};
+  const std::string key = std::to_string(static_cast<int>(size.width)) + "x" +
+                          std::to_string(static_cast<int>(size.height));
+  if (p.cache_slide != p.slide || p.cache.built_for != s.scene_version || p.cache.theme != key) {
+    // The slide header shows title and caption in large type, so the figure keeps only its
+    // view heading and drops the caption.
+    scene.title.clear();
+    scene.caption.clear();
+    const fig::ViewId view = fig::parse_view(scene.view).value_or(fig::ViewId::Mask);
+    p.cache.figure = fig::build_view_figure(view, scene, theme, size);
+    p.cache.version = ++s.figure_counter;
+    p.cache.built_for = s.scene_version;
+    p.cache.theme = key;
+    p.cache_slide = p.slide;
+  }
   ImGui::SetCursorScreenPos(ImVec2(vp->Pos.x + margin, top));
   const FigureDrawContext ctx{s.heatmaps, s.fonts, "present", p.cache.version};
-  draw_figure(p.cache.figure, ImVec2(W - 2 * margin, std::max(bottom - top, 50.0f)), ctx);
+  draw_figure(p.cache.figure, area, ctx);
   ImGui::End();
   ImGui::PopStyleColor();
   ImGui::PopStyleVar(2);

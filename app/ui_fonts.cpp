@@ -50,9 +50,9 @@ void load_fonts(UiFonts& f, float ui_px, float screen_h) {
   f.ui = add(ui_px);
   const float figure_sizes[] = {10, 13, 17, 22, 28, 36};
   for (float px : figure_sizes) f.by_size.push_back(add(px));
-  const float big = std::clamp(screen_h / 18.0f, 36.0f, 96.0f);
+  const float big = std::clamp(screen_h / 15.0f, 40.0f, 110.0f);
   f.present_title = add(big);
-  f.present_caption = add(big * 0.6f);
+  f.present_caption = add(big * 0.62f);
   f.by_size.push_back(f.present_caption);
   f.by_size.push_back(f.present_title);
   std::sort(f.by_size.begin(), f.by_size.end(),

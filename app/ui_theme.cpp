@@ -29,6 +29,14 @@ void apply_ui_theme(const std::string& name) {
   const ImVec4 bg = ImGui::ColorConvertU32ToFloat4(to_imcolor(t.background));
   st.Colors[ImGuiCol_WindowBg] = bg;
   st.Colors[ImGuiCol_ChildBg] = bg;
+  if (light) {
+    // ImGui's light frames are white, which vanishes on the white figure background.
+    st.Colors[ImGuiCol_FrameBg] = ImVec4(0.88f, 0.89f, 0.92f, 1);
+    st.Colors[ImGuiCol_FrameBgHovered] = ImVec4(0.80f, 0.85f, 0.95f, 1);
+    st.Colors[ImGuiCol_FrameBgActive] = ImVec4(0.72f, 0.80f, 0.95f, 1);
+    st.Colors[ImGuiCol_PopupBg] = ImVec4(0.98f, 0.98f, 0.99f, 1);
+    st.Colors[ImGuiCol_Border] = ImVec4(0.70f, 0.71f, 0.75f, 1);
+  }
   const ImVec4 hi = ImGui::ColorConvertU32ToFloat4(to_imcolor(t.highlight));
   st.Colors[ImGuiCol_CheckMark] = hi;
   st.Colors[ImGuiCol_SliderGrab] = ImVec4(hi.x, hi.y, hi.z, 0.8f);

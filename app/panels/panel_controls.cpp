@@ -95,7 +95,11 @@ void architecture_section(AppState& s, bool& changed) {
     core::apply_preset(e, preset);
     changed = true;
   }
-  if (const core::Preset* p = core::find_preset(e.preset)) ImGui::TextDisabled("%s", p->source);
+  if (const core::Preset* p = core::find_preset(e.preset)) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("%s", p->source);
+    ImGui::PopStyleColor();
+  }
   changed |= slider("n_layers", e.n_layers, 1, 128);
   changed |= slider("n_heads", e.n_heads, 1, 128);
   changed |= slider("n_kv_heads", e.n_kv_heads, 1, e.n_heads, false,
@@ -112,7 +116,13 @@ void architecture_section(AppState& s, bool& changed) {
 
 void mask_section(AppState& s, bool& changed) {
   core::Scene& e = s.edit;
-  changed |= slider("seq_len", e.seq_len, 1, core::kMaxSeqLen, true);
+  const int old_len = e.seq_len;
+  if (slider("seq_len", e.seq_len, 1, core::kMaxSeqLen, true)) {
+    changed = true;
+    // A query on the last position stays on the last position (it is the usual choice and
+    // otherwise every shorter length would be rejected); any other query is checked as is.
+    if (e.query == old_len - 1) e.query = std::max(e.seq_len - 1, 0);
+  }
   const attn::MaskKind kinds[] = {attn::MaskKind::Causal, attn::MaskKind::SlidingWindow,
                                   attn::MaskKind::Chunked, attn::MaskKind::BlockDiagonal,
                                   attn::MaskKind::Sparse};

@@ -11,6 +11,7 @@
 
 #include "core/figure/figure.h"
 #include "core/figure/theme.h"
+#include "core/figure/views.h"
 
 namespace app {
 
@@ -21,8 +22,13 @@ struct Panel {
   std::string title;     // tab / window title
   bool sidebar = false;  // true for the controls: drawn in the left column, not as a view
   std::function<void(AppState&)> draw;
-  // The figure to export in `theme`; empty when the panel has nothing to export.
+  // The figure to export in `theme` at its default size; empty when the panel has nothing to
+  // export.
   std::function<std::optional<fig::Figure>(AppState&, const fig::Theme&)> figure;
+  // Optional: the same figure laid out at `size` (0 = default), so an export at another
+  // width/height is re-laid out rather than scaled. When empty, `figure` is used.
+  std::function<std::optional<fig::Figure>(AppState&, const fig::Theme&, fig::FigureSize)>
+      figure_at;
 };
 
 std::vector<Panel> make_panels();

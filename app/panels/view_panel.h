@@ -2,6 +2,8 @@
 // and a tooltip for the hovered heatmap cell. Each panel_<view>.cpp adds only its hover text.
 #pragma once
 
+#include <imgui.h>
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -18,8 +20,9 @@ struct ViewCache;
 using HoverText =
     std::function<std::string(AppState&, ViewCache&, int heatmap_id, int row, int col)>;
 
-// The figure of `id` for the current scene and theme, rebuilt only when either changed.
-ViewCache& view_cache(AppState& s, fig::ViewId id);
+// The figure of `id` for the current scene and theme laid out for a panel of `avail` pixels,
+// rebuilt only when one of them changed.
+ViewCache& view_cache(AppState& s, fig::ViewId id, ImVec2 avail);
 
 // Draws the view's figure into the rest of the window, with hover text.
 void draw_view_panel(AppState& s, fig::ViewId id, const HoverText& hover);
