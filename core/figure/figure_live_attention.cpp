@@ -71,7 +71,7 @@ Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,
 
   // Overview: every layer x head as a mosaic with one-cell gutters (one texture in the app).
   const int L = a.n_layers, H = a.n_heads, T = std::max(1, a.thumb);
-  const float head_label_h = t.small_size * 1.6f;
+  const float head_label_h = t.small_size * 2.8f;  // overview title, then head numbers
   const float layer_label_w = text_width("29", t.small_size) + 6;
   const float ov_h = P.h - head_label_h - t.small_size * 1.6f;
   const float side = std::max(4.0f, std::min(ov_h / L, (P.w * 0.34f - layer_label_w) / H));
