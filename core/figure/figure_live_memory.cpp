@@ -79,8 +79,8 @@ Figure figure_live_memory(const core::LiveMemory& m, const core::Scene& s, const
   prompt_end.color = t.grid;
   prompt_end.dashed = true;
   f.marks.push_back(prompt_end);
-  f.marks.push_back(text_mark(t, xa.map(m.n.front()) + 4, P.y + t.small_size + 2,
-                              "generation starts (prompt prefilled)", t.small_size));
+  f.marks.push_back(text_mark(t, xa.map(m.n.front()) - 4, P.y + t.small_size + 2,
+                              "prompt prefilled | generated ->", t.small_size, Anchor::Right));
   f.marks.push_back(line_of(m.n, m.full_alloc, xa, ya, t.muted, 1, false));
   f.marks.push_back(line_of(m.n, m.ring_alloc, xa, ya, t.muted, 1, false));
   Markers fh, rh;
