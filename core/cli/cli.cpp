@@ -20,6 +20,8 @@ constexpr Command kCommands[] = {
     {"export", "write views or a lecture as PDF, SVG or PNG (--scene FILE | --lecture FILE)",
      cmd_export},
     {"stats", "print the numbers behind the views as JSON (--scene FILE)", cmd_stats},
+    {"live-bench", "time slider -> live attention view and decode tok/s cache vs none",
+     cmd_live_bench},
 };
 
 int print_help() {

@@ -14,6 +14,10 @@ int cmd_stats(int argc, char** argv);
 // `attnlab export --lecture L.json --out DIR`: figures through core/export. Exit 2 on bad input.
 int cmd_export(int argc, char** argv);
 
+// `attnlab live-bench [--model M] [--n 128,512]`: slider -> live attention view time and
+// decode tokens/s with the KV cache vs none, on this machine. Exit 2 on bad flags.
+int cmd_live_bench(int argc, char** argv);
+
 // The numbers behind the five views (mask, receptive_field, kv_cache, ring, groups).
 nlohmann::ordered_json scene_stats(const Scene& scene);
 

@@ -6,6 +6,7 @@
 
 #include "core/figure/colormap.h"
 #include "core/figure/theme.h"
+#include "core/figure/live_views.h"
 #include "core/figure/views.h"
 #include "core/io/atomic_write.h"
 #include "core/scene/presets.h"
@@ -197,10 +198,12 @@ void validate_scene(const Scene& s) {
     for (const std::string& n : preset_names()) allowed += (allowed.empty() ? "" : ", ") + n;
     throw SceneError("key 'preset': unknown preset \"" + s.preset + "\" (allowed " + allowed + ")");
   }
-  if (!fig::parse_view(s.view)) {
+  if (!fig::parse_view(s.view) && !fig::parse_live_view(s.view)) {
     std::string allowed;
     for (fig::ViewId id : fig::view_ids())
       allowed += std::string(allowed.empty() ? "" : ", ") + fig::view_name(id);
+    for (fig::LiveViewId id : fig::live_view_ids())
+      allowed += std::string(", ") + fig::live_view_name(id);
     throw SceneError("key 'view': unknown view \"" + s.view + "\" (allowed " + allowed + ")");
   }
   bool theme_ok = false;

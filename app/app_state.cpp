@@ -1,0 +1,24 @@
+#include "app/app_state.h"
+
+#include <sstream>
+
+namespace app {
+
+void set_scene(AppState& s, const core::Scene& scene) {
+  s.scene = scene;
+  s.edit = scene;
+  s.edit_error.clear();
+  std::ostringstream seg;
+  for (size_t i = 0; i < scene.segments.size(); ++i) seg << (i ? ", " : "") << scene.segments[i];
+  s.segments_text = seg.str();
+  ++s.scene_version;
+  s.present.cache_slide = -1;
+}
+
+const Panel* find_panel(const AppState& s, const std::string& id) {
+  for (const Panel& p : s.panels)
+    if (p.id == id) return &p;
+  return nullptr;
+}
+
+}  // namespace app

@@ -1,0 +1,51 @@
+// GQA on the real model: per K/V group, the query heads that share it side by side; the pool
+// button re-runs the model with the K/V heads mean-pooled (SmolLM2 3 -> 1 = MQA) and shows
+// the changed maps and the perplexity change on assets/texts/ppl.txt.
+#include <imgui.h>
+
+#include "app/app_state.h"
+#include "app/live_ui.h"
+
+namespace app {
+namespace {
+
+void draw(AppState& s) {
+  draw_live_header(s);
+  LiveUi& u = live_ui(s);
+  const auto r = u.session.result();
+  core::Scene sc = s.scene;
+  const int L = r->config ? r->config->n_layers : 1;
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
+  if (ImGui::SliderInt("layer", &sc.layer, 0, L - 1)) edit_scene(s, sc);
+  ImGui::SameLine();
+  const bool pooled =
+      sc.variant.kv_heads > 0 && r->config && sc.variant.kv_heads != r->config->n_kv_heads;
+  if (!pooled) {
+    if (ImGui::Button("Pool K/V heads to 1 (MQA)")) {
+      sc.variant.kv_heads = 1;
+      edit_scene(s, sc);
+    }
+  } else if (ImGui::Button("Back to native K/V heads")) {
+    sc.variant.kv_heads = 0;
+    edit_scene(s, sc);
+  }
+  LiveFigureCache& c = live_figure(s, fig::LiveViewId::Groups);
+  draw_live_figure(s, fig::LiveViewId::Groups, c);
+}
+
+}  // namespace
+
+Panel panel_live_groups() {
+  Panel p;
+  p.id = fig::live_view_name(fig::LiveViewId::Groups);
+  p.title = "Live GQA";
+  p.draw = draw;
+  p.figure = [](AppState& s, const fig::Theme& t) -> std::optional<fig::Figure> {
+    if (!s.live) return std::nullopt;
+    return fig::build_live_figure(fig::LiveViewId::Groups, s.scene, *s.live->session.result(), t,
+                                  s.live->options);
+  };
+  return p;
+}
+
+}  // namespace app

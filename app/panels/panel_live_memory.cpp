@@ -1,0 +1,36 @@
+// KV memory, live: the bytes the caches really hold step by step during the ring generation,
+// over the formula, and decode tokens/s with the cache vs without, measured on this machine.
+#include <imgui.h>
+
+#include "app/app_state.h"
+#include "app/live_ui.h"
+
+namespace app {
+namespace {
+
+void draw(AppState& s) {
+  draw_live_header(s);
+  LiveUi& u = live_ui(s);
+  if (ImGui::Button("Measure tokens/s (cache vs none)")) u.session.measure_speed();
+  ImGui::SameLine();
+  if (ImGui::Button("Generate 8 tokens")) u.session.step(8);
+  LiveFigureCache& c = live_figure(s, fig::LiveViewId::Memory);
+  draw_live_figure(s, fig::LiveViewId::Memory, c);
+}
+
+}  // namespace
+
+Panel panel_live_memory() {
+  Panel p;
+  p.id = fig::live_view_name(fig::LiveViewId::Memory);
+  p.title = "Live KV memory";
+  p.draw = draw;
+  p.figure = [](AppState& s, const fig::Theme& t) -> std::optional<fig::Figure> {
+    if (!s.live) return std::nullopt;
+    return fig::build_live_figure(fig::LiveViewId::Memory, s.scene, *s.live->session.result(), t,
+                                  s.live->options);
+  };
+  return p;
+}
+
+}  // namespace app

@@ -1,0 +1,188 @@
+#include "app/presentation.h"
+
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "app/app_state.h"
+#include "app/figure_draw.h"
+#include "core/figure/views.h"
+#include "core/scene/scene_json.h"
+
+namespace app {
+namespace {
+
+bool pressed(int glfw_key) {
+  return ImGui::IsKeyPressed(glfw_key, false);
+}
+
+// The slide's scene, or the app's scene when there is no lecture.
+core::Scene slide_scene(const AppState& s, std::string& title, std::string& caption) {
+  const PresentationState& p = s.present;
+  if (p.lecture && !p.lecture->slides.empty()) {
+    const core::LectureSlide& sl = p.lecture->slides[std::clamp(p.slide, 0, slide_count(s) - 1)];
+    title = sl.title;
+    caption = sl.caption;
+    return sl.scene;
+  }
+  title = s.scene.title.empty() ? "attnlab" : s.scene.title;
+  caption = s.scene.caption;
+  return s.scene;
+}
+
+// Wraps `text` in `font` at its own size, centred in [x0, x0 + w], starting at y; returns the
+// height used.
+float centred_wrapped(ImDrawList* dl, ImFont* font, const std::string& text, float x0, float w,
+                      float y, ImU32 col) {
+  const float px = font->FontSize;
+  const char* b = text.c_str();
+  const char* end = b + text.size();
+  float h = 0;
+  while (b < end) {
+    const char* line_end = font->CalcWordWrapPositionA(1.0f, b, end, w);
+    if (line_end == b) line_end = b + 1;
+    const char* nl = std::find(b, line_end, '\n');
+    if (nl != line_end) line_end = nl;
+    const float lw = font->CalcTextSizeA(px, FLT_MAX, 0, b, line_end).x;
+    dl->AddText(font, px, ImVec2(std::floor(x0 + (w - lw) * 0.5f), y + h), col, b, line_end);
+    h += px * 1.2f;
+    b = line_end;
+    while (b < end && (*b == ' ' || *b == '\n')) ++b;
+  }
+  return h;
+}
+
+}  // namespace
+
+std::string default_lecture_path() {
+  const char* env = std::getenv("ATTNLAB_ASSETS");
+  const std::string assets = (env && *env) ? env : ATTNLAB_ASSET_DIR;
+  return assets + "/lectures/attention-efficiency.json";
+}
+
+void ensure_lecture(AppState& s) {
+  PresentationState& p = s.present;
+  if (p.lecture || !p.error.empty()) return;
+  if (p.lecture_path.empty()) p.lecture_path = default_lecture_path();
+  try {
+    p.lecture = core::load_lecture(p.lecture_path);
+    if (p.lecture->slides.empty()) p.error = p.lecture_path + ": the lecture has no scenes";
+  } catch (const std::exception& e) {
+    p.error = e.what();
+    p.lecture.reset();
+  }
+  p.cache_slide = -1;
+}
+
+void enter_presentation(AppState& s) {
+  ensure_lecture(s);
+  s.present.active = true;
+  s.present.slide = std::clamp(s.present.slide, 0, slide_count(s) - 1);
+}
+
+void leave_presentation(AppState& s) {
+  s.present.active = false;
+}
+
+int slide_count(const AppState& s) {
+  const auto& l = s.present.lecture;
+  return (l && !l->slides.empty()) ? static_cast<int>(l->slides.size()) : 1;
+}
+
+void draw_presentation(AppState& s) {
+  PresentationState& p = s.present;
+  const int n = slide_count(s);
+  if (pressed(GLFW_KEY_RIGHT) || pressed(GLFW_KEY_PAGE_DOWN) || pressed(GLFW_KEY_SPACE))
+    p.slide = std::min(p.slide + 1, n - 1);
+  if (pressed(GLFW_KEY_LEFT) || pressed(GLFW_KEY_PAGE_UP) || pressed(GLFW_KEY_BACKSPACE))
+    p.slide = std::max(p.slide - 1, 0);
+  if (pressed(GLFW_KEY_HOME)) p.slide = 0;
+  if (pressed(GLFW_KEY_END)) p.slide = n - 1;
+  if (pressed(GLFW_KEY_ESCAPE)) {
+    leave_presentation(s);
+    return;
+  }
+
+  std::string title, caption;
+  core::Scene scene = slide_scene(s, title, caption);
+  const fig::Theme theme = fig::theme_slides();
+
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  ImGui::SetNextWindowPos(vp->Pos);
+  ImGui::SetNextWindowSize(vp->Size);
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 0);
+  ImGui::PushStyleColor(ImGuiCol_WindowBg,
+                        ImGui::ColorConvertU32ToFloat4(to_imcolor(theme.background)));
+  ImGui::Begin("##presentation", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float W = vp->Size.x, H = vp->Size.y, margin = std::max(24.0f, W * 0.03f);
+  const ImU32 fg = to_imcolor(theme.foreground), muted = to_imcolor(theme.muted);
+  ImFont* tf = s.fonts.present_title ? s.fonts.present_title : ImGui::GetFont();
+  ImFont* cf = s.fonts.present_caption ? s.fonts.present_caption : ImGui::GetFont();
+  float y = vp->Pos.y + margin * 0.6f;
+  y += centred_wrapped(dl, tf, title, vp->Pos.x + margin, W - 2 * margin, y, fg);
+  if (!p.error.empty()) {
+    // Large enough to read from the lectern: the audience sees the current scene instead.
+    ImFont* ef = font_for_size(s.fonts, 28.0f);
+    y += centred_wrapped(dl, ef ? ef : ImGui::GetFont(), "lecture not loaded: " + p.error,
+                         vp->Pos.x + margin, W - 2 * margin, y, to_imcolor(fig::rgb8(213, 94, 0)));
+  }
+  // Caption lines at the bottom, then the slide counter.
+  const float caption_w = W - 2 * margin;
+  float caption_h = 0;
+  if (!caption.empty()) {
+    // Measure by drawing into a scratch position would double-draw; estimate from the wrap.
+    const char* b = caption.c_str();
+    const char* end = b + caption.size();
+    while (b < end) {
+      const char* le = cf->CalcWordWrapPositionA(1.0f, b, end, caption_w);
+      if (le == b) le = b + 1;
+      caption_h += cf->FontSize * 1.2f;
+      b = le;
+      while (b < end && *b == ' ') ++b;
+    }
+  }
+  const float counter_h = s.fonts.ui ? s.fonts.ui->FontSize * 1.6f : 24.0f;
+  const float cap_y = vp->Pos.y + H - margin * 0.5f - counter_h - caption_h;
+  if (!caption.empty()) centred_wrapped(dl, cf, caption, vp->Pos.x + margin, caption_w, cap_y, fg);
+  const std::string counter = std::to_string(p.slide + 1) + " / " + std::to_string(n) +
+                              "    \u2190 \u2192  step    Esc  leave";
+  dl->AddText(s.fonts.ui, s.fonts.ui ? s.fonts.ui->FontSize : 16.0f,
+              ImVec2(vp->Pos.x + margin, vp->Pos.y + H - margin * 0.5f - counter_h * 0.8f), muted,
+              counter.c_str());
+
+  // The figure fills what is left. It is laid out smaller than the area and scaled up, so its
+  // type grows with the screen (k = 1.4 at 900 px, 1.7 at 1080 px).
+  const float top = y + margin * 0.3f, bottom = cap_y - margin * 0.3f;
+  const ImVec2 area(W - 2 * margin, std::max(bottom - top, 50.0f));
+  const float k = std::clamp(H / 640.0f, 1.0f, 3.0f);
+  const fig::FigureSize size{std::floor(area.x / k), std::floor(area.y / k)};
+  const std::string key = std::to_string(static_cast<int>(size.width)) + "x" +
+                          std::to_string(static_cast<int>(size.height));
+  if (p.cache_slide != p.slide || p.cache.built_for != s.scene_version || p.cache.theme != key) {
+    // The slide header shows title and caption in large type, so the figure keeps only its
+    // view heading and drops the caption.
+    scene.title.clear();
+    scene.caption.clear();
+    const fig::ViewId view = fig::parse_view(scene.view).value_or(fig::ViewId::Mask);
+    p.cache.figure = fig::build_view_figure(view, scene, theme, size);
+    p.cache.version = ++s.figure_counter;
+    p.cache.built_for = s.scene_version;
+    p.cache.theme = key;
+    p.cache_slide = p.slide;
+  }
+  ImGui::SetCursorScreenPos(ImVec2(vp->Pos.x + margin, top));
+  const FigureDrawContext ctx{s.heatmaps, s.fonts, "present", p.cache.version};
+  draw_figure(p.cache.figure, area, ctx);
+  ImGui::End();
+  ImGui::PopStyleColor();
+  ImGui::PopStyleVar(2);
+}
+
+}  // namespace app

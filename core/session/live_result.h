@@ -1,0 +1,119 @@
+// What the live session publishes: one immutable snapshot per finished piece of work. The UI
+// polls LiveSession::result() each frame and draws from it without further locking; big
+// captures are shared between snapshots through shared_ptr<const ...>.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model/config.h"
+#include "core/model/forward.h"
+#include "core/scene/scene.h"
+
+namespace core {
+
+// Small multiples of every (layer, head), computed on the worker so the UI never pays for
+// them: [n_layers*n_heads][thumb*thumb], each cell the max over the block of positions it
+// covers (difference: the value of largest magnitude of this setting minus native), NaN when
+// every cell of the block is masked.
+struct AttentionThumbs {
+  int thumb = 0;
+  bool difference = false;
+  float vmin = 0, vmax = 1;
+  std::vector<std::vector<float>> maps;
+};
+
+inline constexpr int kLiveThumbCells = 32;
+
+// One forward pass of the prompt, with every layer's and head's probabilities.
+struct LivePass {
+  std::vector<int32_t> tokens;         // [n] prompt ids (BOS included when the model adds it)
+  std::vector<std::string> labels;     // [n] token text with visible whitespace
+  ModelVariant variant;                // the setting this pass ran with
+  std::vector<model::LayerPlan> plan;  // [n_layers] effective mask per layer
+  int kv_heads = 0;                    // K/V heads after pooling
+  std::shared_ptr<const model::Capture> capture;  // attention [n_layers*n_heads] + cache
+  double ms = 0;                                  // wall time of the pass
+  bool truncated = false;                         // prompt cut to LiveSessionOptions::max_tokens
+  std::shared_ptr<const AttentionThumbs> thumbs;  // of this pass alone
+};
+
+// One generated token of the ring generation (step 0 is the prefilled prompt).
+struct GenStep {
+  int n_tokens = 0;         // tokens in the sequence after this step
+  int32_t token = -1;       // the token this step appended (-1 for step 0)
+  std::string label;        // its text
+  int32_t full_token = -1;  // what the full-cache run appended at the same step
+  std::string full_label;
+  std::vector<model::CacheCapture> ring;  // [n_layers] rolling cache after the step
+  size_t ring_bytes = 0;                  // bytes the rolling cache allocated
+  size_t ring_held = 0;                   // bytes of the slots that hold a position
+  size_t full_bytes = 0;                  // bytes the full cache allocated
+  size_t full_held = 0;                   // bytes of the full cache's filled slots
+};
+
+// Greedy generation with a rolling cache of W slots next to the same generation with a full
+// cache, so the view can say whether the texts agree.
+struct LiveGeneration {
+  int window = 0;  // W: ring slots of the windowed layers
+  attn::WindowConvention convention = attn::WindowConvention::IncludingSelf;
+  int ring_layer = 0;  // a windowed layer (the ring the view shows)
+  int n_layers = 0, kv_heads = 0, head_dim = 0;
+  std::vector<int> layer_slots;      // [n_layers] ring slots per layer, 0 = grows
+  std::vector<int32_t> ring_tokens;  // prompt + generated, rolling run
+  std::vector<int32_t> full_tokens;  // prompt + generated, full-cache run
+  std::vector<std::string> labels;   // [ring_tokens.size()] token labels
+  std::vector<GenStep> steps;        // [1 + generated]
+  int first_divergence = -1;         // first position where the texts differ, -1 = none
+  std::string ring_text, full_text;  // generated continuation only
+};
+
+// Perplexity of a text in assets/ under this setting and under the native model.
+struct LivePerplexity {
+  std::string text_path;
+  int n_tokens = 0;
+  int kv_heads = 0;  // the setting's K/V heads
+  double native = 0;
+  double variant = 0;
+};
+
+// Decode speed with a cache and with none (every step recomputes the sequence).
+struct LiveSpeed {
+  int prompt_tokens = 0;
+  int steps = 0;
+  double cache_tok_s = 0;
+  double none_tok_s = 0;
+  double ratio() const { return none_tok_s > 0 ? cache_tok_s / none_tok_s : 0; }
+};
+
+struct LiveResult {
+  uint64_t revision = 0;  // bumps with every publication
+  int cancelled = 0;      // pieces of work a newer change cancelled so far
+  // Model.
+  std::string model_path;  // empty until a model loaded
+  std::string model_name;
+  std::string backend;
+  std::optional<model::Config> config;
+  double load_seconds = 0;
+  std::string error;  // last failure (load or pass), empty when the last work succeeded
+  // Results; null until computed for the current model, prompt and setting.
+  std::shared_ptr<const LivePass> pass;    // the scene's setting
+  std::shared_ptr<const LivePass> native;  // native setting (== pass when the setting is native)
+  std::shared_ptr<const AttentionThumbs> diff_thumbs;  // pass minus native, when they differ
+  std::shared_ptr<const LiveGeneration> generation;
+  std::shared_ptr<const LivePerplexity> perplexity;
+  std::shared_ptr<const LiveSpeed> speed;
+  std::string prompt;
+};
+
+// Progress of the work in flight.
+struct LiveProgress {
+  bool busy = false;
+  float fraction = 0;  // 0..1, or < 0 when unknown (loading)
+  std::string stage;   // "loading SmolLM2…", "forward pass", "native pass", ...
+};
+
+}  // namespace core

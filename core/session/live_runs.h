@@ -1,0 +1,72 @@
+// The pieces of work the live session runs on its worker thread, as plain functions so the
+// CLI (live-bench) and the tests call exactly the same code.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model/forward.h"
+#include "core/model/tokenizer.h"
+#include "core/session/live_result.h"
+
+namespace core {
+
+// Polled for cancellation; reports layer passes done / total.
+struct LiveControl {
+  const std::atomic<bool>* cancel = nullptr;
+  std::function<void(int done, int total)> progress;
+  int n_threads = 0;
+};
+
+// Whether the variant changes anything about the native model's attention.
+bool is_native(const ModelVariant& v, const model::Config& c);
+
+// Prefills the tokens with every layer's and head's attention captured. Throws Cancelled.
+LivePass run_live_pass(const std::shared_ptr<const model::Model>& m, const model::Tokenizer& tok,
+                       const std::vector<int32_t>& tokens, const ModelVariant& v,
+                       const LiveControl& ctl);
+
+// exp(mean negative log-likelihood of tokens[1..] given the previous ones).
+double live_perplexity(const std::shared_ptr<const model::Model>& m,
+                       const std::vector<int32_t>& tokens, const ModelVariant& v,
+                       const LiveControl& ctl);
+
+// Greedy decode of `steps` tokens after the prompt with CacheMode::Full and with None.
+LiveSpeed measure_decode_speed(const std::shared_ptr<const model::Model>& m,
+                               const std::vector<int32_t>& prompt, int steps,
+                               const LiveControl& ctl);
+
+// The ring generation's window: the variant's override, else `fallback` (the scene's W).
+int ring_generation_window(const ModelVariant& v, int fallback);
+
+// Steps greedy generation with a rolling cache and a full cache side by side.
+class RingGenerator {
+ public:
+  // Prefills the prompt in both sessions (step 0). Throws Cancelled / std::invalid_argument.
+  RingGenerator(std::shared_ptr<const model::Model> m, const model::Tokenizer& tok,
+                const std::vector<int32_t>& prompt, ModelVariant v, int window,
+                const LiveControl& ctl);
+  void step(const LiveControl& ctl);  // one token in both sessions
+  const LiveGeneration& state() const { return gen_; }
+
+ private:
+  void record(int32_t token, int32_t full_token);
+  const model::Tokenizer& tok_;
+  std::unique_ptr<model::Session> ring_, full_;
+  std::vector<float> ring_logits_, full_logits_;
+  LiveGeneration gen_;
+};
+
+// Token text for labels: whitespace made visible in glyphs the UI font has (· \\n \\t).
+std::string ui_token_label(const model::Tokenizer& tok, int32_t id);
+
+// Bytes of the slots of a capture that hold a position.
+size_t cache_held_bytes(const model::Capture& cap, int head_dim);
+
+// Reads the perplexity text (assets/texts/ppl.txt unless ATTNLAB_ASSETS overrides the folder).
+std::string default_ppl_text_path();
+
+}  // namespace core

@@ -1,0 +1,369 @@
+#include "core/session/live_session.h"
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "core/io/atomic_write.h"
+#include "core/model/tokenizer_gguf.h"
+#include "core/session/live_runs.h"
+#include "core/views/live_attention.h"
+
+namespace core {
+namespace {
+
+bool same_variant(const ModelVariant& a, const ModelVariant& b) {
+  return a.window == b.window && a.window_convention == b.window_convention &&
+         a.window_layers == b.window_layers && a.kv_heads == b.kv_heads && a.cache == b.cache &&
+         a.chunk == b.chunk;
+}
+
+// The attention-relevant part of a variant: the pass ignores the cache mode.
+bool same_attention(const ModelVariant& a, const ModelVariant& b) {
+  ModelVariant x = a, y = b;
+  x.cache = y.cache = CacheMode::Full;
+  return same_variant(x, y);
+}
+
+std::string file_name(const std::string& path) {
+  const size_t s = path.find_last_of('/');
+  return s == std::string::npos ? path : path.substr(s + 1);
+}
+
+}  // namespace
+
+struct LiveSession::Request {
+  bool load = false;  // (re)load model_path
+  bool pass = false;  // prompt or setting changed
+  bool ring_changed = false;
+  std::string model_path;
+  std::string prompt;
+  ModelVariant variant;
+  int ring_window = 16;
+  bool reset_gen = false;
+  int steps = 0;
+  bool speed = false;
+};
+
+struct LiveSession::Worker {
+  std::shared_ptr<const model::Model> model;
+  std::unique_ptr<model::Tokenizer> tok;
+  std::string prompt;
+  ModelVariant variant;
+  int ring_window = 16;
+  std::vector<int32_t> tokens;
+  std::shared_ptr<const LivePass> pass, native;
+  std::unique_ptr<RingGenerator> gen;
+  std::vector<int32_t> ppl_tokens;
+  double ppl_native = 0;  // 0 = not computed for this model
+  int ppl_kv_heads = -1;  // setting the last variant perplexity ran with
+};
+
+LiveSession::LiveSession(LiveSessionOptions opts)
+    : opts_(std::move(opts)),
+      result_(std::make_shared<LiveResult>()),
+      w_(std::make_unique<Worker>()) {
+  if (opts_.ppl_text_path.empty()) opts_.ppl_text_path = default_ppl_text_path();
+  thread_ = std::thread([this] { worker_loop(); });
+}
+
+LiveSession::~LiveSession() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+    cancel_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void LiveSession::update(const Scene& scene) {
+  const int rw = ring_generation_window(scene.variant, scene.window);
+  const bool model_changed = !seen_any_ || scene.model != seen_model_;
+  const bool pass_changed =
+      !seen_any_ || scene.prompt != seen_prompt_ || !same_attention(scene.variant, seen_variant_);
+  const bool ring_changed =
+      seen_any_ && (rw != seen_ring_window_ || !same_variant(scene.variant, seen_variant_));
+  if (!model_changed && !pass_changed && !ring_changed) return;
+  seen_any_ = true;
+  seen_model_ = scene.model;
+  seen_prompt_ = scene.prompt;
+  seen_variant_ = scene.variant;
+  seen_ring_window_ = rw;
+  std::string path;
+  if (model_changed) path = model::resolve_model_path(scene.model);
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!pending_) pending_ = std::make_unique<Request>();
+    Request& r = *pending_;
+    if (model_changed) {
+      r.load = true;
+      r.model_path = path;
+    }
+    r.pass = r.pass || pass_changed;
+    r.ring_changed = r.ring_changed || ring_changed || pass_changed;
+    r.prompt = scene.prompt;
+    r.variant = scene.variant;
+    r.ring_window = rw;
+    if (model_changed || pass_changed) {
+      r.steps = 0;  // steps asked for the old prompt are void
+      if (working_) cancel_ = true;
+    }
+  }
+  cv_.notify_all();
+}
+
+void LiveSession::step(int n) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!pending_) pending_ = std::make_unique<Request>();
+    pending_->steps += n;
+    pending_->prompt = seen_prompt_;
+    pending_->variant = seen_variant_;
+    pending_->ring_window = seen_ring_window_;
+  }
+  cv_.notify_all();
+}
+
+void LiveSession::reset_generation() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!pending_) pending_ = std::make_unique<Request>();
+    pending_->reset_gen = true;
+    pending_->steps = 0;
+    pending_->prompt = seen_prompt_;
+    pending_->variant = seen_variant_;
+    pending_->ring_window = seen_ring_window_;
+  }
+  cv_.notify_all();
+}
+
+void LiveSession::measure_speed() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!pending_) pending_ = std::make_unique<Request>();
+    pending_->speed = true;
+    pending_->prompt = seen_prompt_;
+    pending_->variant = seen_variant_;
+    pending_->ring_window = seen_ring_window_;
+  }
+  cv_.notify_all();
+}
+
+std::shared_ptr<const LiveResult> LiveSession::result() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return result_;
+}
+
+LiveProgress LiveSession::progress() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return progress_;
+}
+
+bool LiveSession::idle() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return !working_ && !pending_;
+}
+
+bool LiveSession::wait_idle(double timeout_s) const {
+  std::unique_lock<std::mutex> lk(mu_);
+  return cv_.wait_for(lk, std::chrono::duration<double>(timeout_s),
+                      [this] { return !working_ && !pending_; });
+}
+
+void LiveSession::set_progress(bool busy, float fraction, const std::string& stage) {
+  std::lock_guard<std::mutex> lk(mu_);
+  progress_.busy = busy;
+  progress_.fraction = fraction;
+  progress_.stage = stage;
+}
+
+void LiveSession::publish(const std::function<void(LiveResult&)>& edit) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto next = std::make_shared<LiveResult>(*result_);
+  edit(*next);
+  next->revision = result_->revision + 1;
+  result_ = std::move(next);
+}
+
+void LiveSession::process(Request& r) {
+  Worker& w = *w_;
+  LiveControl ctl;
+  ctl.cancel = &cancel_;
+  ctl.n_threads = opts_.n_threads;
+  auto stage = [&](const std::string& name) {
+    set_progress(true, 0, name);
+    ctl.progress = [this, name](int done, int total) {
+      set_progress(true, total > 0 ? static_cast<float>(done) / total : 0, name);
+    };
+  };
+  try {
+    bool loaded = false;
+    if (r.load) {
+      set_progress(true, -1, "loading " + file_name(r.model_path));
+      try {
+        auto m = model::Model::load(r.model_path, opts_.n_threads);
+        auto tok = std::make_unique<model::Tokenizer>(model::load_tokenizer(m->gguf()));
+        w.model = std::move(m);
+        w.tok = std::move(tok);
+        w.pass.reset();
+        w.native.reset();
+        w.gen.reset();
+        w.tokens.clear();
+        w.ppl_native = 0;
+        w.ppl_tokens.clear();
+        w.ppl_kv_heads = -1;
+        loaded = true;
+        model::RunOptions probe;
+        model::Session s(w.model, probe);
+        const std::string backend = s.backend_name();
+        publish([&](LiveResult& res) {
+          res.model_path = w.model->path();
+          res.model_name = w.model->config().name;
+          res.backend = backend;
+          res.config = w.model->config();
+          res.load_seconds = w.model->load_seconds();
+          res.error.clear();
+          res.pass.reset();
+          res.native.reset();
+          res.generation.reset();
+          res.perplexity.reset();
+          res.speed.reset();
+        });
+      } catch (const Cancelled&) {
+        throw;
+      } catch (const std::exception& e) {
+        const std::string msg = std::string("cannot load ") + r.model_path + ": " + e.what() +
+                                (w.model ? " (keeping " + file_name(w.model->path()) + ")" : "");
+        publish([&](LiveResult& res) { res.error = msg; });
+      }
+    }
+    if (!w.model) return;
+    w.prompt = r.prompt;
+    w.variant = r.variant;
+    w.ring_window = r.ring_window;
+    if (loaded || r.pass || !w.pass) {
+      w.gen.reset();
+      std::vector<int32_t> tokens = w.tok->encode(w.prompt);
+      bool truncated = false;
+      if (static_cast<int>(tokens.size()) > opts_.max_tokens) {
+        tokens.resize(opts_.max_tokens);
+        truncated = true;
+      }
+      if (tokens.empty()) tokens.push_back(w.tok->bos() >= 0 ? w.tok->bos() : 0);
+      if (tokens != w.tokens) w.native.reset();
+      w.tokens = tokens;
+      stage("forward pass");
+      auto pass =
+          std::make_shared<LivePass>(run_live_pass(w.model, *w.tok, w.tokens, w.variant, ctl));
+      pass->truncated = truncated;
+      pass->thumbs = std::make_shared<AttentionThumbs>(
+          build_attention_thumbs(*pass, nullptr, w.model->config(), kLiveThumbCells));
+      w.pass = pass;
+      if (is_native(w.variant, w.model->config())) w.native = pass;
+      publish([&](LiveResult& res) {
+        res.pass = w.pass;
+        res.native = w.native;
+        res.prompt = w.prompt;
+        res.generation.reset();
+        res.diff_thumbs.reset();
+        res.error.clear();
+        if (res.perplexity && res.perplexity->kv_heads != w.pass->kv_heads) res.perplexity.reset();
+      });
+      if (!w.native) {
+        stage("native pass (for difference mode)");
+        auto native = std::make_shared<LivePass>(run_live_pass(w.model, *w.tok, w.tokens, {}, ctl));
+        native->thumbs = std::make_shared<AttentionThumbs>(
+            build_attention_thumbs(*native, nullptr, w.model->config(), kLiveThumbCells));
+        w.native = native;
+      }
+      if (w.native != w.pass) {
+        auto diff = std::make_shared<AttentionThumbs>(
+            build_attention_thumbs(*w.pass, w.native.get(), w.model->config(), kLiveThumbCells));
+        publish([&](LiveResult& res) {
+          res.native = w.native;
+          res.diff_thumbs = diff;
+        });
+      }
+      const int native_kv = w.model->config().n_kv_heads;
+      if (w.pass->kv_heads != native_kv && w.ppl_kv_heads != w.pass->kv_heads) {
+        if (w.ppl_tokens.empty()) {
+          w.ppl_tokens = w.tok->encode(read_file(opts_.ppl_text_path));
+          if (static_cast<int>(w.ppl_tokens.size()) > opts_.ppl_max_tokens)
+            w.ppl_tokens.resize(opts_.ppl_max_tokens);
+        }
+        if (w.ppl_native == 0) {
+          stage("perplexity, native");
+          w.ppl_native = live_perplexity(w.model, w.ppl_tokens, {}, ctl);
+        }
+        stage("perplexity, " + std::to_string(w.pass->kv_heads) + " KV heads");
+        ModelVariant pv;
+        pv.kv_heads = w.pass->kv_heads;
+        auto ppl = std::make_shared<LivePerplexity>();
+        ppl->text_path = opts_.ppl_text_path;
+        ppl->n_tokens = static_cast<int>(w.ppl_tokens.size());
+        ppl->kv_heads = w.pass->kv_heads;
+        ppl->native = w.ppl_native;
+        ppl->variant = live_perplexity(w.model, w.ppl_tokens, pv, ctl);
+        w.ppl_kv_heads = ppl->kv_heads;
+        publish([&](LiveResult& res) { res.perplexity = ppl; });
+      }
+    }
+    if (r.ring_changed && w.gen) {
+      w.gen.reset();
+      r.reset_gen = true;
+    }
+    if (r.reset_gen || (r.steps > 0 && !w.gen)) {
+      stage("ring generation: prefill");
+      w.gen =
+          std::make_unique<RingGenerator>(w.model, *w.tok, w.tokens, w.variant, w.ring_window, ctl);
+      publish([&](LiveResult& res) {
+        res.generation = std::make_shared<LiveGeneration>(w.gen->state());
+      });
+    }
+    for (int i = 0; i < r.steps; ++i) {
+      set_progress(true, static_cast<float>(i) / r.steps, "generating");
+      w.gen->step(ctl);
+      publish([&](LiveResult& res) {
+        res.generation = std::make_shared<LiveGeneration>(w.gen->state());
+      });
+    }
+    if (r.speed) {
+      stage("tokens/s: cache vs none");
+      auto sp = std::make_shared<LiveSpeed>(
+          measure_decode_speed(w.model, w.tokens, opts_.speed_steps, ctl));
+      publish([&](LiveResult& res) { res.speed = sp; });
+    }
+  } catch (const Cancelled&) {
+    w.gen.reset();  // a newer request is pending; it rebuilds what it needs
+    publish([](LiveResult& res) { ++res.cancelled; });
+  } catch (const std::exception& e) {
+    w.gen.reset();
+    const std::string msg = e.what();
+    publish([&](LiveResult& res) { res.error = msg; });
+  }
+}
+
+void LiveSession::worker_loop() {
+  for (;;) {
+    Request r;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [this] { return stop_ || pending_; });
+      if (stop_) return;
+      r = *pending_;
+      pending_.reset();
+      working_ = true;
+      cancel_ = false;
+    }
+    process(r);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      working_ = false;
+      progress_ = LiveProgress{};
+    }
+    cv_.notify_all();
+  }
+}
+
+}  // namespace core

@@ -1,0 +1,83 @@
+// LiveSession: runs the real model for the app on one worker thread.
+//
+//   core::LiveSession live;
+//   live.update(scene);                       // every frame; cheap when nothing changed
+//   auto r = live.result();                   // immutable snapshot, never null
+//   core::LiveProgress p = live.progress();   // progress bar + stage text
+//
+// update() decides what a scene change invalidates: the model path → load (then a pass);
+// the prompt or the live setting (ModelVariant) → a forward pass; anything else (layer, head,
+// zoom, view) → nothing. Queuing new invalidating work raises the cancel flag, so a pass that
+// a newer slider position made stale stops between layers. A GGUF that fails to load leaves
+// the previous model and its results in place and reports the error in result()->error.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/model/forward.h"
+#include "core/model/tokenizer.h"
+#include "core/scene/scene.h"
+#include "core/session/live_result.h"
+
+namespace core {
+
+struct LiveSessionOptions {
+  int n_threads = 0;          // 0 = hardware concurrency
+  int max_tokens = 512;       // prompts are cut to this many tokens
+  int speed_steps = 16;       // decode steps per tokens/s measurement
+  std::string ppl_text_path;  // empty = default_ppl_text_path()
+  int ppl_max_tokens = 160;   // the perplexity text is cut to this many tokens
+};
+
+class LiveSession {
+ public:
+  explicit LiveSession(LiveSessionOptions opts = {});
+  ~LiveSession();  // cancels the work in flight and joins the worker
+  LiveSession(const LiveSession&) = delete;
+  LiveSession& operator=(const LiveSession&) = delete;
+
+  void update(const Scene& scene);
+  // Ring generation on the current prompt: n more greedy tokens, or start over.
+  void step(int n = 1);
+  void reset_generation();
+  // Decode tokens/s with a cache and without one, on the current prompt.
+  void measure_speed();
+
+  std::shared_ptr<const LiveResult> result() const;
+  LiveProgress progress() const;
+  bool idle() const;
+  // Blocks until the worker has nothing left to do (tests, CLI). False on timeout.
+  bool wait_idle(double timeout_s) const;
+
+ private:
+  struct Request;
+  struct Worker;
+  void worker_loop();
+  void process(Request& r);
+  void set_progress(bool busy, float fraction, const std::string& stage);
+  void publish(const std::function<void(LiveResult&)>& edit);
+
+  LiveSessionOptions opts_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::unique_ptr<Request> pending_;  // guarded by mu_
+  bool working_ = false;              // guarded by mu_
+  bool stop_ = false;                 // guarded by mu_
+  std::atomic<bool> cancel_{false};
+  std::shared_ptr<const LiveResult> result_;  // guarded by mu_
+  LiveProgress progress_;                     // guarded by mu_
+  // What update() last saw, to detect changes (UI thread only).
+  std::string seen_model_, seen_prompt_;
+  ModelVariant seen_variant_;
+  int seen_ring_window_ = -1;
+  bool seen_any_ = false;
+  std::unique_ptr<Worker> w_;  // worker-thread state (model, tokenizer, generator)
+  std::thread thread_;
+};
+
+}  // namespace core

@@ -1,0 +1,194 @@
+#include "core/views/live_attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace core {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Probabilities of one layer under an aggregate, [n*n] with 0 above the diagonal.
+std::vector<float> layer_map(const model::Capture& cap, int layer, int head, int n_heads, int n,
+                             LiveAggregate agg) {
+  std::vector<float> m(static_cast<size_t>(n) * n, 0.0f);
+  auto add = [&](const model::AttentionCapture& a, bool first, float w) {
+    const int rows = std::min(n, a.n);
+    for (int q = 0; q < rows; ++q) {
+      const float* r = a.row(q);
+      float* out = m.data() + static_cast<size_t>(q) * n;
+      for (int k = 0; k <= q; ++k) {
+        if (agg == LiveAggregate::Max)
+          out[k] = first ? r[k] : std::max(out[k], r[k]);
+        else
+          out[k] += w * r[k];
+      }
+    }
+  };
+  if (agg == LiveAggregate::Head) {
+    if (const model::AttentionCapture* a = cap.find(layer, head)) add(*a, true, 1.0f);
+    return m;
+  }
+  for (int h = 0; h < n_heads; ++h)
+    if (const model::AttentionCapture* a = cap.find(layer, h)) add(*a, h == 0, 1.0f / n_heads);
+  return m;
+}
+
+}  // namespace
+
+const char* live_aggregate_name(LiveAggregate a) {
+  switch (a) {
+    case LiveAggregate::Head:
+      return "head";
+    case LiveAggregate::Mean:
+      return "mean";
+    case LiveAggregate::Max:
+      return "max";
+  }
+  return "head";
+}
+
+int thumb_cell_of(int token, int n, int thumb) {
+  return n <= 0 ? 0 : static_cast<int>(static_cast<int64_t>(token) * thumb / n);
+}
+
+std::string variant_label(const ModelVariant& v, const model::Config& c) {
+  std::string s;
+  if (v.window > 0) {
+    s += "SWA W=" + std::to_string(v.window) + " (" +
+         (v.window_convention == attn::WindowConvention::IncludingSelf ? "W keys including self"
+                                                                       : "self plus W previous") +
+         ")";
+    if (!v.window_layers.empty()) s += " on " + std::to_string(v.window_layers.size()) + " layers";
+  }
+  if (v.kv_heads > 0 && v.kv_heads != c.n_kv_heads) {
+    if (!s.empty()) s += ", ";
+    s += "KV heads " + std::to_string(c.n_kv_heads) + " -> " + std::to_string(v.kv_heads) +
+         " (mean-pooled)";
+  }
+  if (v.chunk > 0) {
+    if (!s.empty()) s += ", ";
+    s += "chunked prefill C=" + std::to_string(v.chunk);
+  }
+  return s.empty() ? "native" : s;
+}
+
+LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
+                                   const model::Config& c, const LiveAttentionOptions& o) {
+  LiveAttention a;
+  const int n = static_cast<int>(pass.tokens.size());
+  a.n = n;
+  a.n_layers = c.n_layers;
+  a.n_heads = c.n_heads;
+  a.kv_heads = pass.kv_heads;
+  a.layer = std::clamp(o.layer, 0, c.n_layers - 1);
+  a.head = std::clamp(o.head, 0, c.n_heads - 1);
+  a.aggregate = o.aggregate;
+  a.difference = o.difference && native && native->capture && native->tokens == pass.tokens;
+  a.labels = pass.labels;
+  a.mask = pass.plan[a.layer].mask;
+  a.setting = variant_label(pass.variant, c);
+  if (!pass.capture || n == 0) return a;
+
+  auto masked_map = [&](int layer, int head) {
+    std::vector<float> m = layer_map(*pass.capture, layer, head, c.n_heads, n, o.aggregate);
+    const attn::MaskSpec& mk = pass.plan[layer].mask;
+    const attn::MaskSpec* nmk = a.difference ? &native->plan[layer].mask : nullptr;
+    if (a.difference) {
+      const std::vector<float> b =
+          layer_map(*native->capture, layer, head, c.n_heads, n, o.aggregate);
+      for (size_t i = 0; i < m.size(); ++i) m[i] -= b[i];
+    }
+    for (int q = 0; q < n; ++q)
+      for (int k = 0; k < n; ++k) {
+        const bool vis = attn::visible(q, k, mk) || (nmk && attn::visible(q, k, *nmk));
+        if (!vis) m[static_cast<size_t>(q) * n + k] = kNaN;
+      }
+    return m;
+  };
+
+  a.values = masked_map(a.layer, a.head);
+  float lo = 0, hi = 0;
+  for (float x : a.values)
+    if (!std::isnan(x)) {
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+    }
+  if (a.difference) {
+    const float m = std::max({std::fabs(lo), std::fabs(hi), 1e-6f});
+    a.vmin = -m;
+    a.vmax = m;
+  } else {
+    a.vmin = 0;
+    a.vmax = 1;
+  }
+
+  const int t = std::max(1, std::min(n, o.thumb_cells));
+  AttentionThumbs own;
+  const AttentionThumbs* th = o.thumbs;
+  if (!th || th->thumb != t || th->difference != a.difference) {
+    own = build_attention_thumbs(pass, a.difference ? native : nullptr, c, o.thumb_cells);
+    th = &own;
+  }
+  a.thumb = th->thumb;
+  a.thumbs = th->maps;
+  a.thumb_vmin = th->vmin;
+  a.thumb_vmax = th->vmax;
+  return a;
+}
+
+AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* native,
+                                       const model::Config& c, int thumb_cells) {
+  AttentionThumbs out;
+  const int n = static_cast<int>(pass.tokens.size());
+  out.difference = native && native->capture && native->tokens == pass.tokens;
+  if (!out.difference) native = nullptr;
+  out.thumb = std::max(1, std::min(n, thumb_cells));
+  const int T = out.thumb;
+  float tmax = 1e-6f;
+  for (int l = 0; l < c.n_layers; ++l)
+    for (int h = 0; h < c.n_heads; ++h) {
+      const model::AttentionCapture* pa = pass.capture ? pass.capture->find(l, h) : nullptr;
+      const model::AttentionCapture* pb = native ? native->capture->find(l, h) : nullptr;
+      const attn::MaskSpec& mk = pass.plan[l].mask;
+      std::vector<float> m(static_cast<size_t>(T) * T, kNaN);
+      const int rows = pa ? std::min(n, pa->n) : 0;
+      for (int q = 0; q < rows; ++q) {
+        const float* ra = pa->row(q);
+        const float* rb = pb && q < pb->n ? pb->row(q) : nullptr;
+        float* row_out = m.data() + static_cast<size_t>(thumb_cell_of(q, n, T)) * T;
+        for (int k = 0; k <= q; ++k) {
+          const bool vis =
+              attn::visible(q, k, mk) || (native && attn::visible(q, k, native->plan[l].mask));
+          if (!vis) continue;
+          const float x = rb ? ra[k] - rb[k] : ra[k];
+          float& o = row_out[thumb_cell_of(k, n, T)];
+          if (std::isnan(o) || (native ? std::fabs(x) > std::fabs(o) : x > o)) o = x;
+        }
+      }
+      for (float x : m)
+        if (!std::isnan(x)) tmax = std::max(tmax, std::fabs(x));
+      out.maps.push_back(std::move(m));
+    }
+  out.vmin = out.difference ? -tmax : 0;
+  out.vmax = out.difference ? tmax : 1;
+  return out;
+}
+
+std::string describe_live_attention_cell(const LiveAttention& a, int q, int k) {
+  if (q < 0 || k < 0 || q >= a.n || k >= a.n) return "";
+  const float v = a.values[static_cast<size_t>(q) * a.n + k];
+  std::string s = "query " + std::to_string(q) + " '" + a.labels[q] + "' -> key " +
+                  std::to_string(k) + " '" + a.labels[k] + "': ";
+  if (std::isnan(v)) {
+    const attn::Reason r = attn::visibility(q, k, a.mask);
+    return s + (r == attn::Reason::Future ? "masked (future token)" : "masked (outside window)");
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, a.difference ? "%+.4f vs native" : "p = %.4f", v);
+  return s + buf;
+}
+
+}  // namespace core

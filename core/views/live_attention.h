@@ -1,0 +1,63 @@
+// Live attention view: the probabilities the model really computed for the prompt, as an
+// overview of every layer × head (thumbnails) and one large map (a head, or the mean / max
+// over the heads of a layer), optionally as the difference to the native run.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/session/live_result.h"
+
+namespace core {
+
+enum class LiveAggregate { Head, Mean, Max };
+const char* live_aggregate_name(LiveAggregate a);  // "head", "mean", "max"
+
+struct LiveAttentionOptions {
+  int layer = 0;
+  int head = 0;
+  LiveAggregate aggregate = LiveAggregate::Head;
+  bool difference = false;            // this setting minus native
+  int thumb_cells = kLiveThumbCells;  // thumbnails are at most this many cells a side
+  // Precomputed thumbnails (the worker's); used when their size and mode match.
+  const AttentionThumbs* thumbs = nullptr;
+};
+
+struct LiveAttention {
+  int n = 0;  // tokens
+  int n_layers = 0, n_heads = 0, kv_heads = 0;
+  int layer = 0, head = 0;
+  LiveAggregate aggregate = LiveAggregate::Head;
+  bool difference = false;          // values are this setting minus native
+  std::vector<std::string> labels;  // [n]
+  attn::MaskSpec mask;              // the selected layer's mask in this setting
+  // Large map [n*n], row = query, col = key. NaN where the key is hidden: not visible() under
+  // the layer's mask (difference: hidden in both runs).
+  std::vector<float> values;
+  float vmin = 0, vmax = 1;
+  // Thumbnails [n_layers*n_heads][thumb*thumb]: each cell the max (difference: the value of
+  // largest magnitude) over the block of n/thumb positions it covers; NaN when all masked.
+  int thumb = 0;
+  std::vector<std::vector<float>> thumbs;
+  float thumb_vmin = 0, thumb_vmax = 1;
+  std::string setting;  // "native", "SWA W=8 (W keys including self)", "1 KV head (pooled)"...
+};
+
+// Needs pass.capture with every (layer, head); native may be null (difference unavailable).
+LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
+                                   const model::Config& c, const LiveAttentionOptions& o);
+
+// Thumbnails of every (layer, head); with `native`, of this setting minus native.
+AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* native,
+                                       const model::Config& c, int thumb_cells);
+
+// The thumbnail cell that holds a token: token * thumb / n.
+int thumb_cell_of(int token, int n, int thumb);
+
+// "native", "SWA W=8 (including self) on all layers", "KV heads 3 -> 1 (pooled)", ...
+std::string variant_label(const ModelVariant& v, const model::Config& c);
+
+// Hover text for a cell of the large map.
+std::string describe_live_attention_cell(const LiveAttention& a, int q, int k);
+
+}  // namespace core

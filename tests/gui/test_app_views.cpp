@@ -1,0 +1,123 @@
+// Every view panel renders through the real binary, and the mask panel shows what the scene
+// asks for: viridis cells for visible pairs, the theme's masked colour for the rest, and more
+// visible cells when the window grows.
+#include "core/figure/colormap.h"
+#include "core/figure/theme.h"
+#include "core/figure/views.h"
+#include "core/scene/scene_json.h"
+#include "core/views/mask_grid.h"
+#include "gui_run.h"
+
+namespace {
+
+constexpr int kW = 1280, kH = 720;
+
+gui::Image screenshot(const gui::TempDir& tmp, const std::string& scene, const std::string& view,
+                      const std::string& name, std::vector<std::string> extra = {}) {
+  const std::string out = tmp / (name + ".png");
+  std::vector<std::string> args = {
+      "--scene", scene,     "--view",           view,       "--frames",        "3", "--screenshot",
+      out,       "--width", std::to_string(kW), "--height", std::to_string(kH)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const gui::RunResult r = gui::run_app(tmp, args);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  return gui::load_png(out);
+}
+
+std::string scene_file(const gui::TempDir& tmp, const std::string& name, int window) {
+  const std::string path = tmp / name;
+  gui::write_text(path,
+                  R"({ "version": 1, "preset": "custom", "seq_len": 64, "mask": "sliding_window",
+    "window_convention": "including_self", "query": 63, "view": "mask", "window": )" +
+                      std::to_string(window) + " }");
+  return path;
+}
+
+}  // namespace
+
+TEST(AppViews, EveryPanelRendersSomethingOfItsOwn) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  const std::string scene = std::string(ATTNLAB_SCENE_DIR) + "/mistral_swa.json";
+  std::vector<gui::Image> shots;
+  for (fig::ViewId id : fig::view_ids()) {
+    SCOPED_TRACE(fig::view_name(id));
+    const gui::Image img = screenshot(tmp, scene, fig::view_name(id), fig::view_name(id));
+    ASSERT_EQ(img.w, kW);
+    ASSERT_EQ(img.h, kH);
+    // The view area (right of the controls) holds a drawing, not a flat fill.
+    const int x0 = kW * 35 / 100;
+    EXPECT_GT(img.distinct_colours(x0, 60, kW, kH - 40), 12);
+    const gui::Rgb bg = gui::to_rgb(fig::theme_dark().background);
+    const int area = (kW - x0) * (kH - 100);
+    EXPECT_LT(img.count(bg, x0, 60, kW, kH - 40), area * 97 / 100);
+    for (const gui::Image& other : shots)
+      EXPECT_NE(img.px, other.px) << "two views drew the same picture";
+    shots.push_back(img);
+  }
+}
+
+TEST(AppViews, MaskShowsViridisVisibleCellsAndMaskedBackground) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  const gui::Image img = screenshot(tmp, scene_file(tmp, "w8.json", 8), "mask", "mask");
+  const int x0 = kW * 30 / 100;
+  const gui::Rgb visible = gui::to_rgb(fig::colormap_lut(fig::Colormap::Viridis)[255]);
+  const gui::Rgb masked = gui::to_rgb(fig::theme_dark().masked);
+  EXPECT_GT(img.count(visible, x0, 0, kW, kH), 2000) << "no fully visible (viridis top) cells";
+  EXPECT_GT(img.count(masked, x0, 0, kW, kH), 20000) << "no masked cells in the theme colour";
+}
+
+TEST(AppViews, MaskFollowsTheWindow) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  const std::string s8 = scene_file(tmp, "w8.json", 8), s16 = scene_file(tmp, "w16.json", 16);
+  const gui::Image a = screenshot(tmp, s8, "mask", "w8");
+  const gui::Image b = screenshot(tmp, s16, "mask", "w16");
+  ASSERT_EQ(a.px.size(), b.px.size());
+  EXPECT_NE(a.px, b.px);
+  // Visible cells are drawn in the colormap's top colour, so their pixel counts scale with the
+  // exact visible-pair counts (cell outlines and the hover tooltip cost a few percent).
+  const gui::Rgb visible = gui::to_rgb(fig::colormap_lut(fig::Colormap::Viridis)[255]);
+  const int x0 = kW * 30 / 100;
+  const double pa = a.count(visible, x0, 0, kW, kH), pb = b.count(visible, x0, 0, kW, kH);
+  std::vector<std::string> warnings;
+  const double va = static_cast<double>(core::count_visible_pairs(core::load_scene(s8, warnings)));
+  const double vb = static_cast<double>(core::count_visible_pairs(core::load_scene(s16, warnings)));
+  ASSERT_GT(pa, 0);
+  EXPECT_NEAR(pb / pa, vb / va, 0.12 * vb / va)
+      << "pixels " << pa << " -> " << pb << ", pairs " << va << " -> " << vb;
+}
+
+TEST(AppViews, LightThemeAndTiledLayoutRender) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  const std::string scene = std::string(ATTNLAB_SCENE_DIR) + "/mistral_swa.json";
+  const gui::Image img =
+      screenshot(tmp, scene, "mask", "light", {"--theme", "light", "--layout", "grid"});
+  const gui::Rgb bg = gui::to_rgb(fig::theme_light().background);
+  // Mostly the light background, with every tile drawing something.
+  EXPECT_GT(img.count(bg, 0, 0, kW, kH), kW * kH / 3);
+  EXPECT_GT(img.distinct_colours(kW / 3, 0, kW, kH), 20);
+}
+
+TEST(AppViews, DownsampledMaskEdgesUseTheColormapLut) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  // N=4096 is drawn as 512 x 512 cells of 8 x 8 pairs; cells cut by the window's edges hold a
+  // fraction of visible pairs, which the shader colours from the interior of the LUT.
+  const std::string path = tmp / "n4096.json";
+  gui::write_text(path, R"({ "preset": "custom", "seq_len": 4096, "mask": "sliding_window",
+    "window": 300, "window_convention": "including_self", "query": 4095, "view": "mask" })");
+  const gui::Image img = screenshot(tmp, path, "mask", "n4096");
+  const fig::ColormapLut& lut = fig::colormap_lut(fig::Colormap::Viridis);
+  std::vector<gui::Rgb> interior;
+  for (int i = 1; i < 255; ++i) interior.push_back(gui::to_rgb(lut[i]));
+  // Only the plot, left of the legend and the colorbar (which holds every LUT colour).
+  int hits = 0;
+  for (int y = 0; y < kH; ++y)
+    for (int x = kW * 30 / 100; x < kW * 78 / 100; ++x)
+      hits += std::find(interior.begin(), interior.end(), img.at(x, y)) != interior.end();
+  // Two band edges of ~512 cells each; most cut cells are partly visible.
+  EXPECT_GT(hits, 300);
+}
