@@ -22,6 +22,7 @@
 #include "app/screenshot.h"
 #include "core/cli/cli.h"
 #include "core/scene/scene_json.h"
+#include "kernels/backend_select.h"
 
 namespace {
 
@@ -71,7 +72,12 @@ void sync_window_mode(GLFWwindow* win, WindowMode& m, bool want_fullscreen) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (core::cli::is_subcommand(argc, argv)) return core::cli::run(argc, argv);
+  const bool subcommand = core::cli::is_subcommand(argc, argv);
+  // One backend choice for the process: every model session, in the GUI or the CLI, uses it.
+  std::string backend_message;
+  if (!subcommand || core::cli::runs_model(argc, argv))
+    core::set_default_backend(kernels::select_backend_factory(&backend_message), backend_message);
+  if (subcommand) return core::cli::run(argc, argv);
 
   std::string err;
   const std::optional<app::AppArgs> parsed = app::parse_app_args(argc, argv, err);
@@ -156,7 +162,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "attnlab: heatmap shader failed: %s\n", state.heatmaps.error.c_str());
     return 1;
   }
-  state.backend = "CPU";
+  // The status bar prints "backend: ...", and the message already starts with it.
+  state.backend =
+      backend_message.rfind("backend: ", 0) == 0 ? backend_message.substr(9) : backend_message;
+  std::fprintf(stderr, "attnlab: %s\n", backend_message.c_str());
   if (args.present) app::enter_presentation(state);
   if (args.export_dialog) {
     state.export_ui.popup_panel = state.focused;

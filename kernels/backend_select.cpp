@@ -78,4 +78,23 @@ std::shared_ptr<core::Backend> select_backend(std::string* message) {
   return select_backend(env ? std::string(env) : std::string(), message);
 }
 
+core::BackendFactory select_backend_factory(std::string* message) {
+  const std::shared_ptr<core::Backend> first = select_backend(message);
+  const std::string kind = first->name();
+  return [kind](int n_threads) -> std::shared_ptr<core::Backend> {
+    if (kind == "kernel-emulator")
+      return std::shared_ptr<core::Backend>(make_kernel_emulator_backend(n_threads));
+#if ATTNLAB_HAVE_CUDA
+    if (kind == "cuda") {
+      try {
+        return std::make_shared<CudaBackend>(0, n_threads);
+      } catch (const std::exception&) {
+        // The device went away after start-up: the CPU computes the same numbers.
+      }
+    }
+#endif
+    return std::shared_ptr<core::Backend>(core::make_cpu_backend(n_threads));
+  };
+}
+
 }  // namespace kernels

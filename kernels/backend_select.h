@@ -18,6 +18,10 @@ std::shared_ptr<core::Backend> select_backend(std::string* message);
 // The same with the request given instead of read from the environment ("" or "auto" = auto).
 std::shared_ptr<core::Backend> select_backend(const std::string& request, std::string* message);
 
+// Decides once, as select_backend(message) does, and returns a factory that makes a fresh
+// backend of that kind for each model session (for core::set_default_backend).
+core::BackendFactory select_backend_factory(std::string* message);
+
 // Whether this binary was built with the CUDA backend (ATTNLAB_CUDA=AUTO with nvcc, or ON).
 bool built_with_cuda();
 

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "core/attention/spec.h"
 
@@ -43,5 +45,16 @@ class Backend {
 
 // The CPU reference backend, threaded over heads and queries.
 std::unique_ptr<Backend> make_cpu_backend(int n_threads = 0);
+
+// The backend a model Session uses when RunOptions::backend is null: the CPU backend unless
+// the program installed a factory at start-up. app/main.cpp installs the one
+// kernels::select_backend() chose, so the GUI and the CLI both run on the GPU when there is
+// one. A factory rather than one shared object, because sessions on different threads must
+// not share a backend's scratch buffers.
+using BackendFactory = std::function<std::shared_ptr<Backend>(int n_threads)>;
+void set_default_backend(BackendFactory factory, std::string description);
+std::shared_ptr<Backend> make_default_backend(int n_threads);
+// One sentence saying which backend runs and why ("backend: CPU (2 threads) ...").
+std::string default_backend_description();
 
 }  // namespace core

@@ -41,6 +41,13 @@ bool is_subcommand(int argc, char** argv) {
   return false;
 }
 
+bool runs_model(int argc, char** argv) {
+  if (argc < 2) return false;
+  for (const char* name : {"generate", "dump", "ppl", "live-bench"})
+    if (std::strcmp(argv[1], name) == 0) return true;
+  return false;
+}
+
 int run(int argc, char** argv) {
   for (const Command& c : kCommands)
     if (std::strcmp(argv[1], c.name) == 0) return c.fn ? c.fn(argc - 1, argv + 1) : print_help();
