@@ -18,11 +18,15 @@ struct Command {
 constexpr Command kCommands[] = {
     {"help", "list the subcommands", nullptr},
     {"stats", "print the numbers behind the views as JSON (--scene FILE)", cmd_stats},
+    {"generate", "greedy text from a model, with tok/s and cache bytes", cmd_generate},
+    {"dump", "token ids, top-10 logits and attention of a prompt as JSON", cmd_dump},
+    {"ppl", "perplexity of a model on a text file", cmd_ppl},
 };
 
 int print_help() {
-  std::printf("usage: attnlab [--scene FILE] [--screenshot OUT.png --frames N] [--frame-stats]\n"
-              "       attnlab <command> [options]\n\ncommands:\n");
+  std::printf(
+      "usage: attnlab [--scene FILE] [--screenshot OUT.png --frames N] [--frame-stats]\n"
+      "       attnlab <command> [options]\n\ncommands:\n");
   for (const Command& c : kCommands) std::printf("  %-10s %s\n", c.name, c.summary);
   return 0;
 }

@@ -1,0 +1,32 @@
+// Opening a model for the model subcommands, and their common error handling: every bad
+// input (flag, model file, text file) becomes a message naming it and exit code 2.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/cli/variant_flags.h"
+#include "core/model/forward.h"
+#include "core/model/tokenizer.h"
+
+namespace core::cli {
+
+struct OpenModel {
+  std::shared_ptr<const model::Model> model;
+  model::Tokenizer tokenizer;
+};
+
+// Resolves --model, checks the variant against the file's config before the (slower) weight
+// load, then loads weights and tokenizer. Throws UsageError or ModelError.
+OpenModel open_model(const ModelFlags& f);
+
+// Session options for the flags: the variant, the threads, no attention capture.
+model::RunOptions run_options(const ModelFlags& f);
+
+// Runs `body`, mapping UsageError, ModelError, IoError and std::invalid_argument to a message
+// on stderr prefixed by "attnlab <cmd>: " and exit 2 (plus `usage` for UsageError), anything
+// else to exit 1.
+int guard_command(const char* cmd, const char* usage, const std::function<int()>& body);
+
+}  // namespace core::cli
