@@ -118,7 +118,7 @@ int dump(int argc, char** argv) {
 }  // namespace
 
 int cmd_dump(int argc, char** argv) {
-  return guard_command("dump", kUsage, [&] { return dump(argc, argv); });
+  return guard_command("dump", kUsage, argc, argv, [&] { return dump(argc, argv); });
 }
 
 }  // namespace core::cli

@@ -125,7 +125,7 @@ int generate(int argc, char** argv) {
 }  // namespace
 
 int cmd_generate(int argc, char** argv) {
-  return guard_command("generate", kUsage, [&] { return generate(argc, argv); });
+  return guard_command("generate", kUsage, argc, argv, [&] { return generate(argc, argv); });
 }
 
 }  // namespace core::cli

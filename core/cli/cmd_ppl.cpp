@@ -74,7 +74,7 @@ int ppl(int argc, char** argv) {
 }  // namespace
 
 int cmd_ppl(int argc, char** argv) {
-  return guard_command("ppl", kUsage, [&] { return ppl(argc, argv); });
+  return guard_command("ppl", kUsage, argc, argv, [&] { return ppl(argc, argv); });
 }
 
 }  // namespace core::cli

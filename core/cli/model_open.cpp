@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "core/io/atomic_write.h"
 #include "core/model/tokenizer_gguf.h"
@@ -33,7 +34,13 @@ model::RunOptions run_options(const ModelFlags& f) {
   return o;
 }
 
-int guard_command(const char* cmd, const char* usage, const std::function<int()>& body) {
+int guard_command(const char* cmd, const char* usage, int argc, char** argv,
+                  const std::function<int()>& body) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::printf("%s%s", usage, kModelFlagsUsage);
+      return 0;
+    }
   try {
     return body();
   } catch (const UsageError& e) {

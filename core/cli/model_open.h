@@ -24,9 +24,10 @@ OpenModel open_model(const ModelFlags& f);
 // Session options for the flags: the variant, the threads, no attention capture.
 model::RunOptions run_options(const ModelFlags& f);
 
-// Runs `body`, mapping UsageError, ModelError, IoError and std::invalid_argument to a message
-// on stderr prefixed by "attnlab <cmd>: " and exit 2 (plus `usage` for UsageError), anything
-// else to exit 1.
-int guard_command(const char* cmd, const char* usage, const std::function<int()>& body);
+// Prints `usage` and the shared flags for --help / -h (exit 0); otherwise runs `body`, mapping
+// UsageError, ModelError, IoError and std::invalid_argument to a message on stderr prefixed by
+// "attnlab <cmd>: " and exit 2 (plus the usage for UsageError), anything else to exit 1.
+int guard_command(const char* cmd, const char* usage, int argc, char** argv,
+                  const std::function<int()>& body);
 
 }  // namespace core::cli

@@ -216,6 +216,16 @@ void expect_usage_error(const std::vector<std::string>& args, const std::string&
   EXPECT_NE(r.err.find(message), std::string::npos) << "stderr: " << r.err;
 }
 
+TEST(CliModel, HelpListsTheSharedFlags) {
+  for (const char* cmd : {"generate", "dump", "ppl"}) {
+    const Result r = run({cmd, "--help"});
+    EXPECT_EQ(r.rc, 0) << cmd;
+    for (const char* flag : {"--model", "--threads", "--window", "--window-convention",
+                             "--window-layers", "--kv-heads", "--cache", "--chunk"})
+      EXPECT_NE(r.out.find(flag), std::string::npos) << cmd << " --help lacks " << flag;
+  }
+}
+
 TEST(CliModel, BadFlagsExit2WithMessages) {
   // Rejected while parsing, before any model is read.
   expect_usage_error({"generate", "--prompt", "x", "--window", "-1"},
