@@ -67,7 +67,6 @@ int dump(int argc, char** argv) {
                      " tokens, so choose --layers and/or --heads");
 
   model::Session s(om.model, opts);
-  const std::vector<float> logits = s.prefill(ids, true);  // [n, vocab]
 
   nlohmann::ordered_json j;
   j["model"] = om.model->path();
@@ -84,10 +83,18 @@ int dump(int argc, char** argv) {
   for (int32_t id : ids) texts.push_back(om.tokenizer.token_text(id));
   j["token_text"] = std::move(texts);
 
+  // Long prompts go in pieces so the logits held at once stay bounded (Gemma's vocabulary is
+  // 262144 wide); the session keeps its cache and capture between pieces.
   nlohmann::ordered_json topk = nlohmann::ordered_json::array();
   std::vector<int32_t> order(c.vocab);
+  const int piece_len = logits_piece(mf.variant, c.vocab, n);
+  std::vector<float> logits;  // [piece, vocab]
   for (int t = 0; t < n; ++t) {
-    const float* row = logits.data() + static_cast<size_t>(t) * c.vocab;
+    if (t % piece_len == 0) {
+      const int end = std::min(n, t + piece_len);
+      logits = s.prefill(std::vector<int32_t>(ids.begin() + t, ids.begin() + end), true);
+    }
+    const float* row = logits.data() + static_cast<size_t>(t % piece_len) * c.vocab;
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + kTopK, order.end(), [&](int32_t a, int32_t b) {
       return row[a] > row[b] || (row[a] == row[b] && a < b);

@@ -17,9 +17,6 @@ constexpr const char* kUsage =
     "usage: attnlab ppl --text FILE [model and variant flags]\n"
     "  --text FILE               UTF-8 text to score (at most the model's context)\n";
 
-// Logits of this many positions are held at once; the session keeps its cache between pieces.
-constexpr int kPiece = 256;
-
 // -log softmax(row)[target], in double so long texts do not lose the small terms.
 double nll(const float* row, int vocab, int32_t target) {
   const float mx = *std::max_element(row, row + vocab);
@@ -52,9 +49,11 @@ int ppl(int argc, char** argv) {
   model::Session s(om.model, run_options(mf));
   const auto t0 = std::chrono::steady_clock::now();
   double total = 0;
-  for (int p0 = 0; p0 < n - 1; p0 += kPiece) {
+  // Long texts go in pieces so their logits stay bounded; the session keeps its cache between.
+  const int piece_len = logits_piece(mf.variant, c.vocab, n - 1);
+  for (int p0 = 0; p0 < n - 1; p0 += piece_len) {
     // Positions p0..p1-1 predict tokens p0+1..p1; the last token is never fed.
-    const int p1 = std::min(n - 1, p0 + kPiece);
+    const int p1 = std::min(n - 1, p0 + piece_len);
     const std::vector<int32_t> piece(ids.begin() + p0, ids.begin() + p1);
     const std::vector<float> logits = s.prefill(piece, true);  // [p1-p0, vocab]
     for (int t = p0; t < p1; ++t)

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -32,6 +34,14 @@ model::RunOptions run_options(const ModelFlags& f) {
   o.capture.attention = false;
   o.capture.cache = false;
   return o;
+}
+
+int logits_piece(const ModelVariant& v, int vocab, int n) {
+  constexpr int64_t kMaxFloats = int64_t{64} << 20;
+  if (static_cast<int64_t>(n) * vocab <= kMaxFloats) return n;
+  const int fit = static_cast<int>(std::max<int64_t>(1, kMaxFloats / vocab));
+  if (v.chunk <= 0) return fit;
+  return std::max(v.chunk, fit / v.chunk * v.chunk);
 }
 
 int guard_command(const char* cmd, const char* usage, int argc, char** argv,

@@ -24,6 +24,11 @@ OpenModel open_model(const ModelFlags& f);
 // Session options for the flags: the variant, the threads, no attention capture.
 model::RunOptions run_options(const ModelFlags& f);
 
+// How many positions to prefill per call when every position's logits are wanted: all n when
+// their logits fit in 256 MB, else a multiple of the variant's chunk (so chunk boundaries stay
+// where --chunk puts them) that fits.
+int logits_piece(const ModelVariant& v, int vocab, int n);
+
 // Prints `usage` and the shared flags for --help / -h (exit 0); otherwise runs `body`, mapping
 // UsageError, ModelError, IoError and std::invalid_argument to a message on stderr prefixed by
 // "attnlab <cmd>: " and exit 2 (plus the usage for UsageError), anything else to exit 1.

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cli/model_open.h"
 #include "core/model/forward.h"
 
 namespace {
@@ -221,6 +222,17 @@ void expect_usage_error(const std::vector<std::string>& args, const std::string&
   const Result r = run(args);
   EXPECT_EQ(r.rc, 2) << args[0] << ": " << r.out << r.err;
   EXPECT_NE(r.err.find(message), std::string::npos) << "stderr: " << r.err;
+}
+
+TEST(CliModel, LogitPiecesKeepChunkBoundaries) {
+  core::ModelVariant v;
+  EXPECT_EQ(core::cli::logits_piece(v, 49152, 1000), 1000);  // 196 MB of logits: one call
+  EXPECT_EQ(core::cli::logits_piece(v, 262144, 100), 100);
+  EXPECT_EQ(core::cli::logits_piece(v, 262144, 1000), 256);  // 256 x 262144 floats = 256 MB
+  v.chunk = 100;
+  EXPECT_EQ(core::cli::logits_piece(v, 262144, 1000), 200);
+  v.chunk = 300;
+  EXPECT_EQ(core::cli::logits_piece(v, 262144, 1000), 300);
 }
 
 TEST(CliModel, HelpListsTheSharedFlags) {
