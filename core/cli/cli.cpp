@@ -22,6 +22,9 @@ constexpr Command kCommands[] = {
     {"stats", "print the numbers behind the views as JSON (--scene FILE)", cmd_stats},
     {"live-bench", "time slider -> live attention view and decode tok/s cache vs none",
      cmd_live_bench},
+    {"generate", "greedy text from a model, with tok/s and cache bytes", cmd_generate},
+    {"dump", "token ids, top-10 logits and attention of a prompt as JSON", cmd_dump},
+    {"ppl", "perplexity of a model on a text file", cmd_ppl},
 };
 
 int print_help() {

@@ -184,11 +184,15 @@ void read_value(Reader& r, GgufType t, GgufValue& v, int depth) {
     if (et == GgufType::String) {
       // Each string costs at least its 8-byte length, so a count the file cannot hold is
       // rejected before anything is reserved.
-      if (n > (r.size - r.pos) / 8) r.f.fail("array count " + std::to_string(n) + " exceeds file");
+      if (n > (r.size - r.pos) / 8)
+        r.f.fail("array count " + std::to_string(n) +
+                 " exceeds what the file can hold (truncated or corrupt)");
       v.strs.reserve(n);
       for (uint64_t i = 0; i < n; ++i) v.strs.push_back(r.str("array string"));
     } else if (et == GgufType::Array) {
-      if (n > (r.size - r.pos) / 12) r.f.fail("array count " + std::to_string(n) + " exceeds file");
+      if (n > (r.size - r.pos) / 12)
+        r.f.fail("array count " + std::to_string(n) +
+                 " exceeds what the file can hold (truncated or corrupt)");
       for (uint64_t i = 0; i < n; ++i) {
         GgufValue inner;
         read_value(r, et, inner, depth + 1);
@@ -196,7 +200,9 @@ void read_value(Reader& r, GgufType t, GgufValue& v, int depth) {
     } else {
       const int sz = scalar_size(et);
       if (sz == 0) r.f.fail("unknown array element type " + std::to_string(uint32_t(et)));
-      if (n > (r.size - r.pos) / sz) r.f.fail("array count " + std::to_string(n) + " exceeds file");
+      if (n > (r.size - r.pos) / sz)
+        r.f.fail("array count " + std::to_string(n) +
+                 " exceeds what the file can hold (truncated or corrupt)");
       v.data = r.base + r.pos;
       r.pos += n * sz;
     }
@@ -243,9 +249,11 @@ GgufFile::GgufFile(const std::string& path) : path_(path) {
     const uint64_t n_kv = r.get<uint64_t>("metadata count");
     // Smallest encodings: a kv is 8 (key len) + 4 (type) + 1; a tensor info 8 + 4 + 4 + 8.
     if (n_kv > (size_ - r.pos) / 13)
-      fail("metadata count " + std::to_string(n_kv) + " exceeds file");
+      fail("metadata count " + std::to_string(n_kv) +
+           " exceeds what the file can hold (truncated or corrupt)");
     if (n_tensors > (size_ - r.pos) / 24)
-      fail("tensor count " + std::to_string(n_tensors) + " exceeds file");
+      fail("tensor count " + std::to_string(n_tensors) +
+           " exceeds what the file can hold (truncated or corrupt)");
     for (uint64_t i = 0; i < n_kv; ++i) {
       const std::string key(r.str("metadata key"));
       const auto t = static_cast<GgufType>(r.get<uint32_t>("metadata type"));
