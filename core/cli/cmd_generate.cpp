@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/cli/commands.h"
+#include "core/attention/backend.h"
 #include "core/cli/model_open.h"
 
 namespace core::cli {
@@ -104,6 +105,7 @@ int generate(int argc, char** argv) {
   std::printf("model: %s (%s, %d layers, %d heads, %d kv heads)\n", om.model->path().c_str(),
               model::arch_name(c.arch), c.n_layers, c.n_heads, c.n_kv_heads);
   std::printf("variant: %s\n", describe_variant(mf.variant, c).c_str());
+  std::printf("%s\n", default_backend_description().c_str());
   std::printf("tokens: %zu prompt, %zu generated%s\n", ids.size(), out.size(),
               stopped_at_eos ? " (stopped at end-of-sequence)" : "");
   std::printf("prefill: %zu tokens in %.3f s = %.1f tok/s\n", ids.size(), prefill_s,
