@@ -4,6 +4,7 @@
 #include <GL/glext.h>
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <vector>
@@ -65,13 +66,25 @@ void bind_heatmap_program(const ImDrawList*, const ImDrawCmd* cmd) {
                         reinterpret_cast<void*>(offsetof(ImDrawVert, col)));
 }
 
-void upload(HeatmapTexture& t, const fig::Heatmap& m) {
-  std::vector<float> rg(static_cast<size_t>(m.rows) * m.cols * 2);
-  for (size_t i = 0; i < m.values.size() && 2 * i + 1 < rg.size(); ++i) {
-    const float v = m.values[i];
-    const bool masked = std::isnan(v);
-    rg[2 * i] = masked ? 0.0f : v;
-    rg[2 * i + 1] = masked ? 1.0f : 0.0f;
+void upload(HeatmapTexture& t, const fig::Heatmap& m, int max_texture) {
+  // A grid wider or taller than the GL limit (a 131072-slot ring) is sampled at the centre of
+  // each group of cells; it is drawn a few thousand pixels wide at most, so nothing visible
+  // is lost.
+  const int fx = (m.cols + max_texture - 1) / max_texture,
+            fy = (m.rows + max_texture - 1) / max_texture;
+  const int cols = (m.cols + fx - 1) / fx, rows = (m.rows + fy - 1) / fy;
+  std::vector<float> rg(static_cast<size_t>(rows) * cols * 2);
+  for (int r = 0; r < rows; ++r) {
+    const int sr = std::min(r * fy + fy / 2, m.rows - 1);
+    for (int c = 0; c < cols; ++c) {
+      const int sc = std::min(c * fx + fx / 2, m.cols - 1);
+      const size_t src = static_cast<size_t>(sr) * m.cols + sc;
+      const float v = src < m.values.size() ? m.values[src] : std::nanf("");
+      const bool masked = std::isnan(v);
+      const size_t dst = (static_cast<size_t>(r) * cols + c) * 2;
+      rg[dst] = masked ? 0.0f : v;
+      rg[dst + 1] = masked ? 1.0f : 0.0f;
+    }
   }
   if (t.texture == 0) glGenTextures(1, &t.texture);
   glBindTexture(GL_TEXTURE_2D, t.texture);
@@ -81,7 +94,7 @@ void upload(HeatmapTexture& t, const fig::Heatmap& m) {
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
   glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
   glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
-  glTexImage2D(GL_TEXTURE_2D, 0, GL_RG32F, m.cols, m.rows, 0, GL_RG, GL_FLOAT, rg.data());
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RG32F, cols, rows, 0, GL_RG, GL_FLOAT, rg.data());
   t.rows = m.rows;
   t.cols = m.cols;
 }
@@ -107,6 +120,9 @@ bool gl_heatmaps_init(GlHeatmaps& h) {
     h.error = buf;
     return false;
   }
+  GLint max_tex = 0;
+  glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_tex);
+  if (max_tex > 0) h.max_texture = max_tex;
   h.loc_proj = glGetUniformLocation(h.program, "ProjMtx");
   h.loc_values = glGetUniformLocation(h.program, "Values");
   h.loc_lut = glGetUniformLocation(h.program, "Lut");
@@ -168,7 +184,7 @@ void draw_heatmap(GlHeatmaps& h, ImDrawList* dl, const fig::Heatmap& m, const st
   if (!slot) slot = std::make_unique<HeatmapTexture>();
   HeatmapTexture& t = *slot;
   if (t.texture == 0 || t.version != version || t.rows != m.rows || t.cols != m.cols) {
-    upload(t, m);
+    upload(t, m, h.max_texture);
     t.version = version;
     ++h.uploads;
   }

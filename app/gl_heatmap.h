@@ -35,6 +35,7 @@ struct GlHeatmaps {
   int attr_pos = -1, attr_uv = -1, attr_color = -1;
   unsigned int luts[3] = {0, 0, 0};  // per fig::Colormap, 256 x 1 RGBA8
   std::map<std::string, std::unique_ptr<HeatmapTexture>> textures;  // by draw key
+  int max_texture = 16384;  // GL_MAX_TEXTURE_SIZE; larger grids are decimated to fit
   int frame = 0;
   int uploads = 0;    // total uploads so far (tests and --frame-stats report it)
   std::string error;  // shader compile/link log when the program failed

@@ -57,12 +57,14 @@ void sync_window_mode(GLFWwindow* win, WindowMode& m, bool want_fullscreen) {
     glfwGetWindowSize(win, &m.w, &m.h);
     const GLFWvidmode* mode = glfwGetVideoMode(glfwGetPrimaryMonitor());
     glfwSetWindowAttrib(win, GLFW_DECORATED, GLFW_FALSE);
+    glfwSetInputMode(win, GLFW_CURSOR, GLFW_CURSOR_HIDDEN);  // no pointer on the projector
     if (mode) {
       glfwSetWindowPos(win, 0, 0);
       glfwSetWindowSize(win, mode->width, mode->height);
     }
   } else {
     glfwSetWindowAttrib(win, GLFW_DECORATED, GLFW_TRUE);
+    glfwSetInputMode(win, GLFW_CURSOR, GLFW_CURSOR_NORMAL);
     glfwSetWindowPos(win, m.x, m.y);
     glfwSetWindowSize(win, m.w, m.h);
   }

@@ -4,6 +4,7 @@
 #include <imgui_stdlib.h>
 
 #include "app/app_state.h"
+#include "core/figure/views.h"
 #include "core/io/atomic_write.h"
 #include "core/scene/scene_json.h"
 
@@ -14,6 +15,8 @@ bool load_scene_into(AppState& s, const std::string& path) {
     std::vector<std::string> warnings;
     const core::Scene scene = core::load_scene(path, warnings);
     set_scene(s, scene);
+    s.focused = scene.view;
+    s.focus_request = true;
     s.scene_message = "loaded " + path;
     for (const std::string& w : warnings) s.scene_message += "\nwarning: " + w;
     s.scene_message_error = false;
@@ -27,7 +30,10 @@ bool load_scene_into(AppState& s, const std::string& path) {
 
 bool save_scene_from(AppState& s, const std::string& path) {
   try {
-    core::save_scene(path, s.scene);
+    // The file records what is on screen: the focused view goes into `view`.
+    core::Scene scene = s.scene;
+    if (fig::parse_view(s.focused)) scene.view = s.focused;
+    core::save_scene(path, scene);
     s.scene_message = "saved " + path;
     s.scene_message_error = false;
     return true;

@@ -121,3 +121,19 @@ TEST(AppViews, DownsampledMaskEdgesUseTheColormapLut) {
   // Two band edges of ~512 cells each; most cut cells are partly visible.
   EXPECT_GT(hits, 300);
 }
+
+TEST(AppViews, RingWiderThanTheTextureLimitStillShowsItsPositions) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  // No window: the ring is a full cache of 131072 slots, one heatmap row wider than any GL
+  // texture; its slots hold positions 0..131071, a full sweep of the colormap.
+  const std::string path = tmp / "full.json";
+  gui::write_text(path, R"({ "preset": "Llama-2-7B", "seq_len": 131072, "mask": "causal",
+    "query": 131071, "step": 131072, "view": "ring" })");
+  const gui::Image img = screenshot(tmp, path, "ring", "full");
+  const fig::ColormapLut& lut = fig::colormap_lut(fig::Colormap::Viridis);
+  int lut_colours = 0;
+  for (int i = 0; i < 256; ++i)
+    lut_colours += img.count(gui::to_rgb(lut[i]), kW * 30 / 100, 0, kW, kH) > 0;
+  EXPECT_GT(lut_colours, 150) << "the slot strip should sweep the colormap";
+}
