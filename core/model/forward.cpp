@@ -12,6 +12,7 @@
 #include "core/attention/attn_math.h"
 #include "core/attention/cpu_attention.h"
 #include "core/attention/parallel_for.h"
+#include "core/model/blas_setup.h"
 #include "core/model/qgemv.h"
 #include "core/model/thread_pool.h"
 
@@ -19,6 +20,7 @@ namespace core::model {
 
 std::shared_ptr<const Model> Model::load(const std::string& path, int n_threads) {
   const auto t0 = std::chrono::steady_clock::now();
+  tune_openblas();
   auto m = std::shared_ptr<Model>(new Model());
   m->file_ = std::make_unique<GgufFile>(path);
   m->config_ = read_config(*m->file_);

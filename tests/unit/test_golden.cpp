@@ -2,7 +2,8 @@
 // loading the same GGUF files: tests/golden/forward_*.json, made by tests/golden/make_golden.py.
 // For every prompt of every file:
 //   - the C++ tokenizer gives the same ids;
-//   - the top-5 ids at every position are the same, in the same order;
+//   - the top-5 ids at every position are the same five, in the same order up to ties that
+//     the reference cannot resolve (see same_top);
 //   - every reference top-10 logit is within 1e-3 * max|logit| of ours, where max|logit| is the
 //     largest reference |logit| at that position (over the whole vocabulary);
 //   - the last position, run again as a single-token decode step after the rest (the path
@@ -21,6 +22,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,33 @@ core::ModelVariant variant_of(const json& v) {
   return out;
 }
 
+// The same five ids as the reference's top 5, ranked in the same order except where the
+// reference itself cannot tell two apart (logits closer than the logit tolerance, e.g.
+// 14.95981 and 14.95978 in the pooled SmolLM2): an order decided by the last bits of an f32
+// sum is noise, not a difference between implementations.
+::testing::AssertionResult same_top(const std::vector<int>& ours, const json& ref, double tol) {
+  std::map<int, double> ref_logit;
+  for (const json& e : ref) ref_logit[e[0].get<int>()] = e[1].get<double>();
+  std::vector<int> want, got = ours;
+  for (int k = 0; k < kTopIds; ++k) want.push_back(ref[k][0]);
+  std::vector<int> a = want, b = got;
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  auto show = [&] {
+    std::ostringstream s;
+    s << "ours";
+    for (int id : got) s << ' ' << id;
+    s << ", reference";
+    for (int id : want) s << ' ' << id;
+    return s.str();
+  };
+  if (a != b) return ::testing::AssertionFailure() << "different top-5 ids: " << show();
+  for (int k = 0; k + 1 < kTopIds; ++k)
+    if (ref_logit[got[k]] < ref_logit[got[k + 1]] - tol)
+      return ::testing::AssertionFailure() << "top-5 order differs: " << show();
+  return ::testing::AssertionSuccess();
+}
+
 std::vector<int> top_ids(const float* logits, int vocab, int k) {
   std::vector<int> idx(vocab);
   std::iota(idx.begin(), idx.end(), 0);
@@ -99,6 +128,7 @@ void check_golden(const std::string& name) {
   opts.capture.cache = false;
 
   Worst logit_worst, prob_worst;
+  std::map<int, Worst> prob_by_layer;
   int positions = 0;
   long probs = 0;
   for (const json& c : g["cases"]) {
@@ -113,12 +143,9 @@ void check_golden(const std::string& name) {
     for (int t = 0; t < n; ++t) {
       const float* lt = logits.data() + static_cast<size_t>(t) * vocab;
       const json& ref = c["topk"][t];
-      std::vector<int> ref_top;
-      for (int k = 0; k < kTopIds; ++k) ref_top.push_back(ref[k][0]);
-      EXPECT_EQ(top_ids(lt, vocab, kTopIds), ref_top)
-          << name << ": top-" << kTopIds << " ids differ at position " << t << " of \"" << prompt
-          << "\"";
       const double tol = kLogitRel * c["max_abs_logit"][t].get<double>();
+      EXPECT_TRUE(same_top(top_ids(lt, vocab, kTopIds), ref, tol))
+          << name << ": position " << t << " of \"" << prompt << "\"";
       for (const json& e : ref) {
         const int id = e[0];
         const double err = std::fabs(lt[id] - e[1].get<double>());
@@ -138,11 +165,9 @@ void check_golden(const std::string& name) {
     const std::vector<float> last = sd.decode(ids.back());
     {
       const json& ref = c["topk"][n - 1];
-      std::vector<int> ref_top;
-      for (int k = 0; k < kTopIds; ++k) ref_top.push_back(ref[k][0]);
-      EXPECT_EQ(top_ids(last.data(), vocab, kTopIds), ref_top)
-          << name << ": decode step top ids differ for \"" << prompt << "\"";
       const double tol = kLogitRel * c["max_abs_logit"][n - 1].get<double>();
+      EXPECT_TRUE(same_top(top_ids(last.data(), vocab, kTopIds), ref, tol))
+          << name << ": decode step of \"" << prompt << "\"";
       for (const json& e : ref) {
         const int id = e[0];
         const double err = std::fabs(last[id] - e[1].get<double>());
@@ -167,6 +192,7 @@ void check_golden(const std::string& name) {
               ADD_FAILURE() << name << ": p[" << q << "][" << k << "] of layer " << layer
                             << " head " << head << " is " << a->at(q, k) << ", reference "
                             << row[k];
+            prob_by_layer[layer].see(err / kProbAbs, "");
             prob_worst.see(err / kProbAbs, "layer " + layer_s + " head " + head_s + " p[" +
                                                std::to_string(q) + "][" + std::to_string(k) + "]");
             ++probs;
@@ -180,6 +206,8 @@ void check_golden(const std::string& name) {
               logit_worst.where.c_str());
   std::printf("  worst |dp|     = %.3f of tolerance (%s)\n", prob_worst.ratio,
               prob_worst.where.c_str());
+  for (const auto& [layer, w] : prob_by_layer)
+    std::printf("  worst |dp| in layer %d = %.3f of tolerance\n", layer, w.ratio);
   ::testing::Test::RecordProperty("worst_logit_fraction", std::to_string(logit_worst.ratio));
   ::testing::Test::RecordProperty("worst_prob_fraction", std::to_string(prob_worst.ratio));
 }
