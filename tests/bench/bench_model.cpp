@@ -2,10 +2,11 @@
 //   Prefill/<model>       N = 256 prompt tokens in one pass          -> tokens_per_s
 //   DecodeFull/<model>    one token at context 512 with the full cache -> tokens_per_s
 //   DecodeNone/<model>    one token at context 512 with cache `none`   -> tokens_per_s
-// Every benchmark also reports peak_rss_MB (getrusage ru_maxrss of the whole process, so run
-// one model per process: --benchmark_filter=smollm2). Attention capture is off: this measures
-// the runtime, not the views. Threads: ATTNLAB_BENCH_THREADS (default: all cores).
-// The prompt is tests/bench/prompt.txt repeated until it has enough tokens;
+// Each also reports tokens_per_cpu_s (tokens per CPU-second of the whole process, the
+// figure to compare on a loaded machine) and peak_rss_MB (getrusage ru_maxrss of the whole process,
+// so run one model per process: --benchmark_filter=smollm2). Attention capture is off: this
+// measures the runtime, not the views. Threads: ATTNLAB_BENCH_THREADS (default: all cores). The
+// prompt is tests/bench/prompt.txt repeated until it has enough tokens;
 // tests/bench/compare_transformers.py feeds transformers the same text.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
@@ -29,6 +30,15 @@ using core::model::Model;
 
 constexpr int kPrefillTokens = 256;
 constexpr int kDecodeContext = 512;
+
+// CPU seconds of the whole process (all threads). On a shared, loaded machine wall time
+// measures the neighbours too; CPU time measures the work.
+double process_cpu_s() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
 
 double peak_rss_mb() {
   rusage ru{};
@@ -74,8 +84,9 @@ core::model::RunOptions options(core::CacheMode cache) {
   return o;
 }
 
-void report(benchmark::State& state, double tokens) {
+void report(benchmark::State& state, double tokens, double cpu_s) {
   state.counters["tokens_per_s"] = benchmark::Counter(tokens, benchmark::Counter::kIsRate);
+  state.counters["tokens_per_cpu_s"] = tokens / cpu_s;
   state.counters["peak_rss_MB"] = peak_rss_mb();
   state.counters["threads"] = core::default_threads();
   if (bench_threads() > 0) state.counters["threads"] = bench_threads();
@@ -86,13 +97,14 @@ void BM_Prefill(benchmark::State& state, const std::string& name) {
   if (!l) return state.SkipWithError("model not downloaded (run scripts/setup)");
   const std::vector<int32_t> ids(l->ids.begin(), l->ids.begin() + kPrefillTokens);
   core::model::Session s(l->model, options(core::CacheMode::Full));
+  const double cpu0 = process_cpu_s();
   for (auto _ : state) {
     state.PauseTiming();
     s.reset();
     state.ResumeTiming();
     benchmark::DoNotOptimize(s.prefill(ids));
   }
-  report(state, static_cast<double>(kPrefillTokens) * state.iterations());
+  report(state, static_cast<double>(kPrefillTokens) * state.iterations(), process_cpu_s() - cpu0);
 }
 
 // Decodes one token at a time after a prompt of kDecodeContext - 1 tokens, so the first timed
@@ -104,11 +116,12 @@ void BM_Decode(benchmark::State& state, const std::string& name, core::CacheMode
   core::model::Session s(l->model, options(cache));
   s.prefill(prompt);
   int next = kDecodeContext - 1;
+  const double cpu0 = process_cpu_s();
   for (auto _ : state) {
     benchmark::DoNotOptimize(s.decode(l->ids[next % l->ids.size()]));
     ++next;
   }
-  report(state, static_cast<double>(state.iterations()));
+  report(state, static_cast<double>(state.iterations()), process_cpu_s() - cpu0);
 }
 
 void register_all() {
