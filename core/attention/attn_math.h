@@ -40,8 +40,12 @@ ATTN_HD void online_softmax_tile(OnlineSoftmax& st, const float* scores, int n, 
   // then has rescale exp(0) == 1, so only the accumulator rescale from this push matters.
   const float rescale = online_softmax_push(st, scores[arg], &p[arg]);
   for (int d = 0; d < head_dim; ++d) acc[d] *= rescale;
+  // The rest of the tile is exactly push() with rescale 1, minus its exp(0) per key.
   for (int j = 0; j < n; ++j)
-    if (j != arg && scores[j] != -INFINITY) online_softmax_push(st, scores[j], &p[j]);
+    if (j != arg && scores[j] != -INFINITY) {
+      p[j] = expf(scores[j] - st.m);
+      st.l += p[j];
+    }
 }
 
 // acc += sum_j p[j] * v_j; value j starts at v + j * v_stride.
