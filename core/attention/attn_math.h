@@ -8,10 +8,16 @@
 
 namespace attn {
 
+// Eight partial sums: one running sum is a serial chain the compiler may not reorder, eight
+// independent ones fill a vector register (prefill spends much of its time here).
 ATTN_HD float dot(const float* a, const float* b, int n) {
-  float s = 0.0f;
-  for (int i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
+  float s[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) s[j] += a[i + j] * b[i + j];
+  float t = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+  for (; i < n; ++i) t += a[i] * b[i];
+  return t;
 }
 
 // scores[j] = scale * q·k_j for n keys; key j starts at k + j * k_stride. Masked keys are
@@ -35,8 +41,12 @@ ATTN_HD void online_softmax_tile(OnlineSoftmax& st, const float* scores, int n, 
   // then has rescale exp(0) == 1, so only the accumulator rescale from this push matters.
   const float rescale = online_softmax_push(st, scores[arg], &p[arg]);
   for (int d = 0; d < head_dim; ++d) acc[d] *= rescale;
+  // The rest of the tile is exactly push() with rescale 1, minus its exp(0) per key.
   for (int j = 0; j < n; ++j)
-    if (j != arg && scores[j] != -INFINITY) online_softmax_push(st, scores[j], &p[j]);
+    if (j != arg && scores[j] != -INFINITY) {
+      p[j] = expf(scores[j] - st.m);
+      st.l += p[j];
+    }
 }
 
 // acc += sum_j p[j] * v_j; value j starts at v + j * v_stride.

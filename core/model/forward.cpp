@@ -6,16 +6,21 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <initializer_list>
 #include <stdexcept>
 
 #include "core/attention/attn_math.h"
 #include "core/attention/cpu_attention.h"
 #include "core/attention/parallel_for.h"
+#include "core/model/blas_setup.h"
+#include "core/model/qgemv.h"
+#include "core/model/thread_pool.h"
 
 namespace core::model {
 
 std::shared_ptr<const Model> Model::load(const std::string& path, int n_threads) {
   const auto t0 = std::chrono::steady_clock::now();
+  tune_openblas();
   auto m = std::shared_ptr<Model>(new Model());
   m->file_ = std::make_unique<GgufFile>(path);
   m->config_ = read_config(*m->file_);
@@ -65,8 +70,29 @@ struct LayerCache {
   int used = 0;                   // slots that may hold a position
 };
 
+// One layer's weights as quantized blocks in the mapped file, for single-token steps.
+// A null matrix (data == nullptr) means: use the f32 copy (unsupported type, pooled K/V).
+struct LayerQuant {
+  QuantMatrix wq, wk, wv, wo, gate, up, down;
+};
+
+// One product of a single-token step: W (quantized, or f32 when w.data is null) times x.
+struct GemvJob {
+  const QuantMatrix& w;
+  const float* w_f32;  // [out, in]
+  float* y;            // [out]
+  int out;
+};
+
 struct Session::State {
+  // y_j = W_j · x for every job (all share x [in]), rows split over the pool.
+  void gemv(const float* x, int in, std::initializer_list<GemvJob> jobs);
+
   std::vector<LayerCache> cache;  // [n_layers]
+  std::vector<LayerQuant> quant;  // [n_layers]
+  QuantMatrix lm_head;
+  std::unique_ptr<ThreadPool> pool;
+  std::vector<float> xsum;  // [in / 32] block sums of the vector of the current product
   // Scratch, sized for the current chunk of T tokens.
   std::vector<float> x, xb, q, k, v, att, o, gate, up, hb;  // [T, ...]
   std::vector<float> rope_cos, rope_sin;                    // [T, hd/2]
@@ -145,6 +171,27 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
   openblas_set_num_threads(opts_.n_threads);
   backend_ =
       opts_.backend ? opts_.backend : make_default_backend(opts_.n_threads);
+      opts_.backend ? opts_.backend : std::shared_ptr<Backend>(make_cpu_backend(opts_.n_threads));
+  // Single-token steps read the weights as the file stores them (4.5-8.5 bits a weight)
+  // instead of the f32 copy; pooled K/V heads exist only as f32.
+  const GgufFile& f = model_->gguf();
+  auto qm = [&](const std::string& name) { return quant_matrix(f.tensor(name)); };
+  st_->quant.resize(c.n_layers);
+  for (int l = 0; l < c.n_layers; ++l) {
+    const std::string b = "blk." + std::to_string(l) + ".";
+    LayerQuant& q = st_->quant[l];
+    q.wq = qm(b + "attn_q.weight");
+    if (pooled_wk_.empty()) {
+      q.wk = qm(b + "attn_k.weight");
+      q.wv = qm(b + "attn_v.weight");
+    }
+    q.wo = qm(b + "attn_output.weight");
+    q.gate = qm(b + "ffn_gate.weight");
+    q.up = qm(b + "ffn_up.weight");
+    q.down = qm(b + "ffn_down.weight");
+  }
+  st_->lm_head = qm(c.tied_embeddings ? "token_embd.weight" : "output.weight");
+  st_->pool = std::make_unique<ThreadPool>(opts_.n_threads);
   reset();
 }
 
@@ -175,6 +222,33 @@ void Session::check_cancel() {
     reset();
     throw Cancelled();
   }
+}
+
+void Session::State::gemv(const float* x, int in, std::initializer_list<GemvJob> jobs) {
+  constexpr int kRowsPerTask = 32;
+  xsum.resize(in / 32 + 1);
+  bool prepared = false;
+  struct Range {
+    const GemvJob* job;
+    int r0, r1;
+  };
+  std::vector<Range> tasks;
+  for (const GemvJob& j : jobs) {
+    if (!j.w.data) {  // f32 fallback: OpenBLAS threads it itself
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, j.out, in, 1.0f, j.w_f32, in, x, 1, 0.0f, j.y, 1);
+      continue;
+    }
+    if (!prepared && j.w.type == TensorType::Q4_1) {
+      qgemv_prepare(j.w, x, xsum.data());
+      prepared = true;
+    }
+    for (int r = 0; r < j.out; r += kRowsPerTask)
+      tasks.push_back({&j, r, std::min(j.out, r + kRowsPerTask)});
+  }
+  pool->run(static_cast<int>(tasks.size()), [&](int i) {
+    const Range& t = tasks[i];
+    qgemv_rows(t.job->w, x, xsum.data(), t.job->y, t.r0, t.r1);
+  });
 }
 
 namespace {
@@ -237,9 +311,17 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
     const float* wk = pooled_wk_.empty() ? lw.wk.data() : pooled_wk_[l].data();
     const float* wv = pooled_wv_.empty() ? lw.wv.data() : pooled_wv_[l].data();
     rmsnorm_rows(s.xb.data(), s.x.data(), lw.attn_norm.data(), T, d, c.rms_eps);
-    matmul(s.q.data(), s.xb.data(), lw.wq.data(), T, qd, d);
-    matmul(s.k.data(), s.xb.data(), wk, T, kvd, d);
-    matmul(s.v.data(), s.xb.data(), wv, T, kvd, d);
+    const LayerQuant& lq = s.quant[l];
+    if (T == 1) {
+      s.gemv(s.xb.data(), d,
+             {{lq.wq, lw.wq.data(), s.q.data(), qd},
+              {lq.wk, wk, s.k.data(), kvd},
+              {lq.wv, wv, s.v.data(), kvd}});
+    } else {
+      matmul(s.q.data(), s.xb.data(), lw.wq.data(), T, qd, d);
+      matmul(s.k.data(), s.xb.data(), wk, T, kvd, d);
+      matmul(s.v.data(), s.xb.data(), wv, T, kvd, d);
+    }
     if (c.qk_norm) {
       rmsnorm_rows(s.q.data(), s.q.data(), lw.q_norm.data(), T * nh, hd, c.rms_eps);
       rmsnorm_rows(s.k.data(), s.k.data(), lw.k_norm.data(), T * nkv, hd, c.rms_eps);
@@ -302,20 +384,32 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
     }
     lc.used = lc.ring > 0 ? lc.ring : std::max(lc.used, last_pos + 1);
 
-    matmul(s.o.data(), s.att.data(), lw.wo.data(), T, d, qd);
+    if (T == 1)
+      s.gemv(s.att.data(), qd, {{lq.wo, lw.wo.data(), s.o.data(), d}});
+    else
+      matmul(s.o.data(), s.att.data(), lw.wo.data(), T, d, qd);
     if (c.post_norms)
       rmsnorm_rows(s.o.data(), s.o.data(), lw.post_attn_norm.data(), T, d, c.rms_eps);
     for (size_t i = 0; i < td * d; ++i) s.x[i] += s.o[i];
 
     rmsnorm_rows(s.xb.data(), s.x.data(), lw.ffn_norm.data(), T, d, c.rms_eps);
-    matmul(s.gate.data(), s.xb.data(), lw.w_gate.data(), T, ff, d);
-    matmul(s.up.data(), s.xb.data(), lw.w_up.data(), T, ff, d);
+    if (T == 1) {
+      s.gemv(s.xb.data(), d,
+             {{lq.gate, lw.w_gate.data(), s.gate.data(), ff},
+              {lq.up, lw.w_up.data(), s.up.data(), ff}});
+    } else {
+      matmul(s.gate.data(), s.xb.data(), lw.w_gate.data(), T, ff, d);
+      matmul(s.up.data(), s.xb.data(), lw.w_up.data(), T, ff, d);
+    }
     for (size_t i = 0; i < td * ff; ++i) {
       const float g = s.gate[i];
       const float a = c.gelu_tanh ? gelu_tanh(g) : g / (1.0f + std::exp(-g));
       s.gate[i] = a * s.up[i];
     }
-    matmul(s.o.data(), s.gate.data(), lw.w_down.data(), T, d, ff);
+    if (T == 1)
+      s.gemv(s.gate.data(), ff, {{lq.down, lw.w_down.data(), s.o.data(), d}});
+    else
+      matmul(s.o.data(), s.gate.data(), lw.w_down.data(), T, d, ff);
     if (c.post_norms)
       rmsnorm_rows(s.o.data(), s.o.data(), lw.post_ffn_norm.data(), T, d, c.rms_eps);
     for (size_t i = 0; i < td * d; ++i) s.x[i] += s.o[i];
@@ -326,7 +420,10 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
   const float* xr = s.x.data() + static_cast<size_t>(T - n_out) * d;
   rmsnorm_rows(s.xb.data(), xr, w.output_norm.data(), n_out, d, c.rms_eps);
   std::vector<float> logits(static_cast<size_t>(n_out) * c.vocab);
-  matmul(logits.data(), s.xb.data(), w.lm_head(), n_out, c.vocab, d);
+  if (n_out == 1)
+    s.gemv(s.xb.data(), d, {{s.lm_head, w.lm_head(), logits.data(), c.vocab}});
+  else
+    matmul(logits.data(), s.xb.data(), w.lm_head(), n_out, c.vocab, d);
   if (c.final_softcap > 0)
     for (float& z : logits) z = c.final_softcap * std::tanh(z / c.final_softcap);
   return logits;

@@ -82,12 +82,16 @@ std::vector<float> pool_kv_heads(const std::vector<float>& w, int n_kv, int kv_h
   const int g = n_kv / kv_heads;
   const size_t head_size = static_cast<size_t>(head_dim) * d_model;
   std::vector<float> out(static_cast<size_t>(kv_heads) * head_size, 0.0f);
-  for (int j = 0; j < kv_heads; ++j)
+  // Sum first, then divide once: the mean as torch computes it, so the pooled weights are
+  // the reference's to the bit and the golden test sees only the forward pass.
+  for (int j = 0; j < kv_heads; ++j) {
+    float* dst = out.data() + j * head_size;
     for (int m = 0; m < g; ++m) {
       const float* src = w.data() + (static_cast<size_t>(j) * g + m) * head_size;
-      float* dst = out.data() + j * head_size;
-      for (size_t i = 0; i < head_size; ++i) dst[i] += src[i] / g;
+      for (size_t i = 0; i < head_size; ++i) dst[i] += src[i];
     }
+    for (size_t i = 0; i < head_size; ++i) dst[i] /= static_cast<float>(g);
+  }
   return out;
 }
 
