@@ -169,9 +169,7 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
   }
   if (opts_.n_threads <= 0) opts_.n_threads = default_threads();
   openblas_set_num_threads(opts_.n_threads);
-  backend_ =
-      opts_.backend ? opts_.backend : make_default_backend(opts_.n_threads);
-      opts_.backend ? opts_.backend : std::shared_ptr<Backend>(make_cpu_backend(opts_.n_threads));
+  backend_ = opts_.backend ? opts_.backend : make_default_backend(opts_.n_threads);
   // Single-token steps read the weights as the file stores them (4.5-8.5 bits a weight)
   // instead of the f32 copy; pooled K/V heads exist only as f32.
   const GgufFile& f = model_->gguf();
