@@ -33,7 +33,10 @@ std::string tune_openblas() {
   static std::once_flag once;
   std::call_once(once, [] {
     const char* forced = std::getenv("OPENBLAS_CORETYPE");
-    if ((forced && *forced) || !gotoblas_dynamic_init || !gotoblas_dynamic_quit) return;
+    const char* off = std::getenv("ATTNLAB_OPENBLAS_TUNE");
+    if ((forced && *forced) || (off && std::string(off) == "0") || !gotoblas_dynamic_init ||
+        !gotoblas_dynamic_quit)
+      return;
     const char* want = best_core();
     if (!want || !generic_core(openblas_get_corename())) return;
     // init keeps a selection it already made, so drop that first; no BLAS call has run yet.

@@ -10,7 +10,9 @@ namespace core::model {
 // Once per process: when OpenBLAS chose a generic core although the CPU has AVX-512
 // (SkylakeX kernels) or AVX2+FMA (Haswell kernels), re-runs OpenBLAS's own core selection
 // with that core (its OPENBLAS_CORETYPE override). Does nothing when the user set
-// OPENBLAS_CORETYPE, when OpenBLAS is not a DYNAMIC_ARCH build, or when it chose well.
+// OPENBLAS_CORETYPE or ATTNLAB_OPENBLAS_TUNE=0, when OpenBLAS is not a DYNAMIC_ARCH build,
+// or when it chose well. Results change in the last bits (other kernels, other summation
+// order), which deep layers of a model with a narrowed window amplify.
 // Returns the core OpenBLAS uses afterwards.
 std::string tune_openblas();
 
