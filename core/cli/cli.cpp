@@ -29,8 +29,9 @@ constexpr Command kCommands[] = {
 
 int print_help() {
   std::printf(
-      "usage: attnlab [--scene FILE] [--screenshot OUT.png --frames N] [--frame-stats]\n"
-      "       attnlab <command> [options]\n\ncommands:\n");
+      "usage: attnlab [app flags]          opens the app (attnlab --help lists the flags)\n"
+      "       attnlab <command> [options]  runs headless (attnlab <command> --help)\n"
+      "\ncommands:\n");
   for (const Command& c : kCommands) std::printf("  %-10s %s\n", c.name, c.summary);
   return 0;
 }

@@ -65,6 +65,14 @@ int cmd_live_bench(int argc, char** argv) {
   int window = 32, speed_prompt = 64, speed_steps = 8;
   for (int i = 1; i < argc; ++i) {
     const std::string f = argv[i];
+    if (f == "--help" || f == "-h") {
+      std::printf(
+          "usage: attnlab live-bench [--model smollm2|gemma3|FILE.gguf] [--n 128,512]\n"
+          "                          [--window W] [--speed-prompt T] [--speed-steps S]\n"
+          "times a window-slider change to an updated live attention view at each N, and\n"
+          "decode tok/s with the KV cache against none (recomputing every step).\n");
+      return 0;
+    }
     if (i + 1 >= argc) return usage(("missing value for " + f).c_str());
     const std::string v = argv[++i];
     try {

@@ -69,7 +69,13 @@ nlohmann::ordered_json scene_stats(const Scene& s) {
 int cmd_stats(int argc, char** argv) {
   std::string path;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--scene") == 0 && i + 1 < argc) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::printf(
+          "usage: attnlab stats --scene FILE\n"
+          "prints the numbers behind the five views as JSON: mask.*, receptive_field.*,\n"
+          "kv_cache.*, ring.*, groups.* (see README). Exit 2 on a bad scene.\n");
+      return 0;
+    } else if (std::strcmp(argv[i], "--scene") == 0 && i + 1 < argc) {
       path = argv[++i];
     } else if (std::strncmp(argv[i], "--scene=", 8) == 0) {
       path = argv[i] + 8;
