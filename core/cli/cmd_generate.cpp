@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <string>
 
-#include "core/cli/commands.h"
 #include "core/attention/backend.h"
+#include "core/cli/commands.h"
 #include "core/cli/model_open.h"
 
 namespace core::cli {

@@ -4,31 +4,44 @@ namespace core {
 
 int dtype_bytes(Dtype d) {
   switch (d) {
-    case Dtype::FP32: return 4;
-    case Dtype::FP16: return 2;
-    case Dtype::BF16: return 2;
-    case Dtype::FP8: return 1;
+    case Dtype::FP32:
+      return 4;
+    case Dtype::FP16:
+      return 2;
+    case Dtype::BF16:
+      return 2;
+    case Dtype::FP8:
+      return 1;
   }
   return 4;
 }
 
 const char* dtype_name(Dtype d) {
   switch (d) {
-    case Dtype::FP32: return "fp32";
-    case Dtype::FP16: return "fp16";
-    case Dtype::BF16: return "bf16";
-    case Dtype::FP8: return "fp8";
+    case Dtype::FP32:
+      return "fp32";
+    case Dtype::FP16:
+      return "fp16";
+    case Dtype::BF16:
+      return "bf16";
+    case Dtype::FP8:
+      return "fp8";
   }
   return "fp32";
 }
 
 const char* mask_kind_name(attn::MaskKind k) {
   switch (k) {
-    case attn::MaskKind::Causal: return "causal";
-    case attn::MaskKind::SlidingWindow: return "sliding_window";
-    case attn::MaskKind::Chunked: return "chunked";
-    case attn::MaskKind::BlockDiagonal: return "block_diagonal";
-    case attn::MaskKind::Sparse: return "sparse";
+    case attn::MaskKind::Causal:
+      return "causal";
+    case attn::MaskKind::SlidingWindow:
+      return "sliding_window";
+    case attn::MaskKind::Chunked:
+      return "chunked";
+    case attn::MaskKind::BlockDiagonal:
+      return "block_diagonal";
+    case attn::MaskKind::Sparse:
+      return "sparse";
   }
   return "causal";
 }
@@ -39,9 +52,12 @@ const char* window_convention_name(attn::WindowConvention c) {
 
 const char* cache_mode_name(CacheMode m) {
   switch (m) {
-    case CacheMode::None: return "none";
-    case CacheMode::Full: return "full";
-    case CacheMode::Rolling: return "rolling";
+    case CacheMode::None:
+      return "none";
+    case CacheMode::Full:
+      return "full";
+    case CacheMode::Rolling:
+      return "rolling";
   }
   return "full";
 }

@@ -28,12 +28,12 @@ struct SparseParams {
 
 // Run options for the live model. Zero / empty means "the model's native configuration".
 struct ModelVariant {
-  int window = 0;                     // sliding-window override; 0 = native
+  int window = 0;  // sliding-window override; 0 = native
   attn::WindowConvention window_convention = attn::WindowConvention::IncludingSelf;
-  std::vector<int> window_layers;     // layers the override applies to; empty = all layers
-  int kv_heads = 0;                   // mean-pool K/V heads down to this many; 0 = native
+  std::vector<int> window_layers;  // layers the override applies to; empty = all layers
+  int kv_heads = 0;                // mean-pool K/V heads down to this many; 0 = native
   CacheMode cache = CacheMode::Full;
-  int chunk = 0;                      // chunked prefill length; 0 = one-shot prefill
+  int chunk = 0;  // chunked prefill length; 0 = one-shot prefill
 };
 
 struct Scene {
@@ -47,7 +47,8 @@ struct Scene {
   int n_kv_heads = 8;
   int head_dim = 128;
   int d_model = 4096;
-  int global_every = 0;  // every k-th layer is global (full causal), others use the window; 0 = none
+  int global_every =
+      0;  // every k-th layer is global (full causal), others use the window; 0 = none
   Dtype dtype = Dtype::FP16;
   int batch = 1;
 
@@ -72,10 +73,10 @@ struct Scene {
   int head = 0;
 
   // Presentation (never invalidates computation).
-  std::string view = "mask";  // focused view id
-  std::string theme = "dark";  // "dark" | "light"
+  std::string view = "mask";         // focused view id
+  std::string theme = "dark";        // "dark" | "light"
   std::string colormap = "viridis";  // "viridis" | "cividis"
-  bool log_scale = false;  // KV-memory axes / heatmap value scale
+  bool log_scale = false;            // KV-memory axes / heatmap value scale
   std::string title;
   std::string caption;
 };

@@ -5,8 +5,8 @@
 #include <set>
 
 #include "core/figure/colormap.h"
-#include "core/figure/theme.h"
 #include "core/figure/live_views.h"
+#include "core/figure/theme.h"
 #include "core/figure/views.h"
 #include "core/io/atomic_write.h"
 #include "core/scene/presets.h"

@@ -31,8 +31,8 @@ struct LiveRing {
   int evicted_pos = -1;  // position the last write overwrote, -1 = none
   std::string evicted_label;
   float max_k = 0, max_v = 0;  // over all slots, for bar scaling
-  bool fits = true;       // N <= W: the ring holds every position
-  bool identical = true;  // the generated texts agree so far
+  bool fits = true;            // N <= W: the ring holds every position
+  bool identical = true;       // the generated texts agree so far
   int first_divergence = -1;
   std::string ring_text, full_text;  // generated text up to this step
   std::string verdict;
