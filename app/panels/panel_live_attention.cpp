@@ -96,16 +96,8 @@ void draw(AppState& s) {
 }  // namespace
 
 Panel panel_live_attention() {
-  Panel p;
-  p.id = fig::live_view_name(fig::LiveViewId::Attention);
-  p.title = fig::live_view_title(fig::LiveViewId::Attention);
-  p.draw = draw;
-  p.figure = [](AppState& s, const fig::Theme& t) -> std::optional<fig::Figure> {
-    if (!s.live) return std::nullopt;
-    return fig::build_live_figure(fig::LiveViewId::Attention, s.scene, *s.live->session.result(), t,
-                                  s.live->options);
-  };
-  return p;
+  return live_panel(fig::LiveViewId::Attention, fig::live_view_title(fig::LiveViewId::Attention),
+                    draw);
 }
 
 }  // namespace app

@@ -36,16 +36,7 @@ void draw(AppState& s) {
 }  // namespace
 
 Panel panel_live_groups() {
-  Panel p;
-  p.id = fig::live_view_name(fig::LiveViewId::Groups);
-  p.title = "Live GQA";
-  p.draw = draw;
-  p.figure = [](AppState& s, const fig::Theme& t) -> std::optional<fig::Figure> {
-    if (!s.live) return std::nullopt;
-    return fig::build_live_figure(fig::LiveViewId::Groups, s.scene, *s.live->session.result(), t,
-                                  s.live->options);
-  };
-  return p;
+  return live_panel(fig::LiveViewId::Groups, "Live GQA", draw);
 }
 
 }  // namespace app

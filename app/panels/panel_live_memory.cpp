@@ -21,16 +21,7 @@ void draw(AppState& s) {
 }  // namespace
 
 Panel panel_live_memory() {
-  Panel p;
-  p.id = fig::live_view_name(fig::LiveViewId::Memory);
-  p.title = "Live KV memory";
-  p.draw = draw;
-  p.figure = [](AppState& s, const fig::Theme& t) -> std::optional<fig::Figure> {
-    if (!s.live) return std::nullopt;
-    return fig::build_live_figure(fig::LiveViewId::Memory, s.scene, *s.live->session.result(), t,
-                                  s.live->options);
-  };
-  return p;
+  return live_panel(fig::LiveViewId::Memory, "Live KV memory", draw);
 }
 
 }  // namespace app

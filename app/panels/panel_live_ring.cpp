@@ -51,16 +51,7 @@ void draw(AppState& s) {
 }  // namespace
 
 Panel panel_live_ring() {
-  Panel p;
-  p.id = fig::live_view_name(fig::LiveViewId::Ring);
-  p.title = "Live rolling buffer";
-  p.draw = draw;
-  p.figure = [](AppState& s, const fig::Theme& t) -> std::optional<fig::Figure> {
-    if (!s.live) return std::nullopt;
-    return fig::build_live_figure(fig::LiveViewId::Ring, s.scene, *s.live->session.result(), t,
-                                  s.live->options);
-  };
-  return p;
+  return live_panel(fig::LiveViewId::Ring, "Live rolling buffer", draw);
 }
 
 }  // namespace app

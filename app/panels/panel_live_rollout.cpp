@@ -31,16 +31,7 @@ void draw(AppState& s) {
 }  // namespace
 
 Panel panel_live_rollout() {
-  Panel p;
-  p.id = fig::live_view_name(fig::LiveViewId::Rollout);
-  p.title = "Live receptive field";
-  p.draw = draw;
-  p.figure = [](AppState& s, const fig::Theme& t) -> std::optional<fig::Figure> {
-    if (!s.live) return std::nullopt;
-    return fig::build_live_figure(fig::LiveViewId::Rollout, s.scene, *s.live->session.result(), t,
-                                  s.live->options);
-  };
-  return p;
+  return live_panel(fig::LiveViewId::Rollout, "Live receptive field", draw);
 }
 
 }  // namespace app

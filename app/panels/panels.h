@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/figure/figure.h"
+#include "core/figure/live_views.h"
 #include "core/figure/theme.h"
 #include "core/figure/views.h"
 
@@ -32,6 +33,10 @@ struct Panel {
 };
 
 std::vector<Panel> make_panels();
+
+// A live-model panel: `draw` plus the export figure that every live view builds the same way
+// from the session's latest result (panel_live_common.cpp).
+Panel live_panel(fig::LiveViewId id, std::string title, std::function<void(AppState&)> draw);
 
 // Factories, one per file.
 Panel panel_controls();
