@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/attention/attn_math.h"
+#include "core/attention/fast_exp.h"
 #include "core/attention/parallel_for.h"
 
 namespace core {
@@ -60,6 +61,28 @@ int block_columns(const AttentionCall& c, int t0, int t1, PrefillScratch& s, int
   return n_sel;
 }
 
+// sc[k] = valid[k] ? e^(sc[k] - m) : 0 in place; returns their sum (16 partial sums, so the
+// loop vectorizes). The loader picks the widest clone the CPU supports.
+__attribute__((target_clones("avx512f", "avx2", "default"))) float exp_masked(float* sc,
+                                                                              const uint8_t* valid,
+                                                                              float m, int n) {
+  float part[16] = {};
+  int k = 0;
+  for (; k + 16 <= n; k += 16)
+    for (int j = 0; j < 16; ++j) {
+      const float p = valid[k + j] ? attn::exp_poly(sc[k + j] - m) : 0.0f;
+      sc[k + j] = p;
+      part[j] += p;
+    }
+  float l = 0.0f;
+  for (int j = 0; j < 16; ++j) l += part[j];
+  for (; k < n; ++k) {
+    sc[k] = valid[k] ? attn::exp_poly(sc[k] - m) : 0.0f;
+    l += sc[k];
+  }
+  return l;
+}
+
 // Masked softmax of one row of scores in place; returns 1 / sum (0 when no key is visible)
 // and writes the captured probabilities when row is set.
 float softmax_row(float* sc, const uint8_t* valid, const int32_t* col_pos, int n_cols, int32_t qp,
@@ -67,12 +90,7 @@ float softmax_row(float* sc, const uint8_t* valid, const int32_t* col_pos, int n
   float m = -INFINITY;
   for (int k = 0; k < n_cols; ++k)
     if (valid[k] && sc[k] > m) m = sc[k];
-  attn::OnlineSoftmax st{m, 0.0f};
-  for (int k = 0; k < n_cols; ++k) {
-    const float p = valid[k] ? expf(sc[k] - m) : 0.0f;
-    sc[k] = p;
-    st.l += p;
-  }
+  const attn::OnlineSoftmax st{m, exp_masked(sc, valid, m, n_cols)};
   const float inv = attn::inverse_sum(st);
   if (row) {
     for (int k = 0; k <= qp; ++k) row[k] = 0.0f;
