@@ -57,27 +57,28 @@ int block_columns(const AttentionCall& c, int t0, int t1, PrefillScratch& s, int
   for (int t = t0; t < t1; ++t)
     for (int k = 0; k < n_cols; ++k)
       s.valid[static_cast<size_t>(t - t0) * n_cols + k] =
-          s.col_pos[k] >= 0 && attn::visible(c.q_pos[t], s.col_pos[k], c.mask);
+          s.col_pos[k] >= 0 && attn::visible(c.q_pos[t], s.col_pos[k], c.mask) ? 1.0f : 0.0f;
   return n_sel;
 }
 
-// sc[k] = valid[k] ? e^(sc[k] - m) : 0 in place; returns their sum (16 partial sums, so the
-// loop vectorizes). The loader picks the widest clone the CPU supports.
+// sc[k] = e^(sc[k] - m) * valid[k] (valid is 1 or 0) in place; returns their sum (16 partial sums,
+// so the loop vectorizes). The loader picks the widest clone the CPU supports.
 __attribute__((target_clones("avx512f", "avx2", "default"))) float exp_masked(float* sc,
-                                                                              const uint8_t* valid,
+                                                                              const float* valid,
                                                                               float m, int n) {
   float part[16] = {};
   int k = 0;
   for (; k + 16 <= n; k += 16)
     for (int j = 0; j < 16; ++j) {
-      const float p = valid[k + j] ? attn::exp_poly(sc[k + j] - m) : 0.0f;
+      // exp_poly is finite for any finite or infinite input, so masking by a product is exact.
+      const float p = attn::exp_poly(sc[k + j] - m) * valid[k + j];
       sc[k + j] = p;
       part[j] += p;
     }
   float l = 0.0f;
   for (int j = 0; j < 16; ++j) l += part[j];
   for (; k < n; ++k) {
-    sc[k] = valid[k] ? attn::exp_poly(sc[k] - m) : 0.0f;
+    sc[k] = attn::exp_poly(sc[k] - m) * valid[k];
     l += sc[k];
   }
   return l;
@@ -85,17 +86,17 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) float exp_masked(fl
 
 // Masked softmax of one row of scores in place; returns 1 / sum (0 when no key is visible)
 // and writes the captured probabilities when row is set.
-float softmax_row(float* sc, const uint8_t* valid, const int32_t* col_pos, int n_cols, int32_t qp,
+float softmax_row(float* sc, const float* valid, const int32_t* col_pos, int n_cols, int32_t qp,
                   float* row) {
   float m = -INFINITY;
   for (int k = 0; k < n_cols; ++k)
-    if (valid[k] && sc[k] > m) m = sc[k];
+    if (valid[k] != 0.0f && sc[k] > m) m = sc[k];
   const attn::OnlineSoftmax st{m, exp_masked(sc, valid, m, n_cols)};
   const float inv = attn::inverse_sum(st);
   if (row) {
     for (int k = 0; k <= qp; ++k) row[k] = 0.0f;
     for (int k = 0; k < n_cols; ++k)
-      if (valid[k]) row[col_pos[k]] = sc[k] * inv;
+      if (valid[k] != 0.0f) row[col_pos[k]] = sc[k] * inv;
   }
   return inv;
 }
