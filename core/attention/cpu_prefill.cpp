@@ -31,10 +31,12 @@ int block_columns(const AttentionCall& c, int t0, int t1, PrefillScratch& s, int
   s.sel_slot.clear();
   s.col_pos.clear();
   for (int slot = 0; slot < c.n_slots; ++slot)
-    if (seen(c.slot_pos[slot])) {
-      s.sel_slot.push_back(slot);
-      s.col_pos.push_back(c.slot_pos[slot]);
-    }
+    if (seen(c.slot_pos[slot])) s.sel_slot.push_back(slot);
+  // In position order, so a ring and a growing cache holding the same keys give the same
+  // columns and hence the same sums, whatever slots the ring put them in.
+  std::sort(s.sel_slot.begin(), s.sel_slot.end(),
+            [&](int a, int b) { return c.slot_pos[a] < c.slot_pos[b]; });
+  for (int slot : s.sel_slot) s.col_pos.push_back(c.slot_pos[slot]);
   const int n_sel = static_cast<int>(s.sel_slot.size());
   s.k.resize(static_cast<size_t>(n_sel) * kvd);
   s.v.resize(static_cast<size_t>(n_sel) * kvd);

@@ -16,7 +16,7 @@ struct PrefillScratch {
   std::vector<float> k, v;        // [n_sel, kv_dim] cache slots some query of the block sees
   std::vector<float> inv_sum;     // [n_heads, bq] 1 / softmax sum (0 for a row with no key)
   std::vector<float> valid;       // [bq, n_cols] 1 where query t may see column c, else 0
-  std::vector<int32_t> sel_slot;  // [n_sel] cache slot of each gathered column
+  std::vector<int32_t> sel_slot;  // [n_sel] cache slot of each gathered column, by position
   std::vector<int32_t> col_pos;   // [n_cols] position of each column's key
 };
 
