@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 #include "core/attention/attn_math.h"
@@ -63,6 +64,27 @@ int block_columns(const AttentionCall& c, int t0, int t1, PrefillScratch& s, int
   return n_sel;
 }
 
+// Largest sc[k] with valid[k] == 1, or -FLT_MAX or below when there is none (16 partial maxima, so
+// the loop vectorizes).
+__attribute__((target_clones("avx512f", "avx2", "default"))) float masked_max(const float* sc,
+                                                                              const float* valid,
+                                                                              int n) {
+  float part[16];
+  for (int j = 0; j < 16; ++j) part[j] = -INFINITY;
+  int k = 0;
+  for (; k + 16 <= n; k += 16)
+    for (int j = 0; j < 16; ++j) {
+      // Branch-free select: sc for a visible key, -FLT_MAX for a masked one.
+      const float x = valid[k + j] * sc[k + j] + (valid[k + j] - 1.0f) * FLT_MAX;
+      part[j] = x > part[j] ? x : part[j];
+    }
+  float m = -INFINITY;
+  for (int j = 0; j < 16; ++j) m = part[j] > m ? part[j] : m;
+  for (; k < n; ++k)
+    if (valid[k] != 0.0f && sc[k] > m) m = sc[k];
+  return m;
+}
+
 // sc[k] = e^(sc[k] - m) * valid[k] (valid is 1 or 0) in place; returns their sum (16 partial sums,
 // so the loop vectorizes). The loader picks the widest clone the CPU supports.
 __attribute__((target_clones("avx512f", "avx2", "default"))) float exp_masked(float* sc,
@@ -90,9 +112,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) float exp_masked(fl
 // and writes the captured probabilities when row is set.
 float softmax_row(float* sc, const float* valid, const int32_t* col_pos, int n_cols, int32_t qp,
                   float* row) {
-  float m = -INFINITY;
-  for (int k = 0; k < n_cols; ++k)
-    if (valid[k] != 0.0f && sc[k] > m) m = sc[k];
+  const float m = masked_max(sc, valid, n_cols);
   const attn::OnlineSoftmax st{m, exp_masked(sc, valid, m, n_cols)};
   const float inv = attn::inverse_sum(st);
   if (row) {
