@@ -1,4 +1,4 @@
-// Element-wise gated activations of the feed-forward block, vectorized for the CPU at hand.
+// Element-wise gated activations of the feed-forward block.
 #pragma once
 
 #include <cstddef>
