@@ -67,6 +67,13 @@ void cpu_attention(const AttentionCall& c, int n_threads) {
   parallel_for(rows, nt, [&](int r) { attention_row(c, r / c.n_heads, r % c.n_heads); });
 }
 
+void cpu_attention(const AttentionCall& c, int n_threads, PrefillScratch& scratch) {
+  if (c.n_q >= kPrefillMinQueries)
+    cpu_attention_prefill(c, n_threads, scratch);
+  else
+    cpu_attention(c, n_threads);
+}
+
 std::unique_ptr<Backend> make_cpu_backend(int n_threads) {
   return std::make_unique<CpuBackend>(n_threads);
 }

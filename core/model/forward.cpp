@@ -12,6 +12,7 @@
 #include "core/attention/attn_math.h"
 #include "core/attention/cpu_attention.h"
 #include "core/attention/parallel_for.h"
+#include "core/model/activations.h"
 #include "core/model/blas_setup.h"
 #include "core/model/qgemv.h"
 #include "core/model/thread_pool.h"
@@ -399,11 +400,10 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
       matmul(s.gate.data(), s.xb.data(), lw.w_gate.data(), T, ff, d);
       matmul(s.up.data(), s.xb.data(), lw.w_up.data(), T, ff, d);
     }
-    for (size_t i = 0; i < td * ff; ++i) {
-      const float g = s.gate[i];
-      const float a = c.gelu_tanh ? gelu_tanh(g) : g / (1.0f + std::exp(-g));
-      s.gate[i] = a * s.up[i];
-    }
+    if (c.gelu_tanh)
+      for (size_t i = 0; i < td * ff; ++i) s.gate[i] = gelu_tanh(s.gate[i]) * s.up[i];
+    else
+      silu_mul(s.gate.data(), s.up.data(), td * ff);
     if (T == 1)
       s.gemv(s.gate.data(), ff, {{lq.down, lw.w_down.data(), s.o.data(), d}});
     else
