@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "core/figure/colormap.h"
+#include "core/figure/decorate.h"
 
 namespace core::exp::detail {
 namespace {
@@ -148,39 +149,11 @@ void select_font(cairo_t* cr, float size, bool bold) {
 std::vector<std::string> wrap_text(cairo_t* cr, const std::string& text, float size,
                                    float max_width) {
   select_font(cr, size, false);
-  std::vector<std::string> lines;
-  std::string line;
-  size_t i = 0;
-  auto width = [&](const std::string& s) {
+  return fig::wrap_words(text, max_width, [cr](const std::string& s) {
     cairo_text_extents_t e;
     cairo_text_extents(cr, s.c_str(), &e);
-    return e.x_advance;
-  };
-  while (i < text.size()) {
-    if (text[i] == '\n') {
-      lines.push_back(line);
-      line.clear();
-      ++i;
-      continue;
-    }
-    if (text[i] == ' ') {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < text.size() && text[j] != ' ' && text[j] != '\n') ++j;
-    const std::string word = text.substr(i, j - i);
-    const std::string candidate = line.empty() ? word : line + " " + word;
-    if (!line.empty() && width(candidate) > max_width) {
-      lines.push_back(line);
-      line = word;
-    } else {
-      line = candidate;
-    }
-    i = j;
-  }
-  if (!line.empty()) lines.push_back(line);
-  return lines;
+    return static_cast<float>(e.x_advance);
+  });
 }
 
 float caption_block_height(const fig::Figure& f, cairo_t* cr, float width) {

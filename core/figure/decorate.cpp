@@ -57,7 +57,8 @@ float fit_text_size(const std::string& s, float size, float max_width, bool bold
   return w > max_width && w > 0 ? size * max_width / w : size;
 }
 
-std::vector<std::string> wrap_words(const std::string& text, float size, float max_width) {
+std::vector<std::string> wrap_words(const std::string& text, float max_width,
+                                    const std::function<float(const std::string&)>& width) {
   std::vector<std::string> lines;
   std::string line;
   size_t i = 0;
@@ -74,7 +75,7 @@ std::vector<std::string> wrap_words(const std::string& text, float size, float m
     while (j < text.size() && text[j] != ' ' && text[j] != '\n') ++j;
     const std::string word = text.substr(i, j - i);
     const std::string candidate = line.empty() ? word : line + " " + word;
-    if (!line.empty() && text_width(candidate, size) > max_width) {
+    if (!line.empty() && width(candidate) > max_width) {
       lines.push_back(line);
       line = word;
     } else {
@@ -84,6 +85,10 @@ std::vector<std::string> wrap_words(const std::string& text, float size, float m
   }
   if (!line.empty()) lines.push_back(line);
   return lines;
+}
+
+std::vector<std::string> wrap_words(const std::string& text, float size, float max_width) {
+  return wrap_words(text, max_width, [size](const std::string& s) { return text_width(s, size); });
 }
 
 Figure make_figure(const Theme& t, float width, float height) {

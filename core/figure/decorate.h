@@ -2,6 +2,7 @@
 // ordinary marks, so the app and the exporter draw exactly the same decorations.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,9 @@ float fit_text_size(const std::string& s, float size, float max_width, bool bold
 // Words of `text` in lines no wider than `max_width` at `size` ('\n' breaks a line; a word
 // longer than the width gets a line of its own).
 std::vector<std::string> wrap_words(const std::string& text, float size, float max_width);
+// The same with the width measured by `width` (the exporter passes cairo's real advance).
+std::vector<std::string> wrap_words(const std::string& text, float max_width,
+                                    const std::function<float(const std::string&)>& width);
 
 // Empty figure of the theme's colours and the given size.
 Figure make_figure(const Theme& t, float width, float height);

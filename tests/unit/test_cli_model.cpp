@@ -18,6 +18,7 @@
 
 #include "core/cli/model_open.h"
 #include "core/model/forward.h"
+#include "tests/unit/model_test_support.h"
 
 namespace {
 
@@ -46,27 +47,9 @@ std::string quote(const std::string& s) {
   return q;
 }
 
-std::string& temp_dir_slot() {
-  static std::string dir;
-  return dir;
-}
-
 std::string temp_dir() {
-  std::string& dir = temp_dir_slot();
-  if (dir.empty()) {
-    char tmpl[] = "/tmp/attnlab_cli_model_XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  return dir;
+  return test_support::scratch_dir("attnlab_cli_model");
 }
-
-// Removes the scratch folder when the tests are done.
-struct TempCleanup : ::testing::Environment {
-  void TearDown() override {
-    if (!temp_dir_slot().empty()) std::filesystem::remove_all(temp_dir_slot());
-  }
-};
-const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new TempCleanup);
 
 Result run(const std::vector<std::string>& args) {
   const std::string out = temp_dir() + "/stdout", err = temp_dir() + "/stderr";

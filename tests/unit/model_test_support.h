@@ -1,0 +1,52 @@
+// Shared by the tests that load the real models or need scratch files: one loaded model per
+// name for the whole executable (loading dequantizes everything), a skip naming the missing
+// file, and one scratch folder per executable that is removed when the tests end.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/model/forward.h"
+
+namespace test_support {
+
+// The model `name` resolves to ("smollm2", "gemma3" or a path), or null when its file is missing.
+inline std::shared_ptr<const core::model::Model> shared_model(const std::string& name) {
+  static std::map<std::string, std::shared_ptr<const core::model::Model>> cache;
+  auto it = cache.find(name);
+  if (it != cache.end()) return it->second;
+  const std::string path = core::model::resolve_model_path(name);
+  struct stat st {};
+  std::shared_ptr<const core::model::Model> m =
+      stat(path.c_str(), &st) == 0 ? core::model::Model::load(path) : nullptr;
+  cache[name] = m;
+  return m;
+}
+
+// A folder under /tmp named `prefix`_XXXXXX, made on first use and removed after the tests.
+inline const std::string& scratch_dir(const char* prefix) {
+  static std::string dir;
+  if (dir.empty()) {
+    std::string tmpl = std::string("/tmp/") + prefix + "_XXXXXX";
+    dir = mkdtemp(tmpl.data());
+    struct Cleanup : ::testing::Environment {
+      void TearDown() override { std::filesystem::remove_all(dir); }
+    };
+    ::testing::AddGlobalTestEnvironment(new Cleanup);
+  }
+  return dir;
+}
+
+}  // namespace test_support
+
+#define NEED_MODEL(var, name)                                              \
+  auto var = test_support::shared_model(name);                             \
+  if (!var)                                                                \
+    GTEST_SKIP() << "model file " << core::model::resolve_model_path(name) \
+                 << " is missing (run scripts/setup; it downloads the models from PyPI)";
