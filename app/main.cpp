@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 #include <thread>
+#include <utility>
 
 #include "app/app_args.h"
 #include "app/app_config.h"
@@ -77,8 +78,11 @@ int main(int argc, char** argv) {
   const bool subcommand = core::cli::is_subcommand(argc, argv);
   // One backend choice for the process: every model session, in the GUI or the CLI, uses it.
   std::string backend_message;
-  if (!subcommand || core::cli::runs_model(argc, argv))
-    core::set_default_backend(kernels::select_backend_factory(&backend_message), backend_message);
+  if (!subcommand || core::cli::runs_model(argc, argv)) {
+    // Two statements: the message is filled by the choice, so it must be read after it.
+    core::BackendFactory factory = kernels::select_backend_factory(&backend_message);
+    core::set_default_backend(std::move(factory), backend_message);
+  }
   if (subcommand) return core::cli::run(argc, argv);
 
   std::string err;

@@ -12,6 +12,7 @@ struct Command {
   const char* name;
   const char* summary;
   int (*fn)(int argc, char** argv);  // argv[0] is the subcommand name
+  bool runs_model = false;           // needs the attention backend chosen first
 };
 
 // One line per subcommand; each lives in its own core/cli/cmd_<name>.cpp.
@@ -21,10 +22,10 @@ constexpr Command kCommands[] = {
      cmd_export},
     {"stats", "print the numbers behind the views as JSON (--scene FILE)", cmd_stats},
     {"live-bench", "time slider -> live attention view and decode tok/s cache vs none",
-     cmd_live_bench},
-    {"generate", "greedy text from a model, with tok/s and cache bytes", cmd_generate},
-    {"dump", "token ids, top-10 logits and attention of a prompt as JSON", cmd_dump},
-    {"ppl", "perplexity of a model on a text file", cmd_ppl},
+     cmd_live_bench, true},
+    {"generate", "greedy text from a model, with tok/s and cache bytes", cmd_generate, true},
+    {"dump", "token ids, top-10 logits and attention of a prompt as JSON", cmd_dump, true},
+    {"ppl", "perplexity of a model on a text file", cmd_ppl, true},
 };
 
 int print_help() {
@@ -47,8 +48,8 @@ bool is_subcommand(int argc, char** argv) {
 
 bool runs_model(int argc, char** argv) {
   if (argc < 2) return false;
-  for (const char* name : {"generate", "dump", "ppl", "live-bench"})
-    if (std::strcmp(argv[1], name) == 0) return true;
+  for (const Command& c : kCommands)
+    if (std::strcmp(argv[1], c.name) == 0) return c.runs_model;
   return false;
 }
 
