@@ -26,6 +26,25 @@ struct SparseParams {
   uint32_t seed = 1;
 };
 
+// FlashAttention view: on-chip memory per SM and the loop order (1 = FA1, 2 = FA2).
+struct FlashParams {
+  int sram_bytes = 192 * 1024;  // A100 shared memory per SM
+  int version = 2;
+};
+
+// PagedAttention view: concurrent sequences through a block table of `block`-token blocks.
+struct PagedParams {
+  int block = 16;
+  std::vector<int> sequences = {40, 23, 57, 12};  // tokens per sequence, each <= seq_len
+  int prefix = 0;  // tokens of a shared prompt every sequence starts with (parallel sampling)
+};
+
+// Multi-head Latent Attention: the cached latent width d_c and the decoupled RoPE key width.
+struct MlaParams {
+  int latent = 512;   // kv_lora_rank
+  int rope_dim = 64;  // qk_rope_head_dim
+};
+
 // Run options for the live model. Zero / empty means "the model's native configuration".
 struct ModelVariant {
   int window = 0;  // sliding-window override; 0 = native
@@ -60,6 +79,11 @@ struct Scene {
   int chunk = 16;
   std::vector<int> segments = {24, 16, 24};  // packed prompt lengths
   SparseParams sparse;
+
+  // Efficient-attention systems (part 6).
+  FlashParams flash;
+  PagedParams paged;
+  MlaParams mla;
 
   // Cursor positions.
   int query = 63;  // query position for the receptive field
