@@ -8,18 +8,25 @@ const std::vector<Preset>& presets() {
   // Numbers from each model's config.json / reference code. Mistral's reference code admits
   // q-k <= W (self plus W previous); Hugging Face and Gemma count W keys including self.
   static const std::vector<Preset> kPresets = {
-      {"Llama-2-7B", 32, 32, 32, 128, 4096, 0, WindowConvention::IncludingSelf, 0,
+      {"Llama-2-7B", 32, 32, 32, 128, 4096, 0, WindowConvention::IncludingSelf, 0, 0, 0,
        "meta-llama/Llama-2-7b-hf config.json"},
-      {"Llama-2-70B", 80, 64, 8, 128, 8192, 0, WindowConvention::IncludingSelf, 0,
+      {"Llama-2-70B", 80, 64, 8, 128, 8192, 0, WindowConvention::IncludingSelf, 0, 0, 0,
        "meta-llama/Llama-2-70b-hf config.json"},
-      {"Mistral-7B", 32, 32, 8, 128, 4096, 4096, WindowConvention::SelfPlusPrevious, 0,
+      {"Mistral-7B", 32, 32, 8, 128, 4096, 4096, WindowConvention::SelfPlusPrevious, 0, 0, 0,
        "mistralai/Mistral-7B-v0.1 config.json, mistral-src reference code"},
-      {"Mixtral-8x7B", 32, 32, 8, 128, 4096, 0, WindowConvention::IncludingSelf, 0,
+      {"Mixtral-8x7B", 32, 32, 8, 128, 4096, 0, WindowConvention::IncludingSelf, 0, 0, 0,
        "mistralai/Mixtral-8x7B-v0.1 config.json (no sliding window)"},
-      {"Gemma-3-270M", 18, 4, 1, 256, 640, 512, WindowConvention::IncludingSelf, 6,
+      {"Gemma-3-270M", 18, 4, 1, 256, 640, 512, WindowConvention::IncludingSelf, 6, 0, 0,
        "google/gemma-3-270m config.json (sliding_window 512, 5 local : 1 global)"},
-      {"SmolLM2-135M", 30, 9, 3, 64, 576, 0, WindowConvention::IncludingSelf, 0,
+      {"SmolLM2-135M", 30, 9, 3, 64, 576, 0, WindowConvention::IncludingSelf, 0, 0, 0,
        "HuggingFaceTB/SmolLM2-135M config.json"},
+      // MLA: head_dim is qk_nope_head_dim = v_head_dim; the cache holds d_c + d_R per token.
+      {"DeepSeek-V2", 60, 128, 128, 128, 5120, 0, WindowConvention::IncludingSelf, 0, 512, 64,
+       "deepseek-ai/DeepSeek-V2 config.json (kv_lora_rank 512, qk_rope_head_dim 64, "
+       "qk_nope_head_dim 128, v_head_dim 128)"},
+      {"DeepSeek-V3", 61, 128, 128, 128, 7168, 0, WindowConvention::IncludingSelf, 0, 512, 64,
+       "deepseek-ai/DeepSeek-V3 config.json (kv_lora_rank 512, qk_rope_head_dim 64, "
+       "qk_nope_head_dim 128, v_head_dim 128)"},
   };
   return kPresets;
 }
@@ -53,6 +60,10 @@ bool apply_preset(Scene& scene, std::string_view name) {
   scene.window = p->window;
   scene.window_convention = p->window_convention;
   scene.global_every = p->global_every;
+  if (p->mla_latent > 0) {
+    scene.mla.latent = p->mla_latent;
+    scene.mla.rope_dim = p->mla_rope_dim;
+  }
   scene.mask = p->window > 0 ? attn::MaskKind::SlidingWindow : attn::MaskKind::Causal;
   if (scene.layer >= scene.n_layers) scene.layer = 0;
   if (scene.head >= scene.n_heads) scene.head = 0;

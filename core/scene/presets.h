@@ -20,6 +20,8 @@ struct Preset {
   int window;  // 0 = full causal attention on every layer
   attn::WindowConvention window_convention;
   int global_every;    // every k-th layer is global (Gemma 3: 5 local then 1 global -> 6); 0 = none
+  int mla_latent;      // MLA kv_lora_rank d_c; 0 = not an MLA model (the scene's mla.* stay)
+  int mla_rope_dim;    // MLA qk_rope_head_dim (the decoupled RoPE key), with mla_latent
   const char* source;  // where the numbers come from, shown in the app
 };
 
