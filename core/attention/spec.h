@@ -126,6 +126,22 @@ ATTN_HD bool visible(int32_t q, int32_t k, const MaskSpec& m) {
   return visibility(q, k, m) == Reason::Visible;
 }
 
+// The sparse pattern in its encoder (bidirectional) form, as Longformer and BigBird use it in
+// their encoders: global tokens see every position and every position sees them, the local
+// band reaches L-1 keys to each side, and the random keys are those visible() draws. The
+// views use it to show the reach claim "global tokens connect any two positions in two
+// layers", which holds here and not in the causal form above, where a global token sees
+// only the tokens before it.
+ATTN_HD bool sparse_visible_encoder(int32_t q, int32_t k, const MaskSpec& m) {
+  if (q < 0 || k < 0) return false;
+  if (q < m.sparse_global || k < m.sparse_global) return true;
+  const int32_t d = q > k ? q - k : k - q;
+  if (d < m.sparse_local) return true;
+  for (int32_t i = 0; i < m.sparse_random; ++i)
+    if (sparse_random_key(q, i, m.sparse_seed) == k) return true;
+  return false;
+}
+
 // GQA: query head h reads K/V head h / (n_heads / n_kv_heads). MHA when equal, MQA at 1.
 ATTN_HD int32_t kv_head_of(int32_t q_head, int32_t n_heads, int32_t n_kv_heads) {
   return q_head / (n_heads / n_kv_heads);
