@@ -33,9 +33,12 @@ struct FlashParams {
 };
 
 // PagedAttention view: concurrent sequences through a block table of `block`-token blocks.
+// The constructor (rather than a default member initializer on the vector) keeps GCC 12 from
+// a false -Wmaybe-uninitialized wherever a braced Scene{} temporary is destroyed.
 struct PagedParams {
+  PagedParams() : sequences{40, 23, 57, 12} {}
   int block = 16;
-  std::vector<int> sequences = {40, 23, 57, 12};  // tokens per sequence, each <= seq_len
+  std::vector<int> sequences;  // tokens per sequence, each <= seq_len
   int prefix = 0;  // tokens of a shared prompt every sequence starts with (parallel sampling)
 };
 

@@ -1,5 +1,6 @@
 #include "core/scene/scene_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -182,6 +183,17 @@ void validate_scene(const Scene& s) {
   check_range("sparse.global", s.sparse.global, 0, kMaxSeqLen);
   check_range("sparse.local", s.sparse.local, 0, kMaxSeqLen);
   check_range("sparse.random", s.sparse.random, 0, 64);
+  check_range("flash.sram_bytes", s.flash.sram_bytes, 1024, 16 << 20,
+              "on-chip memory per SM, e.g. 196608 (A100) or 233472 (H100)");
+  check_range("flash.version", s.flash.version, 1, 2, "1 = FA1 loop order, 2 = FA2");
+  check_range("paged.block", s.paged.block, 1, 4096, "tokens per block");
+  check_range("paged.sequences (count)", static_cast<int64_t>(s.paged.sequences.size()), 1, 64);
+  for (int len : s.paged.sequences)
+    check_range("paged.sequences", len, std::max(1, s.paged.prefix), kMaxSeqLen,
+                "each sequence holds at least the shared prefix paged.prefix");
+  check_range("paged.prefix", s.paged.prefix, 0, kMaxSeqLen, "shared prompt tokens");
+  check_range("mla.latent", s.mla.latent, 1, 65536, "kv_lora_rank d_c");
+  check_range("mla.rope_dim", s.mla.rope_dim, 0, 4096, "qk_rope_head_dim");
   check_range("query", s.query, 0, s.seq_len - 1, "a position below seq_len");
   check_range("step", s.step, 0, kMaxStep, "tokens written so far");
   check_range("layer", s.layer, 0, s.n_layers - 1);
@@ -253,6 +265,25 @@ Scene scene_from_json(const json& j, const std::string& source,
     rs.read("random", s.sparse.random);
     rs.read("seed", s.sparse.seed);
     rs.report_unknown(warnings);
+  }
+  if (const json* f = r.object("flash")) {
+    ObjectReader rf(*f, "flash.");
+    rf.read("sram_bytes", s.flash.sram_bytes);
+    rf.read("version", s.flash.version);
+    rf.report_unknown(warnings);
+  }
+  if (const json* pg = r.object("paged")) {
+    ObjectReader rp(*pg, "paged.");
+    rp.read("block", s.paged.block);
+    rp.read("sequences", s.paged.sequences);
+    rp.read("prefix", s.paged.prefix);
+    rp.report_unknown(warnings);
+  }
+  if (const json* m = r.object("mla")) {
+    ObjectReader rm(*m, "mla.");
+    rm.read("latent", s.mla.latent);
+    rm.read("rope_dim", s.mla.rope_dim);
+    rm.report_unknown(warnings);
   }
   // A file that does not name the query follows the last position, so changing seq_len alone
   // is enough; an explicit query outside the sequence is still an error.
@@ -336,6 +367,10 @@ nlohmann::ordered_json scene_to_json(const Scene& s) {
                  {"local", s.sparse.local},
                  {"random", s.sparse.random},
                  {"seed", s.sparse.seed}};
+  j["flash"] = {{"sram_bytes", s.flash.sram_bytes}, {"version", s.flash.version}};
+  j["paged"] = {
+      {"block", s.paged.block}, {"sequences", s.paged.sequences}, {"prefix", s.paged.prefix}};
+  j["mla"] = {{"latent", s.mla.latent}, {"rope_dim", s.mla.rope_dim}};
   j["query"] = s.query;
   j["step"] = s.step;
   j["model"] = s.model;

@@ -38,6 +38,7 @@ PagedView build_paged_view(const Scene& s) {
   PagedView v;
   v.block = s.paged.block;
   v.max_len = s.seq_len;
+  for (int l : s.paged.sequences) v.max_len = std::max(v.max_len, l);
   v.prefix = s.paged.prefix;
   v.lengths = s.paged.sequences;
   v.blocks = paged_blocks(v.block);

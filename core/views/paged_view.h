@@ -27,7 +27,8 @@ PagedCounts paged_counts(const std::vector<int>& lengths, int block, int prefix)
 
 struct PagedView {
   int block = 0;
-  int max_len = 0;  // seq_len: what contiguous allocation reserves per sequence
+  int max_len = 0;  // what contiguous allocation reserves per sequence: seq_len (the context a
+                    // sequence may grow to), or the longest sequence when that is longer
   int prefix = 0;
   std::vector<int> lengths;
   PagedBlocks blocks;  // the block table after the run, from the allocator itself

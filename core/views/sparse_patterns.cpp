@@ -60,8 +60,13 @@ std::vector<int64_t> encoder_reach(const attn::MaskSpec& m, int n, int query, in
       next[p] = run > 0 ? 1 : 0;
       count += next[p];
     }
+    const bool settled = next == reached;
     reached.swap(next);
     out.push_back(count);
+    if (settled) {  // every later layer applies the same pattern to the same set
+      out.resize(layers, count);
+      break;
+    }
   }
   return out;
 }

@@ -58,6 +58,42 @@ TEST(SceneJson, OutOfRangeIsRejectedNotClamped) {
   EXPECT_NE(msg.find("'sparse.random'"), std::string::npos) << msg;
 }
 
+TEST(SceneJson, SystemKeysReadWriteAndFailWithTheirName) {
+  std::vector<std::string> w;
+  const core::Scene s = parse(
+      R"({"flash": {"sram_bytes": 233472, "version": 1},
+          "paged": {"block": 7, "sequences": [9, 30], "prefix": 5},
+          "mla": {"latent": 256, "rope_dim": 32}})",
+      w);
+  EXPECT_TRUE(w.empty());
+  EXPECT_EQ(s.flash.sram_bytes, 233472);
+  EXPECT_EQ(s.flash.version, 1);
+  EXPECT_EQ(s.paged.block, 7);
+  EXPECT_EQ(s.paged.sequences, (std::vector<int>{9, 30}));
+  EXPECT_EQ(s.paged.prefix, 5);
+  EXPECT_EQ(s.mla.latent, 256);
+  EXPECT_EQ(s.mla.rope_dim, 32);
+  const core::Scene back = parse(core::scene_to_json_text(s), w);
+  EXPECT_EQ(back.paged.sequences, s.paged.sequences);
+  EXPECT_EQ(back.flash.version, 1);
+  EXPECT_EQ(back.mla.rope_dim, 32);
+  struct Bad {
+    const char* json;
+    const char* key;
+  };
+  for (const Bad& b : {Bad{R"({"flash": {"version": 3}})", "'flash.version'"},
+                       Bad{R"({"flash": {"sram_bytes": 10}})", "'flash.sram_bytes'"},
+                       Bad{R"({"paged": {"block": 0}})", "'paged.block'"},
+                       Bad{R"({"paged": {"sequences": []}})", "'paged.sequences (count)'"},
+                       Bad{R"({"paged": {"sequences": [4, 2], "prefix": 3}})", "'paged.sequences'"},
+                       Bad{R"({"paged": {"sequences": "12"}})", "'paged.sequences'"},
+                       Bad{R"({"mla": {"latent": 0}})", "'mla.latent'"},
+                       Bad{R"({"mla": {"rope_dim": -1}})", "'mla.rope_dim'"}}) {
+    const std::string msg = error_of(b.json);
+    EXPECT_NE(msg.find(b.key), std::string::npos) << b.json << " -> " << msg;
+  }
+}
+
 TEST(SceneJson, KvHeadsMustDivideHeads) {
   const std::string msg = error_of(R"({"preset": "Llama-2-7B", "n_kv_heads": 5})");
   EXPECT_NE(msg.find("n_kv_heads"), std::string::npos) << msg;

@@ -82,4 +82,35 @@ TEST(StatsCli, BadSceneExitsTwoWithByteOffset) {
   EXPECT_EQ(run_cli("stats 2>/dev/null").code, 2);
 }
 
+// Part 6 keys on a DeepSeek-V2 scene written here, against hand computations:
+//  flash: M = 196608 / 2 bytes = 98304 elements, Bc = ceil(98304 / (4 x 128)) = 192, Br = 128;
+//  paged: 16-token blocks for 40, 23, 57, 12 tokens hold 3 + 2 + 4 + 1 = 10 blocks, 28 slots
+//         unused, each slot 2 x 60 layers x 128 KV heads x 128 x 2 bytes;
+//  mla:   (512 + 64) x 60 layers x 2 bytes = 69,120 bytes per token.
+TEST(StatsCli, SystemKeys) {
+  const fs::path p = fs::temp_directory_path() / "attnlab_stats_systems.json";
+  std::ofstream(p) << R"({"preset": "DeepSeek-V2", "seq_len": 4096, "mask": "causal",
+                         "dtype": "bf16", "sparse": {"global": 2, "local": 8, "random": 0}})";
+  const CliRun r = run_cli("stats --scene " + p.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["flash"]["block_cols"], 192);
+  EXPECT_EQ(j["flash"]["block_rows"], 128);
+  // 32 row blocks x 22 key tiles of 192 (the last one 64 keys): 704 tiles.
+  EXPECT_EQ(j["flash"]["tiles_total"], 32 * 22);
+  EXPECT_EQ(j["flash"]["tiles_skipped"].get<int64_t>() + j["flash"]["tiles_masked"].get<int64_t>() +
+                j["flash"]["tiles_full"].get<int64_t>(),
+            32 * 22);
+  EXPECT_EQ(j["flash"]["hbm_bytes_standard"], (4LL * 4096 * 128 + 4LL * 4096 * 4096) * 2);
+  EXPECT_GT(j["flash"]["hbm_bytes_standard"].get<int64_t>(),
+            j["flash"]["hbm_bytes_tiled"].get<int64_t>());
+  EXPECT_EQ(j["paged"]["blocks_used"], 10);
+  EXPECT_EQ(j["paged"]["bytes_wasted"], 28LL * 2 * 60 * 128 * 128 * 2);
+  EXPECT_DOUBLE_EQ(j["paged"]["utilisation"].get<double>(), 132.0 / 160.0);
+  EXPECT_EQ(j["mla"]["bytes_per_token"], 69120);
+  // Row q sees min(q + 1, 2 + 8 - overlap) keys: rows 0..9 all q + 1 (55 pairs), the rest 10.
+  EXPECT_EQ(j["sparse"]["visible_pairs"], 55 + 10LL * (4096 - 10));
+  fs::remove(p);
+}
+
 }  // namespace
