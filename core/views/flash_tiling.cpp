@@ -144,7 +144,7 @@ TileGrid build_tile_grid(const attn::MaskSpec& m, int n, int br, int bc, bool ke
           g.live_keys += keys;
           live[j] = 1;
         }
-        if (keep_tiles) g.tiles.push_back(t);
+        if (keep_tiles && g.total <= kTileGridMaxStored) g.tiles.push_back(t);
       }
     }
     for (size_t j = 0; j + 1 < bounds.size(); ++j)
@@ -207,7 +207,7 @@ FlashTiling build_flash_tiling(const Scene& s, bool keep_tiles) {
   f.hbm_bytes_standard = f.hbm.standard * f.elem_bytes;
   f.hbm_bytes_tiled = (f.version == 1 ? f.hbm.fa1 : f.hbm.fa2) * f.elem_bytes;
   f.schedule = flash_schedule(f.grid, s.n_heads, s.batch);
-  f.kernel = kernel_tiles(spec, f.n, s.n_heads, s.n_kv_heads, f.head_dim, keep_tiles);
+  f.kernel = kernel_tiles(spec, f.n, s.n_heads, s.n_kv_heads, f.head_dim, false);
   return f;
 }
 

@@ -116,6 +116,7 @@ struct FlashTiling {
   FlashSchedule schedule;
   KernelTiles kernel;
 };
+// `keep_tiles` keeps the paper grid's tiles (for drawing); the kernel's grid keeps counts only.
 FlashTiling build_flash_tiling(const Scene& scene, bool keep_tiles = true);
 
 }  // namespace core

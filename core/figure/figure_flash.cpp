@@ -1,0 +1,196 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "core/figure/axes.h"
+#include "core/figure/decorate.h"
+#include "core/figure/figure_systems.h"
+#include "core/views/flash_online.h"
+#include "core/views/flash_tiling.h"
+#include "core/views/kv_memory.h"
+
+namespace fig {
+namespace {
+
+std::string fmt(const char* f, double a) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, a);
+  return buf;
+}
+
+Rgba kind_color(const Theme& t, core::TileKind k) {
+  switch (k) {
+    case core::TileKind::Full:
+      return palette_color(t, 4);
+    case core::TileKind::Masked:
+      return palette_color(t, 0);
+    case core::TileKind::Skipped:
+      return t.masked;
+  }
+  return t.masked;
+}
+
+// The Q x K tile grid, queries down, keys across, each tile a rect of its kind.
+void draw_grid(Figure& f, const Theme& t, const Rect& area, const core::TileGrid& g) {
+  const float side = std::min(area.w, area.h);
+  const float sc = side / std::max(1, g.n);
+  const float x0 = area.x, y0 = area.y;
+  f.marks.push_back(Rect{x0, y0, g.n * sc, g.n * sc, t.masked, t.grid, 1});
+  const float gap = g.total <= 1024 ? 0.5f : 0.0f;
+  for (const core::Tile& tile : g.tiles) {
+    if (tile.kind == core::TileKind::Skipped) continue;
+    f.marks.push_back(Rect{x0 + tile.k0 * sc + gap, y0 + tile.q0 * sc + gap,
+                           (tile.k1 - tile.k0) * sc - 2 * gap, (tile.q1 - tile.q0) * sc - 2 * gap,
+                           kind_color(t, tile.kind), Rgba{0, 0, 0, 0}, 0});
+  }
+  f.marks.push_back(text_mark(t, x0 + g.n * sc / 2, y0 - 6, "keys (K/V tiles of Bc)", t.small_size,
+                              Anchor::Center));
+  Text ql = text_mark(t, x0 - 6, y0 + g.n * sc / 2, "queries (row blocks of Br)", t.small_size,
+                      Anchor::Center);
+  ql.angle_deg = 90;
+  f.marks.push_back(ql);
+}
+
+// Running max m and running sum l after each key tile of the traced row.
+void draw_trace(Figure& f, const Theme& t, const Rect& r, const core::OnlineSoftmaxTrace& tr) {
+  if (tr.steps.empty()) return;
+  double mlo = 1e30, mhi = -1e30, lhi = 0;
+  for (const core::OnlineStep& s : tr.steps) {
+    if (s.visible == 0 && s.l == 0) continue;
+    mlo = std::min(mlo, static_cast<double>(s.m));
+    mhi = std::max(mhi, static_cast<double>(s.m));
+    lhi = std::max(lhi, static_cast<double>(s.l));
+  }
+  if (mlo > mhi) return;
+  if (mhi - mlo < 1e-6) mhi = mlo + 1;
+  const int n = static_cast<int>(tr.steps.size());
+  const AxisMap xa{0, static_cast<double>(std::max(1, n - 1)), false, r.x, r.x + r.w};
+  const AxisMap ma{mlo, mhi, false, r.y + r.h, r.y};
+  const AxisMap la{0, std::max(lhi, 1e-9), false, r.y + r.h, r.y};
+  add_frame(f, t, r);
+  Polyline pm, pl;
+  pm.color = palette_color(t, 5);
+  pl.color = palette_color(t, 2);
+  pm.width = pl.width = t.line_width;
+  pl.dashed = true;
+  Markers rescaled;
+  rescaled.color = palette_color(t, 5);
+  rescaled.radius = 3;
+  for (int i = 0; i < n; ++i) {
+    const core::OnlineStep& s = tr.steps[i];
+    if (s.visible == 0 && s.l == 0) continue;
+    pm.pts.push_back({xa.map(i), ma.map(s.m)});
+    pl.pts.push_back({xa.map(i), la.map(s.l)});
+    if (i > 0 && s.rescale < 1.0f) rescaled.pts.push_back({xa.map(i), ma.map(s.m)});
+  }
+  f.marks.push_back(pm);
+  f.marks.push_back(pl);
+  f.marks.push_back(rescaled);
+  f.marks.push_back(text_mark(t, r.x, r.y - 6,
+                              "online softmax of row q=" + std::to_string(tr.query) + " over " +
+                                  std::to_string(n) + " key tiles",
+                              t.small_size));
+  f.marks.push_back(text_mark(t, r.x + r.w / 2, r.y + r.h + t.small_size * 1.4f, "key tile",
+                              t.small_size, Anchor::Center));
+}
+
+// Horizontal bars: HBM bytes of standard attention, FA1, FA2, and the N^2 d^2 / M bound.
+void draw_hbm(Figure& f, const Theme& t, const Rect& r, const core::FlashTiling& ft) {
+  const double e = ft.elem_bytes;
+  struct Bar {
+    std::string label;
+    double bytes;
+    Rgba color;
+  };
+  const std::vector<Bar> bars = {{"standard", ft.hbm.standard * e, palette_color(t, 5)},
+                                 {"FA1", ft.hbm.fa1 * e, palette_color(t, ft.version == 1 ? 4 : 1)},
+                                 {"FA2", ft.hbm.fa2 * e, palette_color(t, ft.version == 2 ? 4 : 1)},
+                                 {"N^2 d^2 / M", ft.hbm.bound * e, t.muted}};
+  double hi = 1;
+  for (const Bar& b : bars) hi = std::max(hi, b.bytes);
+  const float label_w = text_width("N^2 d^2 / M", t.small_size) + 8;
+  const float bh = std::min(22.0f, r.h / (bars.size() * 1.5f));
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const float y = r.y + i * bh * 1.5f;
+    const float w = static_cast<float>((r.w - label_w - 70) * bars[i].bytes / hi);
+    f.marks.push_back(
+        text_mark(t, r.x + label_w - 6, y + bh * 0.7f, bars[i].label, t.small_size, Anchor::Right));
+    f.marks.push_back(
+        Rect{r.x + label_w, y, std::max(1.0f, w), bh, bars[i].color, Rgba{0, 0, 0, 0}, 0});
+    f.marks.push_back(text_mark(t, r.x + label_w + std::max(1.0f, w) + 4, y + bh * 0.7f,
+                                core::format_bytes(bars[i].bytes), t.small_size));
+  }
+}
+
+}  // namespace
+
+Figure figure_flash(const core::Scene& s, const Theme& t, FigureSize size) {
+  const core::FlashTiling ft = core::build_flash_tiling(s, true);
+  const core::OnlineSoftmaxTrace tr = core::build_online_trace(s);
+  const FigureSize fs = resolve_size(size, kFigureWidth, kFigureHeight);
+  Figure f = make_figure(t, fs.width, fs.height);
+  f.title = s.title.empty() ? kFlashTitle : s.title;
+  f.caption = s.caption;
+  const core::TileGrid& g = ft.grid;
+  std::vector<std::string> info;
+  info.push_back("Br x Bc = " + std::to_string(ft.sizes.block_rows) + " x " +
+                 std::to_string(ft.sizes.block_cols) +
+                 " from M = " + format_count(ft.sizes.sram_elems) + " elements (" +
+                 core::format_bytes(static_cast<double>(ft.sram_bytes)) + " " +
+                 core::dtype_name(s.dtype) + "), d = " + std::to_string(ft.head_dim) +
+                 ": Bc = ceil(M / 4d), Br = min(Bc, d)");
+  info.push_back(std::string(core::mask_kind_name(s.mask)) + ", N = " + format_count(g.n) + ": " +
+                 format_count(g.total) + " tiles = " + format_count(g.skipped) + " skipped + " +
+                 format_count(g.masked) + " masked + " + format_count(g.full) + " full");
+  info.push_back(
+      "FA" + std::to_string(ft.version) +
+      (ft.version == 1 ? " (outer loop over K/V): " : " (outer loop over Q): ") +
+      format_count(ft.version == 1 ? ft.schedule.thread_blocks_fa1
+                                   : ft.schedule.thread_blocks_fa2) +
+      " thread blocks, " +
+      format_count(ft.version == 1 ? ft.schedule.rescales_fa1 : ft.schedule.rescales_fa2) +
+      " row rescales (FA" + std::to_string(3 - ft.version) + ": " +
+      format_count(ft.version == 1 ? ft.schedule.thread_blocks_fa2
+                                   : ft.schedule.thread_blocks_fa1) +
+      " blocks, " +
+      format_count(ft.version == 1 ? ft.schedule.rescales_fa2 : ft.schedule.rescales_fa1) +
+      " rescales)");
+  info.push_back("attnlab's kernel: " + std::to_string(ft.kernel.queries_per_block) + "-query x " +
+                 std::to_string(ft.kernel.key_tile) + "-key tiles x " +
+                 std::to_string(s.n_kv_heads) + " K/V heads: " + format_count(ft.kernel.tiles) +
+                 " tiles, " + format_count(ft.kernel.tiles_skipped) + " skipped, " +
+                 core::format_bytes(static_cast<double>(ft.kernel.bytes_kv)) +
+                 " of K/V staged (the emulator counts the same)");
+  info.push_back("row q=" + std::to_string(tr.query) + " (row block " +
+                 std::to_string(tr.row_block_lo) + ".." + std::to_string(tr.row_block_hi - 1) +
+                 "): online softmax = ordinary softmax to " + fmt("%.1e", tr.max_abs_diff));
+  f.legend = {{kind_color(t, core::TileKind::Full), "full tile"},
+              {kind_color(t, core::TileKind::Masked), "tile needing a mask"},
+              {kind_color(t, core::TileKind::Skipped), "skipped tile"},
+              {palette_color(t, 5), "running max m"},
+              {palette_color(t, 2), "running sum l", true}};
+  LayoutRequest req;
+  req.info_lines = static_cast<int>(info.size());
+  req.left = t.small_size * 2;
+  req.top = t.small_size * 1.5f;
+  const Layout l = plan_layout(f, t, req);
+  const Rect& plot = l.plot;
+  const float grid_w = std::min(plot.h, plot.w * 0.55f);
+  const Rect grid_area{plot.x, plot.y, grid_w, grid_w};
+  if (g.total <= kFlashMaxDrawnTiles && !g.tiles.empty()) {
+    draw_grid(f, t, grid_area, g);
+  } else {
+    f.marks.push_back(text_mark(t, plot.x, plot.y + t.font_size,
+                                format_count(g.total) + " tiles: too many to draw", t.font_size));
+  }
+  const float rx = plot.x + grid_w + t.font_size * 2.5f, rw = plot.x + plot.w - rx;
+  const float half = (plot.h - t.font_size * 3) / 2;
+  draw_trace(f, t, Rect{rx, plot.y + t.font_size, rw, half - t.font_size}, tr);
+  const float hy = plot.y + half + t.font_size * 3;
+  f.marks.push_back(text_mark(t, rx, hy - 6, "HBM traffic, one head", t.small_size));
+  draw_hbm(f, t, Rect{rx, hy, rw, plot.y + plot.h - hy}, ft);
+  decorate(f, t, l, info);
+  return f;
+}
+
+}  // namespace fig
