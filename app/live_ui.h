@@ -42,6 +42,9 @@ struct LiveUi {
   std::string browser_dir;
   std::vector<std::string> browser_dirs, browser_files;
   std::string browser_listed;  // directory the lists belong to
+  // Names from the model catalog (assets/models.json), read once when the live views start.
+  std::vector<std::string> model_names;
+  std::string catalog_error;  // why the catalog could not be read (shown under the model combo)
   // Prompts from assets/prompts/*.txt: (name, text).
   std::vector<std::pair<std::string, std::string>> prompts;
   std::map<std::string, LiveFigureCache> figures;  // by view name

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <initializer_list>
 #include <stdexcept>
 
@@ -28,14 +27,6 @@ std::shared_ptr<const Model> Model::load(const std::string& path, int n_threads)
   m->weights_ = load_weights(*m->file_, m->config_, n_threads);
   m->load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return m;
-}
-
-std::string resolve_model_path(const std::string& name) {
-  const char* env = std::getenv("ATTNLAB_MODELS");
-  const std::string dir = env && *env ? env : ATTNLAB_MODEL_DIR;
-  if (name == "smollm2") return dir + "/SmolLM2-135M-Instruct.Q4_1.gguf";
-  if (name == "gemma3") return dir + "/gemma-3-270m-q4_k_m.gguf";
-  return name;
 }
 
 const AttentionCapture* Capture::find(int layer, int head) const {
