@@ -14,6 +14,7 @@
 #include "core/model/activations.h"
 #include "core/model/blas_setup.h"
 #include "core/model/qgemv.h"
+#include "core/model/tensor_names.h"
 #include "core/model/thread_pool.h"
 
 namespace core::model {
@@ -167,20 +168,20 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
   const GgufFile& f = model_->gguf();
   auto qm = [&](const std::string& name) { return quant_matrix(f.tensor(name)); };
   st_->quant.resize(c.n_layers);
+  const TensorNames& n = tensor_names(c.arch);
   for (int l = 0; l < c.n_layers; ++l) {
-    const std::string b = "blk." + std::to_string(l) + ".";
     LayerQuant& q = st_->quant[l];
-    q.wq = qm(b + "attn_q.weight");
+    q.wq = qm(layer_tensor(l, n.attn_q));
     if (pooled_wk_.empty()) {
-      q.wk = qm(b + "attn_k.weight");
-      q.wv = qm(b + "attn_v.weight");
+      q.wk = qm(layer_tensor(l, n.attn_k));
+      q.wv = qm(layer_tensor(l, n.attn_v));
     }
-    q.wo = qm(b + "attn_output.weight");
-    q.gate = qm(b + "ffn_gate.weight");
-    q.up = qm(b + "ffn_up.weight");
-    q.down = qm(b + "ffn_down.weight");
+    q.wo = qm(layer_tensor(l, n.attn_output));
+    q.gate = qm(layer_tensor(l, n.ffn_gate));
+    q.up = qm(layer_tensor(l, n.ffn_up));
+    q.down = qm(layer_tensor(l, n.ffn_down));
   }
-  st_->lm_head = qm(c.tied_embeddings ? "token_embd.weight" : "output.weight");
+  st_->lm_head = qm(c.tied_embeddings ? n.token_embd : n.output);
   st_->pool = std::make_unique<ThreadPool>(opts_.n_threads);
   reset();
 }
