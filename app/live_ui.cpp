@@ -11,6 +11,7 @@
 
 #include "app/app_state.h"
 #include "app/panels/view_panel.h"
+#include "core/attention/window_text.h"
 #include "core/io/assets.h"
 #include "core/io/atomic_write.h"
 
@@ -265,8 +266,9 @@ void draw_live_header(AppState& s) {
   if (ImGui::SliderInt("live window (0 = native)", &sc.variant.window, 0, 256)) changed = true;
   ImGui::SameLine();
   int conv = static_cast<int>(sc.variant.window_convention);
-  const char* kConv[] = {"W keys incl. self", "self + W previous"};
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
+  const char* kConv[] = {attn::convention_phrase(attn::WindowConvention::IncludingSelf),
+                         attn::convention_phrase(attn::WindowConvention::SelfPlusPrevious)};
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 11);
   if (ImGui::Combo("##conv", &conv, kConv, 2)) {
     sc.variant.window_convention = static_cast<attn::WindowConvention>(conv);
     changed = true;
