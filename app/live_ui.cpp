@@ -73,7 +73,7 @@ void draw_file_browser(AppState& s, LiveUi& u) {
       std::snprintf(u.path_buf.data(), u.path_buf.size(), "%s", path.c_str());
       core::Scene sc = s.scene;
       sc.model = path;
-      edit_scene(s, sc);
+      set_scene(s, sc);
       ImGui::CloseCurrentPopup();
     }
   if (u.browser_dirs.empty() && u.browser_files.empty())
@@ -84,10 +84,6 @@ void draw_file_browser(AppState& s, LiveUi& u) {
 }
 
 }  // namespace
-
-void edit_scene(AppState& s, const core::Scene& scene) {
-  set_scene(s, scene);
-}
 
 LiveUi& live_ui(AppState& s) {
   if (!s.live) {
@@ -126,7 +122,7 @@ void live_tick(AppState& s) {
       core::Scene sc = s.scene;
       sc.model = u.script_model;
       u.script_model.clear();
-      edit_scene(s, sc);
+      set_scene(s, sc);
       u.session.update(s.scene);
     }
   }
@@ -301,7 +297,7 @@ void draw_live_header(AppState& s) {
   }
   if (!r->error.empty()) ImGui::TextColored(ImVec4(0.95f, 0.35f, 0.3f, 1), "%s", r->error.c_str());
   if (changed) {
-    edit_scene(s, sc);
+    set_scene(s, sc);
     u.session.update(s.scene);
   }
 }

@@ -80,7 +80,4 @@ LiveFigureCache& live_figure(AppState& s, fig::LiveViewId id);
 // Draws the figure into the rest of the window; returns the canvas.
 FigureCanvas draw_live_figure(AppState& s, fig::LiveViewId id, LiveFigureCache& c);
 
-// Replaces the scene through app::set_scene (invalidates the analytic figures too).
-void edit_scene(AppState& s, const core::Scene& scene);
-
 }  // namespace app

@@ -87,9 +87,9 @@ struct Session::State {
   std::unique_ptr<ThreadPool> pool;
   std::vector<float> xsum;  // [in / 32] block sums of the vector of the current product
   // Scratch, sized for the current chunk of T tokens.
-  std::vector<float> x, xb, q, k, v, att, o, gate, up, hb;  // [T, ...]
-  std::vector<float> rope_cos, rope_sin;                    // [T, hd/2]
-  std::vector<int32_t> pos;                                 // [T]
+  std::vector<float> x, xb, q, k, v, att, o, gate, up;  // [T, ...]
+  std::vector<float> rope_cos, rope_sin;                // [T, hd/2]
+  std::vector<int32_t> pos;                             // [T]
   std::vector<int> capture_index;  // [n_layers * n_heads] into capture_.attention, -1 = none
 };
 
