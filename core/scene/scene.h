@@ -7,17 +7,16 @@
 #include <vector>
 
 #include "core/attention/spec.h"
+#include "core/model/variant.h"
 
 namespace core {
 
 enum class Dtype { FP32, FP16, BF16, FP8 };
-enum class CacheMode { None, Full, Rolling };
 
 int dtype_bytes(Dtype d);
 const char* dtype_name(Dtype d);
 const char* mask_kind_name(attn::MaskKind k);
 const char* window_convention_name(attn::WindowConvention c);
-const char* cache_mode_name(CacheMode m);
 
 struct SparseParams {
   int global = 4;
@@ -46,16 +45,6 @@ struct PagedParams {
 struct MlaParams {
   int latent = 512;   // kv_lora_rank
   int rope_dim = 64;  // qk_rope_head_dim
-};
-
-// Run options for the live model. Zero / empty means "the model's native configuration".
-struct ModelVariant {
-  int window = 0;  // sliding-window override; 0 = native
-  attn::WindowConvention window_convention = attn::WindowConvention::IncludingSelf;
-  std::vector<int> window_layers;  // layers the override applies to; empty = all layers
-  int kv_heads = 0;                // mean-pool K/V heads down to this many; 0 = native
-  CacheMode cache = CacheMode::Full;
-  int chunk = 0;  // chunked prefill length; 0 = one-shot prefill
 };
 
 struct Scene {
