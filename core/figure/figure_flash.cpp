@@ -124,9 +124,10 @@ void draw_hbm(Figure& f, const Theme& t, const Rect& r, const core::FlashTiling&
 
 }  // namespace
 
-Figure figure_flash(const core::Scene& s, const Theme& t, FigureSize size) {
-  const core::FlashTiling ft = core::build_flash_tiling(s, true);
-  const core::OnlineSoftmaxTrace tr = core::build_online_trace(s);
+Figure figure_flash(const core::FlashView& v, const core::Scene& s, const Theme& t,
+                    FigureSize size) {
+  const core::FlashTiling& ft = v.tiling;
+  const core::OnlineSoftmaxTrace& tr = v.trace;
   const FigureSize fs = resolve_size(size, kFigureWidth, kFigureHeight);
   Figure f = make_figure(t, fs.width, fs.height);
   f.title = s.title.empty() ? kFlashTitle : s.title;

@@ -79,8 +79,7 @@ void arrow(Figure& f, const Theme& t, float x0, float y0, float x1, float y1,
 
 }  // namespace
 
-Figure figure_mla(const core::Scene& s, const Theme& t, FigureSize size) {
-  const core::MlaCosts c = core::build_mla_costs(s);
+Figure figure_mla(const core::MlaCosts& c, const core::Scene& s, const Theme& t, FigureSize size) {
   const FigureSize fs = resolve_size(size, kFigureWidth, kFigureHeight);
   Figure f = make_figure(t, fs.width, fs.height);
   f.title = s.title.empty() ? kMlaTitle : s.title;

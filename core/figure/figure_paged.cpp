@@ -44,8 +44,8 @@ void block_box(Figure& f, const Theme& t, float x, float y, float w, float h, Rg
 
 }  // namespace
 
-Figure figure_paged(const core::Scene& s, const Theme& t, FigureSize size) {
-  const core::PagedView v = core::build_paged_view(s);
+Figure figure_paged(const core::PagedView& v, const core::Scene& s, const Theme& t,
+                    FigureSize size) {
   const core::PagedBlocks& p = v.blocks;
   const FigureSize fs = resolve_size(size, kFigureWidth, kFigureHeight);
   Figure f = make_figure(t, fs.width, fs.height);

@@ -19,10 +19,10 @@ std::string pct(double v) {
 }
 
 // The pattern's mask grid as a heatmap with its name above.
-void mask_panel(Figure& f, const Theme& t, const Rect& r, const core::Scene& s,
-                const std::string& name, Colormap cmap) {
-  const core::MaskGrid g = core::build_mask_grid(s, 256);
+void mask_panel(Figure& f, const Theme& t, const Rect& r, const core::MaskGrid& g,
+                const std::string& name, Colormap cmap, int id) {
   Heatmap h;
+  h.id = id;
   h.x = r.x;
   h.y = r.y;
   h.w = h.h = std::min(r.w, r.h);
@@ -41,8 +41,18 @@ void mask_panel(Figure& f, const Theme& t, const Rect& r, const core::Scene& s,
 
 }  // namespace
 
-Figure figure_sparse(const core::Scene& s, const Theme& t, FigureSize size) {
-  const core::SparsePatterns p = core::build_sparse_patterns(s);
+std::string describe_sparse_cell(const core::SparsePatterns& p, const core::Scene& s, int id,
+                                 int row, int col) {
+  if (id == kSparseLongformerHeatmapId)
+    return core::describe_mask_grid_cell(core::sparse_scene(s, 0), p.longformer_grid, row, col);
+  if (id == kSparseBigBirdHeatmapId)
+    return core::describe_mask_grid_cell(core::sparse_scene(s, s.sparse.random), p.bigbird_grid,
+                                         row, col);
+  return "";
+}
+
+Figure figure_sparse(const core::SparsePatterns& p, const core::Scene& s, const Theme& t,
+                     FigureSize size) {
   const Colormap cmap = parse_colormap(s.colormap).value_or(Colormap::Viridis);
   const FigureSize fs = resolve_size(size, kFigureWidth, kFigureHeight);
   Figure f = make_figure(t, fs.width, fs.height);
@@ -74,13 +84,10 @@ Figure figure_sparse(const core::Scene& s, const Theme& t, FigureSize size) {
   const Layout l = plan_layout(f, t, req);
   const Rect& plot = l.plot;
   const float side = std::min(plot.h * 0.5f, plot.w / 2 - 20);
-  core::Scene longformer = s;
-  longformer.mask = attn::MaskKind::Sparse;
-  longformer.sparse.random = 0;
-  core::Scene bigbird = longformer;
-  bigbird.sparse.random = s.sparse.random;
-  mask_panel(f, t, Rect{plot.x, plot.y, side, side}, longformer, "Longformer", cmap);
-  mask_panel(f, t, Rect{plot.x + plot.w / 2, plot.y, side, side}, bigbird, "BigBird", cmap);
+  mask_panel(f, t, Rect{plot.x, plot.y, side, side}, p.longformer_grid, "Longformer", cmap,
+             kSparseLongformerHeatmapId);
+  mask_panel(f, t, Rect{plot.x + plot.w / 2, plot.y, side, side}, p.bigbird_grid, "BigBird", cmap,
+             kSparseBigBirdHeatmapId);
 
   const Rect chart{plot.x, plot.y + side + t.font_size * 2.5f, plot.w,
                    plot.h - side - t.font_size * 2.5f};

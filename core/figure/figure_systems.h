@@ -3,17 +3,36 @@
 // figure_<view>.cpp, with the signature every view figure has.
 #pragma once
 
+#include <string>
+
 #include "core/figure/figure.h"
 #include "core/figure/theme.h"
 #include "core/figure/views.h"
 #include "core/scene/scene.h"
+#include "core/views/flash_view.h"
+#include "core/views/mla.h"
+#include "core/views/paged_view.h"
+#include "core/views/sparse_patterns.h"
 
 namespace fig {
 
-Figure figure_flash(const core::Scene& scene, const Theme& theme, FigureSize size = {});
-Figure figure_paged(const core::Scene& scene, const Theme& theme, FigureSize size = {});
-Figure figure_mla(const core::Scene& scene, const Theme& theme, FigureSize size = {});
-Figure figure_sparse(const core::Scene& scene, const Theme& theme, FigureSize size = {});
+// Each takes its view data (core/views) and the scene, as the view registry's entries do.
+Figure figure_flash(const core::FlashView& v, const core::Scene& scene, const Theme& theme,
+                    FigureSize size = {});
+Figure figure_paged(const core::PagedView& v, const core::Scene& scene, const Theme& theme,
+                    FigureSize size = {});
+Figure figure_mla(const core::MlaCosts& c, const core::Scene& scene, const Theme& theme,
+                  FigureSize size = {});
+Figure figure_sparse(const core::SparsePatterns& p, const core::Scene& scene, const Theme& theme,
+                     FigureSize size = {});
+
+// Heatmap ids of the sparse figure's two masks: (row, col) of SparsePatterns' grids.
+inline constexpr int kSparseLongformerHeatmapId = 41;
+inline constexpr int kSparseBigBirdHeatmapId = 42;
+
+// Hover text for a cell of one of the sparse figure's masks ("" for other ids).
+std::string describe_sparse_cell(const core::SparsePatterns& p, const core::Scene& scene,
+                                 int heatmap_id, int row, int col);
 
 // Titles the figures use when the scene has none.
 inline constexpr const char* kFlashTitle = "FlashAttention: tiles, online softmax, HBM traffic";

@@ -71,6 +71,13 @@ std::vector<int64_t> encoder_reach(const attn::MaskSpec& m, int n, int query, in
   return out;
 }
 
+Scene sparse_scene(const Scene& s, int random) {
+  Scene out = s;
+  out.mask = attn::MaskKind::Sparse;
+  out.sparse.random = random;
+  return out;
+}
+
 SparsePatterns build_sparse_patterns(const Scene& s) {
   SparsePatterns r;
   r.n = s.seq_len;
@@ -81,8 +88,9 @@ SparsePatterns build_sparse_patterns(const Scene& s) {
   r.query = s.query;
   r.dense_causal_pairs = static_cast<int64_t>(r.n) * (r.n + 1) / 2;
   r.longformer_pairs = longformer_causal_pairs(r.n, r.global, r.local);
-  Scene sparse = s;
-  sparse.mask = attn::MaskKind::Sparse;
+  const Scene sparse = sparse_scene(s, s.sparse.random);
+  r.longformer_grid = build_mask_grid(sparse_scene(s, 0), kSparseGridCells);
+  r.bigbird_grid = build_mask_grid(sparse, kSparseGridCells);
   r.bigbird_pairs = count_visible_pairs(sparse);
   r.visible_pairs = r.random > 0 ? r.bigbird_pairs : r.longformer_pairs;
   const ReceptiveField rf = build_receptive_field(sparse, 1);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/scene/scene.h"
+#include "core/views/mask_grid.h"
 
 namespace core {
 
@@ -25,7 +26,14 @@ struct SparsePatterns {
   std::vector<int64_t> reach_encoder;  // [n_layers] the same in the encoder form (all N keys)
   int layers_to_all_causal = -1;       // first layer count where all of [0, query] reach; -1 never
   int layers_to_all_encoder = -1;      // first layer count where all N positions reach; -1 never
+  MaskGrid longformer_grid;  // the two patterns' masks, kSparseGridCells cells a side at most
+  MaskGrid bigbird_grid;
 };
+
+inline constexpr int kSparseGridCells = 256;
+
+// The scene with the sparse mask and `random` random keys per query (0: Longformer).
+Scene sparse_scene(const Scene& scene, int random);
 
 // Longformer's causal pair count as a sum of a per-row closed form: row q sees
 // min(q+1, G + min(L, q+1) - overlap of the band with the global prefix).

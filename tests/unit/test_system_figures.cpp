@@ -54,11 +54,19 @@ using Builder = std::function<fig::Figure(const core::Scene&, const fig::Theme&)
 
 TEST(SystemFigures, EveryThemeEveryScene) {
   const std::vector<std::pair<const char*, Builder>> builders = {
-      {"flash", [](const core::Scene& s, const fig::Theme& t) { return fig::figure_flash(s, t); }},
-      {"paged", [](const core::Scene& s, const fig::Theme& t) { return fig::figure_paged(s, t); }},
-      {"mla", [](const core::Scene& s, const fig::Theme& t) { return fig::figure_mla(s, t); }},
-      {"sparse",
-       [](const core::Scene& s, const fig::Theme& t) { return fig::figure_sparse(s, t); }}};
+      {"flash",
+       [](const core::Scene& s, const fig::Theme& t) {
+         return fig::figure_flash(core::build_flash_view(s), s, t);
+       }},
+      {"paged",
+       [](const core::Scene& s, const fig::Theme& t) {
+         return fig::figure_paged(core::build_paged_view(s), s, t);
+       }},
+      {"mla", [](const core::Scene& s,
+                 const fig::Theme& t) { return fig::figure_mla(core::build_mla_costs(s), s, t); }},
+      {"sparse", [](const core::Scene& s, const fig::Theme& t) {
+         return fig::figure_sparse(core::build_sparse_patterns(s), s, t);
+       }}};
   int i = 0;
   for (const core::Scene& s : scenes()) {
     for (const std::string& tn : fig::theme_names())
@@ -81,6 +89,19 @@ TEST(SystemFigures, EveryThemeEveryScene) {
       }
     ++i;
   }
+}
+
+// The sparse figure's masks are heatmaps whose cells hover like the mask view's.
+TEST(SystemFigures, SparseHoverNamesThePair) {
+  core::Scene s;
+  s.seq_len = 64;
+  s.query = 63;
+  const core::SparsePatterns p = core::build_sparse_patterns(s);
+  const fig::Figure f = fig::figure_sparse(p, s, fig::theme_dark());
+  ASSERT_NE(fig::find_heatmap(f, fig::kSparseBigBirdHeatmapId), nullptr);
+  const std::string d = fig::describe_sparse_cell(p, s, fig::kSparseBigBirdHeatmapId, 40, 2);
+  EXPECT_NE(d.find("q=40"), std::string::npos) << d;
+  EXPECT_EQ(fig::describe_sparse_cell(p, s, 999, 0, 0), "");
 }
 
 }  // namespace
