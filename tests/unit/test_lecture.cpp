@@ -18,6 +18,9 @@
 namespace {
 
 const std::string kLecture = std::string(ATTNLAB_ASSET_DIR) + "/lectures/attention-efficiency.json";
+// The second deck: a slide per efficient-attention system (part 6).
+const std::string kSystemsLecture =
+    std::string(ATTNLAB_ASSET_DIR) + "/lectures/efficient-attention.json";
 
 struct TempDir {
   std::string path;
@@ -85,29 +88,44 @@ TEST(Lecture, ShippedLectureLoads) {
 // Every number a caption states is recomputed from the scene, and must appear in the caption
 // as written (plain or with thousands separators), so caption and stats cannot drift apart.
 TEST(Lecture, CaptionNumbersMatchStats) {
-  const core::Lecture lec = core::load_lecture(kLecture);
-  for (const core::LectureSlide& s : lec.slides) {
-    SCOPED_TRACE(s.title);
-    const nlohmann::ordered_json stats = core::cli::scene_stats(s.scene);
-    for (auto it = s.checks.begin(); it != s.checks.end(); ++it) {
-      const nlohmann::ordered_json* got = core::find_dotted(stats, it.key());
-      ASSERT_NE(got, nullptr) << "no stats key " << it.key();
-      if (it->is_number_integer()) {
-        ASSERT_TRUE(got->is_number_integer()) << it.key() << " = " << got->dump();
-        const int64_t want = it->get<int64_t>();
-        EXPECT_EQ(got->get<int64_t>(), want) << it.key();
-        EXPECT_TRUE(contains_number(s.caption, std::to_string(want)) ||
-                    contains_number(s.caption, fig::format_count(want)))
-            << it.key() << " = " << want << " is not in the caption: " << s.caption;
-      } else if (it->is_string()) {
-        EXPECT_EQ(*got, *it) << it.key();
-        EXPECT_NE(s.caption.find(it->get<std::string>()), std::string::npos)
-            << it.key() << " = " << *it << " is not in the caption";
-      } else {
-        EXPECT_EQ(*got, *it) << it.key();
+  for (const std::string& path : {kLecture, kSystemsLecture})
+    for (const core::LectureSlide& s : core::load_lecture(path).slides) {
+      SCOPED_TRACE(s.title);
+      const nlohmann::ordered_json stats = core::cli::scene_stats(s.scene);
+      for (auto it = s.checks.begin(); it != s.checks.end(); ++it) {
+        const nlohmann::ordered_json* got = core::find_dotted(stats, it.key());
+        ASSERT_NE(got, nullptr) << "no stats key " << it.key();
+        if (it->is_number_integer()) {
+          ASSERT_TRUE(got->is_number_integer()) << it.key() << " = " << got->dump();
+          const int64_t want = it->get<int64_t>();
+          EXPECT_EQ(got->get<int64_t>(), want) << it.key();
+          EXPECT_TRUE(contains_number(s.caption, std::to_string(want)) ||
+                      contains_number(s.caption, fig::format_count(want)))
+              << it.key() << " = " << want << " is not in the caption: " << s.caption;
+        } else if (it->is_string()) {
+          EXPECT_EQ(*got, *it) << it.key();
+          EXPECT_NE(s.caption.find(it->get<std::string>()), std::string::npos)
+              << it.key() << " = " << *it << " is not in the caption";
+        } else {
+          EXPECT_EQ(*got, *it) << it.key();
+        }
       }
     }
+}
+
+// The efficient-attention deck quotes every system: each slide has a caption and checks, and
+// flash, paged, mla and sparse numbers all appear among them.
+TEST(Lecture, SystemsDeckHasASlidePerSystem) {
+  const core::Lecture lec = core::load_lecture(kSystemsLecture);
+  std::set<std::string> systems;
+  for (const core::LectureSlide& s : lec.slides) {
+    EXPECT_FALSE(s.caption.empty()) << s.title;
+    EXPECT_FALSE(s.checks.empty()) << s.title;
+    for (auto it = s.checks.begin(); it != s.checks.end(); ++it)
+      systems.insert(it.key().substr(0, it.key().find('.')));
   }
+  for (const char* sys : {"flash", "paged", "mla", "sparse"})
+    EXPECT_TRUE(systems.count(sys)) << sys;
 }
 
 TEST(Lecture, EverySlideExportsAndKeepsItsTextOnThePage) {
