@@ -37,9 +37,14 @@ void block_box(Figure& f, const Theme& t, float x, float y, float w, float h, Rg
   const float fw = w * fill / std::max(1, block);
   f.marks.push_back(Rect{x, y, w, h, t.masked, t.grid, 1});
   f.marks.push_back(Rect{x, y, fw, h, c, Rgba{0, 0, 0, 0}, 0});
-  if (w >= text_width(label, t.small_size) + 2)
-    f.marks.push_back(text_mark(t, x + w / 2, y + h / 2 + t.small_size * 0.35f, label, t.small_size,
-                                Anchor::Center));
+  if (w < text_width(label, t.small_size) + 2) return;
+  // Dark or light text, whichever reads on what lies under the label's centre.
+  const Rgba under = fw >= w / 2 ? c : t.masked;
+  const float luma = 0.299f * under.r + 0.587f * under.g + 0.114f * under.b;
+  Text tx = text_mark(t, x + w / 2, y + h / 2 + t.small_size * 0.35f, label, t.small_size,
+                      Anchor::Center);
+  tx.color = luma > 0.55f ? rgb8(0x1d, 0x1d, 0x1f) : rgb8(0xf4, 0xf4, 0xf6);
+  f.marks.push_back(tx);
 }
 
 }  // namespace
