@@ -63,9 +63,16 @@ PagedSlot paged_append(PagedBlocks& p, int seq) {
   return s;
 }
 
+void paged_release_block(PagedBlocks& p, int seq, int logical) {
+  int& b = p.tables[seq][logical];
+  if (b < 0) return;
+  if (--p.ref[b] == 0) p.free_list.push_back(b);
+  b = -1;
+}
+
 void paged_release(PagedBlocks& p, int seq) {
   for (int b : p.tables[seq])
-    if (--p.ref[b] == 0) p.free_list.push_back(b);
+    if (b >= 0 && --p.ref[b] == 0) p.free_list.push_back(b);
   p.tables[seq].clear();
   p.lengths[seq] = 0;
 }

@@ -38,6 +38,11 @@ int paged_fork(PagedBlocks& p, int parent);
 // full, a private copy first when the last one is shared.
 PagedSlot paged_append(PagedBlocks& p, int seq);
 
+// Drops logical block `logical` of sequence `seq` (a sliding window has moved past it): its
+// count goes down, a block nobody holds returns to the free list, and the table entry
+// becomes -1. Never the sequence's last block, which the next append writes into.
+void paged_release_block(PagedBlocks& p, int seq, int logical);
+
 // Drops a sequence: its blocks' counts go down and blocks nobody holds return to the free list.
 void paged_release(PagedBlocks& p, int seq);
 

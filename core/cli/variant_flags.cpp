@@ -32,7 +32,10 @@ std::string model_flags_usage() {
 const char* const kVariantFlagsUsage =
     "  --window-layers L,L,...   layers the override applies to (default: all)\n"
     "  --kv-heads K              mean-pool K/V heads down to K (divides the native count)\n"
-    "  --cache none|full|rolling KV cache: recompute each step, grow, or a ring of W slots\n"
+    "  --cache none|full|rolling|paged\n"
+    "                            KV cache: recompute each step, grow, a ring of W slots, or\n"
+    "                            blocks of B tokens through a block table and a free list\n"
+    "  --block B                 tokens per block of --cache paged (default 16)\n"
     "  --chunk C                 prefill C tokens at a time (0 = all at once)\n";
 
 bool take_value(int argc, char** argv, int& i, const char* name, std::string* value) {
@@ -107,9 +110,14 @@ bool parse_model_flag(int argc, char** argv, int& i, ModelFlags& f) {
       mv.cache = CacheMode::Full;
     } else if (v == "rolling") {
       mv.cache = CacheMode::Rolling;
+    } else if (v == "paged") {
+      mv.cache = CacheMode::Paged;
     } else {
-      throw UsageError("--cache '" + v + "' is not none, full or rolling");
+      throw UsageError("--cache '" + v + "' is not none, full, rolling or paged");
     }
+  } else if (take_value(argc, argv, i, "--block", &v)) {
+    mv.block = parse_int("--block", v, 1, 4096);
+    f.block_set = true;
   } else if (take_value(argc, argv, i, "--chunk", &v)) {
     mv.chunk = parse_int("--chunk", v, 0, kBig);
   } else {
@@ -136,6 +144,7 @@ void check_variant(const ModelFlags& f, const model::Config& c) {
     throw UsageError("--kv-heads " + std::to_string(v.kv_heads) + " must divide the model's " +
                      std::to_string(c.n_kv_heads) + " KV heads (and its " +
                      std::to_string(c.n_heads) + " query heads)");
+  if (f.block_set && v.cache != CacheMode::Paged) throw UsageError("--block needs --cache paged");
   if (v.cache == CacheMode::Rolling) {
     bool any = v.window > 0;
     for (const model::LayerConfig& l : c.layers) any |= l.window > 0;
@@ -171,6 +180,7 @@ std::string describe_variant(const ModelVariant& v, const model::Config& c) {
   const int kv = v.kv_heads > 0 ? v.kv_heads : c.n_kv_heads;
   s += ", " + std::to_string(kv) + " kv heads" + (kv != c.n_kv_heads ? " (pooled)" : "");
   s += std::string(", cache ") + cache_mode_name(v.cache);
+  if (v.cache == CacheMode::Paged) s += " (blocks of " + std::to_string(v.block) + ")";
   s += v.chunk > 0 ? ", prefill chunk " + std::to_string(v.chunk) : ", one-shot prefill";
   return s;
 }

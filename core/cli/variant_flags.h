@@ -26,6 +26,7 @@ struct ModelFlags {
   int threads = 0;                // 0 = all cores
   ModelVariant variant;
   bool convention_set = false;  // --window-convention given (needs --window)
+  bool block_set = false;       // --block given (needs --cache paged)
 };
 
 // The usage lines of the shared flags, for each subcommand's help text (the --model line lists

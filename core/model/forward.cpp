@@ -13,6 +13,7 @@
 #include "core/attention/parallel_for.h"
 #include "core/model/activations.h"
 #include "core/model/blas_setup.h"
+#include "core/model/paged_cache.h"
 #include "core/model/qgemv.h"
 #include "core/model/tensor_names.h"
 #include "core/model/thread_pool.h"
@@ -50,6 +51,7 @@ std::vector<LayerPlan> plan_layers(const Config& c, const ModelVariant& v) {
     // Attending before writing means a ring of W slots serves both conventions: W keys
     // including self needs W-1 old keys, self plus W previous needs W.
     p.cache_slots = v.cache == CacheMode::Rolling && window > 0 ? window : 0;
+    p.cache_block = v.cache == CacheMode::Paged ? v.block : 0;
   }
   return plan;
 }
@@ -61,7 +63,17 @@ struct LayerCache {
   std::vector<float> k, v;        // [capacity, kv_dim]
   std::vector<int32_t> slot_pos;  // [capacity]
   int used = 0;                   // slots that may hold a position
+  PagedSlots paged;               // paged mode: the block table; paged.block == 0 otherwise
 };
+
+// An empty cache with the layer's ring or block table settings.
+LayerCache empty_cache(const LayerPlan& p) {
+  LayerCache lc;
+  lc.ring = p.cache_slots;
+  lc.paged =
+      paged_slots(p.cache_block, attn::window_max_distance(p.mask.window, p.mask.convention));
+  return lc;
+}
 
 // One layer's weights as quantized blocks in the mapped file, for single-token steps.
 // A null matrix (data == nullptr) means: use the f32 copy (unsupported type, pooled K/V).
@@ -150,6 +162,8 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
                    [](const LayerPlan& p) { return p.cache_slots > 0; }))
     throw std::invalid_argument("rolling cache needs a sliding window (set a window override)");
   if (v.chunk < 0) throw std::invalid_argument("chunk must be >= 0");
+  if (v.cache == CacheMode::Paged && v.block < 1)
+    throw std::invalid_argument("paged cache needs a block size >= 1");
   kv_heads_ = v.kv_heads > 0 ? v.kv_heads : c.n_kv_heads;
   if (kv_heads_ > c.n_kv_heads || c.n_kv_heads % kv_heads_ != 0 || c.n_heads % kv_heads_ != 0)
     throw std::invalid_argument("kv_heads " + std::to_string(kv_heads_) + " must divide the " +
@@ -191,8 +205,8 @@ Session::~Session() = default;
 void Session::reset() {
   const Config& c = model_->config();
   tokens_.clear();
-  st_->cache.assign(c.n_layers, LayerCache{});
-  for (int l = 0; l < c.n_layers; ++l) st_->cache[l].ring = plan_[l].cache_slots;
+  st_->cache.clear();
+  for (int l = 0; l < c.n_layers; ++l) st_->cache.push_back(empty_cache(plan_[l]));
   capture_ = Capture{};
   st_->capture_index.assign(static_cast<size_t>(c.n_layers) * c.n_heads, -1);
   const CaptureSpec& cs = opts_.capture;
@@ -245,12 +259,33 @@ void Session::State::gemv(const float* x, int in, std::initializer_list<GemvJob>
 namespace {
 
 void ensure_capacity(LayerCache& lc, int slots, int kv_dim) {
+  if (lc.paged.block > 0) slots = paged_slot_count(lc.paged);  // the pool holds its blocks only
   if (slots <= lc.capacity) return;
-  const int cap = lc.ring > 0 ? lc.ring : std::max({slots, 2 * lc.capacity, 64});
+  // A paged pool grows by exactly the blocks it took, so its bytes are its blocks.
+  const int cap = lc.ring > 0          ? lc.ring
+                  : lc.paged.block > 0 ? slots
+                                       : std::max({slots, 2 * lc.capacity, 64});
   lc.k.resize(static_cast<size_t>(cap) * kv_dim);
   lc.v.resize(static_cast<size_t>(cap) * kv_dim);
   lc.slot_pos.resize(cap, -1);
   lc.capacity = cap;
+}
+
+// The slot position `pos` is written to: p itself (growing), p mod W (ring), or the next slot
+// of the block table (paged, which may take a block from the free list).
+int cache_slot(LayerCache& lc, int pos, int kv_dim) {
+  if (lc.paged.block == 0) return lc.ring > 0 ? attn::ring_slot(pos, lc.ring) : pos;
+  const int slot = paged_slot(lc.paged, pos);
+  ensure_capacity(lc, 0, kv_dim);
+  return slot;
+}
+
+// Slots the next attention call reads after positions up to last_pos were written. Paged:
+// the blocks the window has passed go back to the free list first (their slots read -1).
+int cache_used(LayerCache& lc, int last_pos) {
+  if (lc.paged.block == 0) return lc.ring > 0 ? lc.ring : std::max(lc.used, last_pos + 1);
+  paged_free_behind(lc.paged, last_pos + 1, lc.slot_pos.data());
+  return paged_slot_count(lc.paged);
 }
 
 }  // namespace
@@ -369,11 +404,11 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
     // Written only after attending, so a ring never evicts a key this chunk still needs.
     ensure_capacity(lc, lc.ring > 0 ? lc.ring : last_pos + 1, kvd);
     for (int t = 0; t < T; ++t) {
-      const int slot = lc.ring > 0 ? attn::ring_slot(s.pos[t], lc.ring) : s.pos[t];
+      const int slot = cache_slot(lc, s.pos[t], kvd);
       attn::write_cache_slot(lc.k.data(), lc.v.data(), lc.slot_pos.data(), slot, s.pos[t],
                              s.k.data() + t * kvd, s.v.data() + t * kvd, kvd);
     }
-    lc.used = lc.ring > 0 ? lc.ring : std::max(lc.used, last_pos + 1);
+    lc.used = cache_used(lc, last_pos);
 
     if (T == 1)
       s.gemv(s.att.data(), qd, {{lq.wo, lw.wo.data(), s.o.data(), d}});
@@ -430,7 +465,7 @@ std::vector<float> Session::prefill(const std::vector<int32_t>& tokens, bool all
     seq = tokens_;
     seq.insert(seq.end(), tokens.begin(), tokens.end());
     keep_from = static_cast<int>(tokens_.size());
-    for (LayerCache& lc : st_->cache) lc = LayerCache{0, lc.ring, {}, {}, {}, 0};
+    for (size_t l = 0; l < st_->cache.size(); ++l) st_->cache[l] = empty_cache(plan_[l]);
   }
   const int pos0 = none ? 0 : static_cast<int>(tokens_.size());
   const int n = static_cast<int>(seq.size());
@@ -464,7 +499,7 @@ std::vector<float> Session::prefill(const std::vector<int32_t>& tokens, bool all
   capture_.n_tokens = static_cast<int>(tokens_.size());
   update_cache_capture();
   if (none)  // nothing survives the pass; the capture above shows what it held at the end
-    for (LayerCache& lc : st_->cache) lc = LayerCache{0, lc.ring, {}, {}, {}, 0};
+    for (size_t l = 0; l < st_->cache.size(); ++l) st_->cache[l] = empty_cache(plan_[l]);
   capture_.cache_bytes = 0;
   if (!none)
     for (const CacheCapture& cc : capture_.cache) capture_.cache_bytes += cc.bytes;

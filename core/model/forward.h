@@ -93,6 +93,7 @@ struct Capture {
 struct LayerPlan {
   attn::MaskSpec mask;  // Causal or SlidingWindow
   int cache_slots = 0;  // rolling: window slots; 0 = grows with the sequence
+  int cache_block = 0;  // paged: tokens per block (core/model/paged_cache.h); 0 = not paged
 };
 std::vector<LayerPlan> plan_layers(const Config& c, const ModelVariant& v);
 

@@ -10,6 +10,8 @@ const char* cache_mode_name(CacheMode m) {
       return "full";
     case CacheMode::Rolling:
       return "rolling";
+    case CacheMode::Paged:
+      return "paged";
   }
   return "full";
 }

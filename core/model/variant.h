@@ -9,7 +9,7 @@
 
 namespace core {
 
-enum class CacheMode { None, Full, Rolling };
+enum class CacheMode { None, Full, Rolling, Paged };
 
 const char* cache_mode_name(CacheMode m);
 
@@ -20,7 +20,8 @@ struct ModelVariant {
   std::vector<int> window_layers;  // layers the override applies to; empty = all layers
   int kv_heads = 0;                // mean-pool K/V heads down to this many; 0 = native
   CacheMode cache = CacheMode::Full;
-  int chunk = 0;  // chunked prefill length; 0 = one-shot prefill
+  int chunk = 0;   // chunked prefill length; 0 = one-shot prefill
+  int block = 16;  // CacheMode::Paged: tokens per physical block
 };
 
 }  // namespace core

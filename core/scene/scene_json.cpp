@@ -149,8 +149,10 @@ constexpr std::pair<const char*, attn::MaskKind> kMasks[] = {
 constexpr std::pair<const char*, attn::WindowConvention> kConventions[] = {
     {"including_self", attn::WindowConvention::IncludingSelf},
     {"self_plus_previous", attn::WindowConvention::SelfPlusPrevious}};
-constexpr std::pair<const char*, CacheMode> kCaches[] = {
-    {"none", CacheMode::None}, {"full", CacheMode::Full}, {"rolling", CacheMode::Rolling}};
+constexpr std::pair<const char*, CacheMode> kCaches[] = {{"none", CacheMode::None},
+                                                         {"full", CacheMode::Full},
+                                                         {"rolling", CacheMode::Rolling},
+                                                         {"paged", CacheMode::Paged}};
 
 void check_range(const char* key, int64_t v, int64_t lo, int64_t hi, const char* why = nullptr) {
   if (v >= lo && v <= hi) return;
@@ -205,6 +207,7 @@ void validate_scene(const Scene& s) {
                      " does not divide n_heads = " + std::to_string(s.n_heads));
   for (int l : s.variant.window_layers) check_range("variant.window_layers", l, 0, s.n_layers - 1);
   check_range("variant.chunk", s.variant.chunk, 0, kMaxSeqLen, "0 = one-shot prefill");
+  check_range("variant.block", s.variant.block, 1, 4096, "tokens per block of the paged cache");
   if (s.preset != "custom" && !find_preset(s.preset)) {
     std::string allowed;
     for (const std::string& n : preset_names()) allowed += (allowed.empty() ? "" : ", ") + n;
@@ -300,6 +303,7 @@ Scene scene_from_json(const json& j, const std::string& source,
     rv.read("kv_heads", s.variant.kv_heads);
     rv.read_enum("cache", s.variant.cache, kCaches);
     rv.read("chunk", s.variant.chunk);
+    rv.read("block", s.variant.block);
     rv.report_unknown(warnings);
   }
   r.read("layer", s.layer);
@@ -380,7 +384,8 @@ nlohmann::ordered_json scene_to_json(const Scene& s) {
                   {"window_layers", s.variant.window_layers},
                   {"kv_heads", s.variant.kv_heads},
                   {"cache", cache_mode_name(s.variant.cache)},
-                  {"chunk", s.variant.chunk}};
+                  {"chunk", s.variant.chunk},
+                  {"block", s.variant.block}};
   j["layer"] = s.layer;
   j["head"] = s.head;
   j["view"] = s.view;
