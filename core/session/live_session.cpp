@@ -15,7 +15,7 @@ namespace {
 bool same_variant(const ModelVariant& a, const ModelVariant& b) {
   return a.window == b.window && a.window_convention == b.window_convention &&
          a.window_layers == b.window_layers && a.kv_heads == b.kv_heads && a.cache == b.cache &&
-         a.chunk == b.chunk;
+         a.chunk == b.chunk && a.block == b.block;
 }
 
 // The attention-relevant part of a variant: the pass ignores the cache mode.
