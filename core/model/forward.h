@@ -20,8 +20,8 @@
 #include "core/model/catalog.h"
 #include "core/model/config.h"
 #include "core/model/gguf.h"
+#include "core/model/variant.h"
 #include "core/model/weights.h"
-#include "core/scene/scene.h"
 
 namespace core {
 
