@@ -36,6 +36,8 @@ const char* const kVariantFlagsUsage =
     "                            KV cache: recompute each step, grow, a ring of W slots, or\n"
     "                            blocks of B tokens through a block table and a free list\n"
     "  --block B                 tokens per block of --cache paged (default 16)\n"
+    "  --sparse G,L[,R[,SEED]]   run every layer under the sparse pattern: G global tokens,\n"
+    "                            a band of L keys including self, R seeded random keys\n"
     "  --chunk C                 prefill C tokens at a time (0 = all at once)\n";
 
 bool take_value(int argc, char** argv, int& i, const char* name, std::string* value) {
@@ -118,6 +120,15 @@ bool parse_model_flag(int argc, char** argv, int& i, ModelFlags& f) {
   } else if (take_value(argc, argv, i, "--block", &v)) {
     mv.block = parse_int("--block", v, 1, 4096);
     f.block_set = true;
+  } else if (take_value(argc, argv, i, "--sparse", &v)) {
+    const std::vector<int> sp = parse_int_list("--sparse", v, 0, kBig);
+    if (sp.size() < 2 || sp.size() > 4 || sp[1] < 1 || (sp.size() > 2 && sp[2] > 64))
+      throw UsageError("--sparse '" + v +
+                       "' is not G,L[,R[,SEED]] with L >= 1 (band keys) and R <= 64");
+    mv.sparse_global = sp[0];
+    mv.sparse_local = sp[1];
+    mv.sparse_random = sp.size() > 2 ? sp[2] : 0;
+    mv.sparse_seed = sp.size() > 3 ? static_cast<uint32_t>(sp[3]) : 1;
   } else if (take_value(argc, argv, i, "--chunk", &v)) {
     mv.chunk = parse_int("--chunk", v, 0, kBig);
   } else {
@@ -144,6 +155,8 @@ void check_variant(const ModelFlags& f, const model::Config& c) {
     throw UsageError("--kv-heads " + std::to_string(v.kv_heads) + " must divide the model's " +
                      std::to_string(c.n_kv_heads) + " KV heads (and its " +
                      std::to_string(c.n_heads) + " query heads)");
+  if (v.sparse_local > 0 && (v.window > 0 || v.cache == CacheMode::Rolling))
+    throw UsageError("--sparse replaces every layer's mask: drop --window and --cache rolling");
   if (f.block_set && v.cache != CacheMode::Paged) throw UsageError("--block needs --cache paged");
   if (v.cache == CacheMode::Rolling) {
     bool any = v.window > 0;
@@ -181,6 +194,9 @@ std::string describe_variant(const ModelVariant& v, const model::Config& c) {
   s += ", " + std::to_string(kv) + " kv heads" + (kv != c.n_kv_heads ? " (pooled)" : "");
   s += std::string(", cache ") + cache_mode_name(v.cache);
   if (v.cache == CacheMode::Paged) s += " (blocks of " + std::to_string(v.block) + ")";
+  if (v.sparse_local > 0)
+    s += ", sparse: " + std::to_string(v.sparse_global) + " global, band " +
+         std::to_string(v.sparse_local) + ", " + std::to_string(v.sparse_random) + " random";
   s += v.chunk > 0 ? ", prefill chunk " + std::to_string(v.chunk) : ", one-shot prefill";
   return s;
 }

@@ -52,6 +52,14 @@ std::vector<LayerPlan> plan_layers(const Config& c, const ModelVariant& v) {
     // including self needs W-1 old keys, self plus W previous needs W.
     p.cache_slots = v.cache == CacheMode::Rolling && window > 0 ? window : 0;
     p.cache_block = v.cache == CacheMode::Paged ? v.block : 0;
+    if (v.sparse_local > 0) {  // the sparse pattern replaces the layer's own mask
+      p.mask.kind = attn::MaskKind::Sparse;
+      p.mask.window = 0;
+      p.mask.sparse_global = v.sparse_global;
+      p.mask.sparse_local = v.sparse_local;
+      p.mask.sparse_random = v.sparse_random;
+      p.mask.sparse_seed = v.sparse_seed;
+    }
   }
   return plan;
 }
@@ -162,6 +170,8 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
                    [](const LayerPlan& p) { return p.cache_slots > 0; }))
     throw std::invalid_argument("rolling cache needs a sliding window (set a window override)");
   if (v.chunk < 0) throw std::invalid_argument("chunk must be >= 0");
+  if (v.sparse_local > 0 && v.cache == CacheMode::Rolling)
+    throw std::invalid_argument("a rolling cache would evict the sparse pattern's global keys");
   if (v.cache == CacheMode::Paged && v.block < 1)
     throw std::invalid_argument("paged cache needs a block size >= 1");
   kv_heads_ = v.kv_heads > 0 ? v.kv_heads : c.n_kv_heads;

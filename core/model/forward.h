@@ -91,7 +91,7 @@ struct Capture {
 
 // The effective per-layer attention settings after applying a ModelVariant.
 struct LayerPlan {
-  attn::MaskSpec mask;  // Causal or SlidingWindow
+  attn::MaskSpec mask;  // Causal or SlidingWindow, or Sparse with ModelVariant::sparse_local
   int cache_slots = 0;  // rolling: window slots; 0 = grows with the sequence
   int cache_block = 0;  // paged: tokens per block (core/model/paged_cache.h); 0 = not paged
 };

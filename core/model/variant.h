@@ -3,6 +3,7 @@
 // holds one of these for its run part.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "core/attention/spec.h"
@@ -22,6 +23,12 @@ struct ModelVariant {
   CacheMode cache = CacheMode::Full;
   int chunk = 0;   // chunked prefill length; 0 = one-shot prefill
   int block = 16;  // CacheMode::Paged: tokens per physical block
+  // Run every layer under the sparse pattern of spec.h instead of its own mask (global
+  // tokens, a local band of keys including self, seeded random keys); sparse_local 0 = off.
+  int sparse_global = 0;
+  int sparse_local = 0;
+  int sparse_random = 0;
+  uint32_t sparse_seed = 1;
 };
 
 }  // namespace core

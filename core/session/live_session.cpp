@@ -15,7 +15,9 @@ namespace {
 bool same_variant(const ModelVariant& a, const ModelVariant& b) {
   return a.window == b.window && a.window_convention == b.window_convention &&
          a.window_layers == b.window_layers && a.kv_heads == b.kv_heads && a.cache == b.cache &&
-         a.chunk == b.chunk && a.block == b.block;
+         a.chunk == b.chunk && a.block == b.block && a.sparse_global == b.sparse_global &&
+         a.sparse_local == b.sparse_local && a.sparse_random == b.sparse_random &&
+         a.sparse_seed == b.sparse_seed;
 }
 
 // The attention-relevant part of a variant: the pass ignores the cache mode.
