@@ -225,8 +225,9 @@ TEST(CliModel, HelpListsTheSharedFlags) {
   for (const char* cmd : {"generate", "dump", "ppl"}) {
     const Result r = run({cmd, "--help"});
     EXPECT_EQ(r.rc, 0) << cmd;
-    for (const char* flag : {"--model", "--threads", "--window", "--window-convention",
-                             "--window-layers", "--kv-heads", "--cache", "--chunk"})
+    for (const char* flag :
+         {"--model", "--threads", "--window", "--window-convention", "--window-layers",
+          "--kv-heads", "--cache", "--chunk", "--block", "--sparse"})
       EXPECT_NE(r.out.find(flag), std::string::npos) << cmd << " --help lacks " << flag;
   }
 }
@@ -236,7 +237,12 @@ TEST(CliModel, BadFlagsExit2WithMessages) {
   expect_usage_error({"generate", "--prompt", "x", "--window", "-1"},
                      "--window -1 is out of range");
   expect_usage_error({"generate", "--prompt", "x", "--cache", "ring"},
-                     "--cache 'ring' is not none, full or rolling");
+                     "--cache 'ring' is not none, full, rolling or paged");
+  expect_usage_error({"generate", "--prompt", "x", "--block", "0", "--cache", "paged"},
+                     "--block 0 is out of range");
+  expect_usage_error({"generate", "--prompt", "x", "--block", "7"}, "--block needs --cache paged");
+  expect_usage_error({"ppl", "--text", "x", "--sparse", "4"}, "--sparse '4' is not G,L");
+
   expect_usage_error({"dump", "--prompt", "x", "--window-convention", "both", "--out", "x.json"},
                      "--window-convention 'both'");
   expect_usage_error({"generate", "--prompt", "x", "-n", "abc"}, "-n 'abc' is not an integer");
@@ -260,6 +266,8 @@ TEST(CliModel, VariantFlagsCheckedAgainstTheModel) {
   expect_usage_error({"generate", "--prompt", "x", "--kv-heads", "9"}, "--kv-heads 9 must divide");
   expect_usage_error({"generate", "--prompt", "x", "--cache", "rolling"},
                      "--cache rolling needs a sliding window");
+  expect_usage_error({"generate", "--prompt", "x", "--sparse", "4,8", "--window", "16"},
+                     "--sparse replaces every layer's mask");
   expect_usage_error({"generate", "--prompt", "x", "--window", "4", "--window-layers", "0,30"},
                      "--window-layers 30 is out of range: the model has 30 layers");
   expect_usage_error({"generate", "--prompt", "x", "--window-layers", "1"},
