@@ -29,42 +29,58 @@ std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<
 
 }  // namespace
 
+std::vector<TensorSpec> tensor_specs(const Config& c) {
+  const int64_t d = c.d_model, hd = c.head_dim, ff = c.d_ff;
+  const int64_t q_dim = int64_t{c.n_heads} * hd, kv_dim = int64_t{c.n_kv_heads} * hd;
+  std::vector<TensorSpec> s;
+  s.push_back({"token_embd.weight", {d, c.vocab}, -1, &Weights::token_embd, nullptr});
+  if (!c.tied_embeddings)
+    s.push_back({"output.weight", {d, c.vocab}, -1, &Weights::output, nullptr});
+  s.push_back({"output_norm.weight", {d}, -1, &Weights::output_norm, nullptr});
+  for (int i = 0; i < c.n_layers; ++i) {
+    const std::string b = "blk." + std::to_string(i) + ".";
+    auto add = [&](const char* name, std::vector<int64_t> dims,
+                   std::vector<float> LayerWeights::*field) {
+      s.push_back({b + name, std::move(dims), i, nullptr, field});
+    };
+    add("attn_norm.weight", {d}, &LayerWeights::attn_norm);
+    add("attn_q.weight", {d, q_dim}, &LayerWeights::wq);
+    add("attn_k.weight", {d, kv_dim}, &LayerWeights::wk);
+    add("attn_v.weight", {d, kv_dim}, &LayerWeights::wv);
+    add("attn_output.weight", {q_dim, d}, &LayerWeights::wo);
+    add("ffn_norm.weight", {d}, &LayerWeights::ffn_norm);
+    add("ffn_gate.weight", {d, ff}, &LayerWeights::w_gate);
+    add("ffn_up.weight", {d, ff}, &LayerWeights::w_up);
+    add("ffn_down.weight", {ff, d}, &LayerWeights::w_down);
+    if (c.qk_norm) {
+      add("attn_q_norm.weight", {hd}, &LayerWeights::q_norm);
+      add("attn_k_norm.weight", {hd}, &LayerWeights::k_norm);
+    }
+    if (c.post_norms) {
+      add("post_attention_norm.weight", {d}, &LayerWeights::post_attn_norm);
+      add("post_ffw_norm.weight", {d}, &LayerWeights::post_ffn_norm);
+    }
+  }
+  return s;
+}
+
 Weights load_weights(const GgufFile& f, const Config& c, int n_threads) {
   Weights w;
-  const int64_t d = c.d_model, hd = c.head_dim, ff = c.d_ff;
-  const int64_t q_dim = c.n_heads * hd, kv_dim = c.n_kv_heads * hd;
-  w.token_embd = load(f, "token_embd.weight", {d, c.vocab});
-  if (!c.tied_embeddings) w.output = load(f, "output.weight", {d, c.vocab});
-  w.output_norm = load(f, "output_norm.weight", {d});
   w.layers.resize(c.n_layers);
+  const std::vector<TensorSpec> specs = tensor_specs(c);
+  for (const TensorSpec& t : specs)
+    if (t.layer < 0) w.*t.model_field = load(f, t.name, t.dims);
   // Layers are independent, so they dequantize in parallel; the first error wins.
   const int nt = std::max(
       1, n_threads > 0 ? n_threads : static_cast<int>(std::thread::hardware_concurrency()));
   std::vector<std::exception_ptr> errors(c.n_layers);
   auto work = [&](int t) {
-    for (int i = t; i < c.n_layers; i += nt) {
+    for (const TensorSpec& s : specs) {
+      if (s.layer < 0 || s.layer % nt != t || errors[s.layer]) continue;
       try {
-        const std::string b = "blk." + std::to_string(i) + ".";
-        LayerWeights& l = w.layers[i];
-        l.attn_norm = load(f, b + "attn_norm.weight", {d});
-        l.wq = load(f, b + "attn_q.weight", {d, q_dim});
-        l.wk = load(f, b + "attn_k.weight", {d, kv_dim});
-        l.wv = load(f, b + "attn_v.weight", {d, kv_dim});
-        l.wo = load(f, b + "attn_output.weight", {q_dim, d});
-        l.ffn_norm = load(f, b + "ffn_norm.weight", {d});
-        l.w_gate = load(f, b + "ffn_gate.weight", {d, ff});
-        l.w_up = load(f, b + "ffn_up.weight", {d, ff});
-        l.w_down = load(f, b + "ffn_down.weight", {ff, d});
-        if (c.qk_norm) {
-          l.q_norm = load(f, b + "attn_q_norm.weight", {hd});
-          l.k_norm = load(f, b + "attn_k_norm.weight", {hd});
-        }
-        if (c.post_norms) {
-          l.post_attn_norm = load(f, b + "post_attention_norm.weight", {d});
-          l.post_ffn_norm = load(f, b + "post_ffw_norm.weight", {d});
-        }
+        w.layers[s.layer].*s.layer_field = load(f, s.name, s.dims);
       } catch (...) {
-        errors[i] = std::current_exception();
+        errors[s.layer] = std::current_exception();
       }
     }
   };
