@@ -337,7 +337,7 @@ void Tokenizer::encode_sentencepiece(std::string_view text, bool at_start,
     }
     for (size_t k = 0; k < s.len; ++k) {  // byte fallback: <0xXX> per byte of the character
       const int32_t b = byte_ids_[static_cast<unsigned char>(norm[s.start + k])];
-      out.push_back(b >= 0 ? b : unk_);
+      if (b >= 0 || unk_ >= 0) out.push_back(b >= 0 ? b : unk_);  // no id at all: dropped
     }
   }
 }
