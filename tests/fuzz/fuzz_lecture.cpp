@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/scene/lecture.h"
+#include "core/scene/scene_json.h"
 
 namespace {
 
