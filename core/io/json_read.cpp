@@ -22,6 +22,8 @@ nlohmann::json parse_json_limited(std::string_view text, const std::string& sour
                     " levels");
   } catch (const json::parse_error& e) {
     throw JsonError(source + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const json::exception& e) {  // e.g. out_of_range 406: a number like 1e999999
+    throw JsonError(source + ": invalid JSON: " + e.what());
   }
 }
 

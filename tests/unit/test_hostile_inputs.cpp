@@ -137,6 +137,21 @@ TEST(Hostile, DeeplyNestedLectureAndSceneAreRefused) {
   EXPECT_NE(r.err.find("nested deeper"), std::string::npos) << r.err;
 }
 
+// Found by fuzz_scene: a number too large for a double is nlohmann's out_of_range, not a
+// parse_error, and escaped the readers (exit 1, or the app's terminate).
+TEST(Hostile, NumberOverflowIsAJsonError) {
+  std::vector<std::string> w;
+  try {
+    (void)core::scene_from_json_text("{\"seq_len\": 8888888888888e888888}", "big_number.json", w);
+    ADD_FAILURE() << "accepted";
+  } catch (const core::SceneError& e) {
+    EXPECT_NE(std::string(e.what()).find("big_number.json: invalid JSON"), std::string::npos)
+        << e.what();
+  }
+  const std::string lec = write("big_number_lecture.json", "{\"version\": 1e999999}");
+  EXPECT_THROW((void)core::load_lecture(lec, w), core::SceneError);
+}
+
 // ---- Export flags and sizes.
 TEST(Hostile, ExportRefusesLiveViewsZeroWidthAndHugePngs) {
   const std::string live = write(
@@ -221,7 +236,7 @@ TEST(Hostile, DumpWithATinyVocabularyAndANonUtf8Path) {
   e.write_sparse(path);
   // Token 0 is the control token <|endoftext|>, matched whole in the text.
   const CliRun r = attnlab("dump --prompt '" + toks[0] + toks[0] + "' --model '" + path +
-                        "' --threads 1 --out '" + out + "'");
+                           "' --threads 1 --out '" + out + "'");
   ASSERT_EQ(r.rc, 0) << r.err;
   std::stringstream ss;
   ss << std::ifstream(out).rdbuf();
