@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/model/tensor_names.h"
 #include "core/model/validate.h"
 
 namespace core::model {
@@ -61,15 +62,19 @@ Config read_config(const GgufFile& f) {
   c.context_length = get_ranged(f, p + "context_length", 1, kMaxContext, 2048);
   c.rms_eps = static_cast<float>(
       get_positive(f, p + "attention.layer_norm_rms_epsilon", 1e-5, 0, 1, "finite, in (0, 1]"));
-  const TensorInfo& emb = f.tensor("token_embd.weight");
+  const TensorNames& names = tensor_names(c.arch);
+  const std::string embd = names.token_embd;
+  const TensorInfo& emb = f.tensor(embd);
   if (emb.dims.size() != 2 || emb.dims[0] != c.d_model)
-    f.fail("tensor token_embd.weight has a wrong shape (rows of " + p +
+    f.fail("tensor " + embd + " has a wrong shape (rows of " + p +
            "embedding_length = " + std::to_string(c.d_model) + " expected)");
   if (emb.dims[1] > kMaxVocab)
-    f.fail("tensor token_embd.weight has " + std::to_string(emb.dims[1]) + " rows (at most " +
+    f.fail("tensor " + embd + " has " + std::to_string(emb.dims[1]) + " rows (at most " +
            std::to_string(kMaxVocab) + ")");
   c.vocab = static_cast<int>(emb.dims[1]);
-  c.tied_embeddings = f.find_tensor("output.weight") == nullptr;
+  c.tied_embeddings = f.find_tensor(names.output) == nullptr;
+  c.qk_norm = names.attn_q_norm != nullptr;
+  c.post_norms = names.post_attn_norm != nullptr;
   c.bos_id = get_ranged(f, "tokenizer.ggml.bos_token_id", -1, c.vocab - 1, -1);
   c.eos_id = get_ranged(f, "tokenizer.ggml.eos_token_id", -1, c.vocab - 1, -1);
   const float rope_base = static_cast<float>(
@@ -96,7 +101,7 @@ Config read_config(const GgufFile& f) {
         get_positive(f, p + "final_logit_softcapping", 0.0, -1, 1e9, "finite, 0 = none, else > 0"));
     if (c.final_softcap < 0)
       f.fail("metadata " + p + "final_logit_softcapping is negative (0 = none)");
-    c.qk_norm = c.post_norms = c.gelu_tanh = true;
+    c.gelu_tanh = true;
     const int window =
         get_ranged(f, p + "attention.sliding_window", 0, c.context_length, int64_t{0});
     const int pattern = 6;

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/model/dequant.h"
+#include "core/model/tensor_names.h"
 
 namespace core::model {
 
@@ -32,34 +33,29 @@ std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<
 std::vector<TensorSpec> tensor_specs(const Config& c) {
   const int64_t d = c.d_model, hd = c.head_dim, ff = c.d_ff;
   const int64_t q_dim = int64_t{c.n_heads} * hd, kv_dim = int64_t{c.n_kv_heads} * hd;
+  const TensorNames& n = tensor_names(c.arch);
   std::vector<TensorSpec> s;
-  s.push_back({"token_embd.weight", {d, c.vocab}, -1, &Weights::token_embd, nullptr});
-  if (!c.tied_embeddings)
-    s.push_back({"output.weight", {d, c.vocab}, -1, &Weights::output, nullptr});
-  s.push_back({"output_norm.weight", {d}, -1, &Weights::output_norm, nullptr});
+  s.push_back({n.token_embd, {d, c.vocab}, -1, &Weights::token_embd, nullptr});
+  if (!c.tied_embeddings) s.push_back({n.output, {d, c.vocab}, -1, &Weights::output, nullptr});
+  s.push_back({n.output_norm, {d}, -1, &Weights::output_norm, nullptr});
   for (int i = 0; i < c.n_layers; ++i) {
-    const std::string b = "blk." + std::to_string(i) + ".";
     auto add = [&](const char* name, std::vector<int64_t> dims,
                    std::vector<float> LayerWeights::*field) {
-      s.push_back({b + name, std::move(dims), i, nullptr, field});
+      if (name) s.push_back({layer_tensor(i, name), std::move(dims), i, nullptr, field});
     };
-    add("attn_norm.weight", {d}, &LayerWeights::attn_norm);
-    add("attn_q.weight", {d, q_dim}, &LayerWeights::wq);
-    add("attn_k.weight", {d, kv_dim}, &LayerWeights::wk);
-    add("attn_v.weight", {d, kv_dim}, &LayerWeights::wv);
-    add("attn_output.weight", {q_dim, d}, &LayerWeights::wo);
-    add("ffn_norm.weight", {d}, &LayerWeights::ffn_norm);
-    add("ffn_gate.weight", {d, ff}, &LayerWeights::w_gate);
-    add("ffn_up.weight", {d, ff}, &LayerWeights::w_up);
-    add("ffn_down.weight", {ff, d}, &LayerWeights::w_down);
-    if (c.qk_norm) {
-      add("attn_q_norm.weight", {hd}, &LayerWeights::q_norm);
-      add("attn_k_norm.weight", {hd}, &LayerWeights::k_norm);
-    }
-    if (c.post_norms) {
-      add("post_attention_norm.weight", {d}, &LayerWeights::post_attn_norm);
-      add("post_ffw_norm.weight", {d}, &LayerWeights::post_ffn_norm);
-    }
+    add(n.attn_norm, {d}, &LayerWeights::attn_norm);
+    add(n.attn_q, {d, q_dim}, &LayerWeights::wq);
+    add(n.attn_k, {d, kv_dim}, &LayerWeights::wk);
+    add(n.attn_v, {d, kv_dim}, &LayerWeights::wv);
+    add(n.attn_output, {q_dim, d}, &LayerWeights::wo);
+    add(n.ffn_norm, {d}, &LayerWeights::ffn_norm);
+    add(n.ffn_gate, {d, ff}, &LayerWeights::w_gate);
+    add(n.ffn_up, {d, ff}, &LayerWeights::w_up);
+    add(n.ffn_down, {ff, d}, &LayerWeights::w_down);
+    add(n.attn_q_norm, {hd}, &LayerWeights::q_norm);
+    add(n.attn_k_norm, {hd}, &LayerWeights::k_norm);
+    add(n.post_attn_norm, {d}, &LayerWeights::post_attn_norm);
+    add(n.post_ffn_norm, {d}, &LayerWeights::post_ffn_norm);
   }
   return s;
 }
