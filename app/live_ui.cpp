@@ -10,8 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app_state.h"
-#include "app/panels/view_panel.h"
 #include "core/io/atomic_write.h"
+#include "core/scene/presets.h"
+#include "core/views/live_ring.h"
+#include "core/views/mask_grid.h"
 
 namespace app {
 namespace {
@@ -56,6 +58,21 @@ void list_dir(LiveUi& u) {
   u.browser_listed = u.browser_dir;
 }
 
+// A model name a preset runs ("smollm2", "gemma3"), as opposed to a GGUF path.
+const core::Preset* preset_running(const std::string& model) {
+  for (const core::Preset& p : core::presets())
+    if (p.model && model == p.model) return &p;
+  return nullptr;
+}
+
+// Picks a model: a preset's own model brings its preset (the analytic views describe the
+// model that runs); a GGUF path gets the "from model" architecture once it has loaded.
+void choose_model(AppState& s, core::Scene sc, const std::string& model) {
+  sc.model = model;
+  if (const core::Preset* p = preset_running(model)) core::apply_preset(sc, p->name);
+  set_scene(s, sc);
+}
+
 void draw_file_browser(AppState& s, LiveUi& u) {
   if (!ImGui::BeginPopupModal("Open GGUF", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
   list_dir(u);
@@ -63,7 +80,7 @@ void draw_file_browser(AppState& s, LiveUi& u) {
   ImGui::BeginChild("##files", ImVec2(ImGui::GetFontSize() * 36, ImGui::GetFontSize() * 18), true);
   if (ImGui::Selectable("../")) {
     u.browser_dir = fs::path(u.browser_dir).parent_path().string();
-    if (u.browser_dir.empty()) u.browser_dir = "/";
+    if (u.browser_dir.empty()) u.browser_dir.push_back('/');
   }
   for (const std::string& d : u.browser_dirs)
     if (ImGui::Selectable((d + "/").c_str())) {
@@ -74,9 +91,7 @@ void draw_file_browser(AppState& s, LiveUi& u) {
     if (ImGui::Selectable(f.c_str(), false, ImGuiSelectableFlags_DontClosePopups)) {
       const std::string path = (fs::path(u.browser_dir) / f).string();
       std::snprintf(u.path_buf.data(), u.path_buf.size(), "%s", path.c_str());
-      core::Scene sc = s.scene;
-      sc.model = path;
-      edit_scene(s, sc);
+      choose_model(s, s.editor.scene, path);
       ImGui::CloseCurrentPopup();
     }
   if (u.browser_dirs.empty() && u.browser_files.empty())
@@ -86,61 +101,83 @@ void draw_file_browser(AppState& s, LiveUi& u) {
   ImGui::EndPopup();
 }
 
+uint64_t options_key(const fig::LiveViewOptions& o) {
+  return static_cast<uint64_t>(o.aggregate) * 7 + static_cast<uint64_t>(o.difference) * 3 +
+         static_cast<uint64_t>(o.ring_step + 1) * 101 + static_cast<uint64_t>(o.thumb_cells) * 7919;
+}
+
+// A GGUF that loaded fills the "from model" architecture once.
+void follow_loaded_model(AppState& s, const core::LiveResult& r) {
+  LiveUi& u = s.live;
+  const core::Scene& sc = s.editor.scene;
+  if (!r.config || preset_running(sc.model) || r.model_path.empty() || u.arch_from == r.model_path)
+    return;
+  if (core::model::resolve_model_path(sc.model) != r.model_path) return;  // an older model
+  u.arch_from = r.model_path;
+  core::Scene next = sc;
+  core::architecture_from_model(next, *r.config);
+  next.seq_len = std::max(next.seq_len, 1);
+  next.query = std::min(next.query, next.seq_len - 1);
+  set_scene(s, next);
+}
+
+void run_script(AppState& s, const core::LiveResult& r) {
+  LiveUi& u = s.live;
+  core::LiveSession& live = s.session.live();
+  if (!live.idle() || !r.pass) return;
+  if (u.script_steps > 0 && !u.script_started) {
+    live.step(u.script_steps);
+    u.script_started = true;
+  } else if (!u.script_model.empty() && (u.script_steps == 0 || u.script_started)) {
+    const std::string model = u.script_model;
+    u.script_model.clear();
+    choose_model(s, s.editor.scene, model);
+  } else if (u.script_window > 0 && u.script_model.empty() &&
+             (u.script_steps == 0 || u.script_started)) {
+    core::Scene sc = s.editor.scene;  // what dragging the window slider does
+    sc.window = u.script_window;
+    u.script_window = 0;
+    set_scene(s, sc);
+  }
+}
+
 }  // namespace
 
-void edit_scene(AppState& s, const core::Scene& scene) {
-  set_scene(s, scene);
-}
-
-LiveUi& live_ui(AppState& s) {
-  if (!s.live) {
-    s.live = std::make_shared<LiveUi>();
-    load_prompts(*s.live);
-    const std::string models = core::model::resolve_model_path("smollm2");
-    s.live->browser_dir = fs::path(models).parent_path().string();
-    if (s.live->browser_dir.empty()) s.live->browser_dir = ".";
-  }
-  return *s.live;
-}
-
-bool live_started(const AppState& s) {
-  return s.live != nullptr;
+void live_ui_init(LiveUi& u) {
+  load_prompts(u);
+  const std::string models = core::model::resolve_model_path("smollm2");
+  u.browser_dir = fs::path(models).parent_path().string();
+  if (u.browser_dir.empty()) u.browser_dir.push_back('.');
 }
 
 void live_tick(AppState& s) {
-  LiveUi& u = live_ui(s);
-  if (u.tick_frame == ImGui::GetFrameCount()) return;
-  u.tick_frame = ImGui::GetFrameCount();
-  u.session.update(s.scene);
-  const auto r = u.session.result();
-  const bool idle = u.session.idle();
-  if (u.playing && idle && ImGui::GetTime() >= u.next_play_s && r->pass) {
-    u.session.step(1);
+  LiveUi& u = s.live;
+  const uint64_t key = options_key(u.options);
+  if (key != u.options_key) {
+    u.options_key = key;
+    s.session.touch(core::kLook);
+  }
+  if (!s.session.live_started()) return;
+  core::LiveSession& live = s.session.live();
+  const auto r = s.session.live_result();
+  follow_loaded_model(s, *r);
+  if (u.playing && live.idle() && ImGui::GetTime() >= u.next_play_s && r->pass) {
+    live.step(1);
     u.next_play_s = ImGui::GetTime() + 0.35;
   }
-  if (idle && r->pass) {
-    if (u.script_steps > 0 && !u.script_started) {
-      u.session.step(u.script_steps);
-      u.script_started = true;
-    } else if (!u.script_model.empty() && (u.script_steps == 0 || u.script_started)) {
-      core::Scene sc = s.scene;
-      sc.model = u.script_model;
-      u.script_model.clear();
-      edit_scene(s, sc);
-      u.session.update(s.scene);
-    }
-  }
+  run_script(s, *r);
 }
 
 bool live_idle(const AppState& s) {
-  if (!s.live) return true;
-  const LiveUi& u = *s.live;
-  return u.session.idle() && (u.script_steps == 0 || u.script_started) && u.script_model.empty();
+  const LiveUi& u = s.live;
+  const bool script_done =
+      (u.script_steps == 0 || u.script_started) && u.script_model.empty() && u.script_window == 0;
+  return s.session.live_idle() && script_done;
 }
 
 std::string live_status_line(const AppState& s) {
-  if (!s.live) return "";
-  const auto r = s.live->session.result();
+  if (!s.session.live_started()) return "";
+  const auto r = s.session.live_result();
   char buf[512];
   if (!r->config) return r->error.empty() ? "live: loading model" : "live: " + r->error;
   std::snprintf(buf, sizeof buf, "live: %s | backend %s | %d tokens | pass %.0f ms",
@@ -152,19 +189,25 @@ std::string live_status_line(const AppState& s) {
 
 std::string live_status_json(const AppState& s) {
   nlohmann::ordered_json j;
-  if (!s.live) {
-    j["started"] = false;
-    return j.dump();
-  }
-  const LiveUi& u = *s.live;
-  const auto r = u.session.result();
-  j["started"] = true;
-  j["idle"] = u.session.idle();
+  j["mask_grid_builds"] = core::mask_grid_builds();
+  j["view_data_builds"] = s.caches.data_builds;
+  j["hover_text"] = s.frame.hover_text;
+  j["window"] = s.editor.scene.window;
+  j["live_window"] = s.session.run().variant.window;
+  j["started"] = s.session.live_started();
+  for (const auto& [name, c] : s.caches.by_view)
+    j["canvas"][name] = {
+        {"x", c.canvas.origin.x}, {"y", c.canvas.origin.y}, {"scale", c.canvas.scale}};
+  if (!s.session.live_started()) return j.dump();
+  const auto r = s.session.live_result();
+  j["idle"] = live_idle(s);
   j["model_path"] = r->model_path;
   j["model_name"] = r->model_name;
   j["backend"] = r->backend;
+  j["prompt"] = r->prompt;
   j["tokens"] = r->pass ? static_cast<int>(r->pass->tokens.size()) : 0;
   j["pass_ms"] = r->pass ? r->pass->ms : 0.0;
+  j["pass_window"] = r->pass ? r->pass->variant.window : 0;
   j["kv_heads"] = r->pass ? r->pass->kv_heads : 0;
   j["error"] = r->error;
   j["status_line"] = live_status_line(s);
@@ -182,12 +225,9 @@ std::string live_status_json(const AppState& s) {
     j["ppl_native"] = r->perplexity->native;
     j["ppl_variant"] = r->perplexity->variant;
   }
-  for (const auto& [name, c] : u.figures)
-    j["canvas"][name] = {
-        {"x", c.canvas.origin.x}, {"y", c.canvas.origin.y}, {"scale", c.canvas.scale}};
-  auto it = u.figures.find(fig::live_view_name(fig::LiveViewId::Attention));
-  if (it != u.figures.end()) {
-    const LiveFigureCache& c = it->second;
+  auto it = s.caches.by_view.find("live_attention");
+  if (it != s.caches.by_view.end()) {
+    const ViewCache& c = it->second;
     if (const fig::Heatmap* h = fig::find_heatmap(c.figure, fig::kLiveAttentionHeatmapId)) {
       j["attention_map"] = {{"x", c.canvas.origin.x + h->x * c.canvas.scale},
                             {"y", c.canvas.origin.y + h->y * c.canvas.scale},
@@ -200,45 +240,34 @@ std::string live_status_json(const AppState& s) {
   return j.dump();
 }
 
-void draw_live_header(AppState& s) {
-  LiveUi& u = live_ui(s);
-  live_tick(s);
-  const auto r = u.session.result();
-  core::Scene sc = s.scene;
+void draw_run_controls(AppState& s) {
+  LiveUi& u = s.live;
+  core::Scene sc = s.editor.scene;
   bool changed = false;
 
   // Model: the two downloaded ones or a GGUF file.
   const char* kModels[] = {"smollm2", "gemma3", "GGUF file"};
   int mi = sc.model == "smollm2" ? 0 : sc.model == "gemma3" ? 1 : 2;
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
   if (ImGui::Combo("model", &mi, kModels, 3) && mi < 2) {
-    sc.model = kModels[mi];
-    changed = true;
+    choose_model(s, sc, kModels[mi]);
+    return;
   }
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 22);
   if (u.path_buf[0] == '\0' && mi == 2)
     std::snprintf(u.path_buf.data(), u.path_buf.size(), "%s", sc.model.c_str());
-  if (ImGui::InputTextWithHint("##gguf", "path/to/model.gguf", u.path_buf.data(), u.path_buf.size(),
-                               ImGuiInputTextFlags_EnterReturnsTrue) &&
-      u.path_buf[0]) {
-    sc.model = u.path_buf.data();
-    changed = true;
-  }
+  ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 8.5f);
+  const bool enter =
+      ImGui::InputTextWithHint("##gguf", "path/to/model.gguf", u.path_buf.data(), u.path_buf.size(),
+                               ImGuiInputTextFlags_EnterReturnsTrue);
   ImGui::SameLine();
-  if (ImGui::Button("Load")) {
-    if (u.path_buf[0]) {
-      sc.model = u.path_buf.data();
-      changed = true;
-    }
+  if ((ImGui::Button("Load") || enter) && u.path_buf[0]) {
+    choose_model(s, sc, u.path_buf.data());
+    return;
   }
   ImGui::SameLine();
   if (ImGui::Button("Browse...")) ImGui::OpenPopup("Open GGUF");
   draw_file_browser(s, u);
 
-  // Prompt: presets from assets/prompts and a free text box.
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
+  // Prompt: examples from assets/prompts and a free text box ("" = the default prompt).
   if (ImGui::BeginCombo("prompt", "examples")) {
     for (const auto& [name, text] : u.prompts)
       if (ImGui::Selectable(name.c_str())) {
@@ -250,29 +279,22 @@ void draw_live_header(AppState& s) {
   if (!ImGui::IsAnyItemActive() && sc.prompt != u.prompt_buf.data())
     std::snprintf(u.prompt_buf.data(), u.prompt_buf.size(), "%s", sc.prompt.c_str());
   if (ImGui::InputTextMultiline("##prompt", u.prompt_buf.data(), u.prompt_buf.size(),
-                                ImVec2(-1, ImGui::GetTextLineHeight() * 2.6f))) {
+                                ImVec2(-1, ImGui::GetTextLineHeight() * 3.2f))) {
     sc.prompt = u.prompt_buf.data();
     changed = true;
   }
+  if (sc.prompt.empty()) ImGui::TextDisabled("(empty: the default prompt, recall.txt)");
 
-  // Live setting: window override and K/V-head pooling.
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
-  if (ImGui::SliderInt("live window (0 = native)", &sc.variant.window, 0, 256)) changed = true;
-  ImGui::SameLine();
-  int conv = static_cast<int>(sc.variant.window_convention);
-  const char* kConv[] = {"W keys incl. self", "self + W previous"};
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
-  if (ImGui::Combo("##conv", &conv, kConv, 2)) {
-    sc.variant.window_convention = static_cast<attn::WindowConvention>(conv);
-    changed = true;
-  }
+  // The window is the Mask section's; the model can keep its own instead.
+  changed |= ImGui::Checkbox("model's own windows", &sc.model_windows);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("off: the live model runs with the scene's window and convention");
+  const auto r = s.session.live_result();
   if (r->config) {
-    ImGui::SameLine();
     const int native = r->config->n_kv_heads;
     const std::string cur = sc.variant.kv_heads > 0 && sc.variant.kv_heads != native
                                 ? std::to_string(sc.variant.kv_heads) + " (pooled)"
                                 : std::to_string(native) + " (native)";
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
     if (ImGui::BeginCombo("KV heads", cur.c_str())) {
       for (int k = native; k >= 1; --k)
         if (native % k == 0 && r->config->n_heads % k == 0 &&
@@ -283,58 +305,21 @@ void draw_live_header(AppState& s) {
       ImGui::EndCombo();
     }
   }
-  ImGui::SameLine();
-  const core::LiveProgress p = u.session.progress();
-  if (p.busy) {
-    const float f =
-        p.fraction < 0 ? std::fmod(static_cast<float>(ImGui::GetTime()) * 0.5f, 1.0f) : p.fraction;
-    ImGui::ProgressBar(f, ImVec2(-1, 0), p.stage.c_str());
+  if (s.session.live_started()) {
+    const core::LiveProgress p = s.session.live().progress();
+    if (p.busy) {
+      const float f = p.fraction < 0 ? std::fmod(static_cast<float>(ImGui::GetTime()) * 0.5f, 1.0f)
+                                     : p.fraction;
+      ImGui::ProgressBar(f, ImVec2(-1, 0), p.stage.c_str());
+    } else {
+      ImGui::TextDisabled("%s", live_status_line(s).c_str());
+    }
+    if (!r->error.empty())
+      ImGui::TextColored(ImVec4(0.95f, 0.35f, 0.3f, 1), "%s", r->error.c_str());
   } else {
-    ImGui::TextDisabled("%s", live_status_line(s).c_str());
+    ImGui::TextDisabled("the model runs when a live view opens");
   }
-  if (!r->error.empty()) ImGui::TextColored(ImVec4(0.95f, 0.35f, 0.3f, 1), "%s", r->error.c_str());
-  if (changed) {
-    edit_scene(s, sc);
-    u.session.update(s.scene);
-  }
-}
-
-LiveFigureCache& live_figure(AppState& s, fig::LiveViewId id) {
-  LiveUi& u = live_ui(s);
-  LiveFigureCache& c = u.figures[fig::live_view_name(id)];
-  const auto r = u.session.result();
-  const uint64_t opts = static_cast<uint64_t>(u.options.aggregate) * 7 + u.options.difference * 3 +
-                        static_cast<uint64_t>(u.options.ring_step + 1) * 101;
-  if (c.result_rev == r->revision + 1 && c.scene_version == s.scene_version && c.options == opts &&
-      c.theme == s.scene.theme)
-    return c;
-  const fig::Theme theme = screen_theme(s);
-  c.attention.reset();
-  if (id == fig::LiveViewId::Attention && r->pass && r->config) {
-    core::LiveAttentionOptions ao;
-    ao.layer = s.scene.layer;
-    ao.head = s.scene.head;
-    ao.aggregate = u.options.aggregate;
-    ao.difference = u.options.difference;
-    ao.thumb_cells = u.options.thumb_cells;
-    ao.thumbs = ao.difference ? r->diff_thumbs.get() : r->pass->thumbs.get();
-    c.attention = core::build_live_attention(*r->pass, r->native.get(), *r->config, ao);
-    c.figure = fig::figure_live_attention(*c.attention, s.scene, *r, theme);
-  } else {
-    c.figure = fig::build_live_figure(id, s.scene, *r, theme, u.options);
-  }
-  c.result_rev = r->revision + 1;
-  c.scene_version = s.scene_version;
-  c.options = opts;
-  c.theme = s.scene.theme;
-  c.version = ++s.figure_counter;
-  return c;
-}
-
-FigureCanvas draw_live_figure(AppState& s, fig::LiveViewId id, LiveFigureCache& c) {
-  const FigureDrawContext ctx{s.heatmaps, s.fonts, fig::live_view_name(id), c.version};
-  c.canvas = draw_figure(c.figure, ImGui::GetContentRegionAvail(), ctx);
-  return c.canvas;
+  if (changed) set_scene(s, sc);
 }
 
 }  // namespace app

@@ -4,12 +4,13 @@
 #include "core/figure/axes.h"
 #include "core/figure/decorate.h"
 #include "core/figure/live_views.h"
+#include "core/figure/view_registry.h"
 
 namespace fig {
 
 Figure figure_live_ring(const core::LiveRing& r, const core::Scene& s, const Theme& t) {
   Figure f = make_figure(t, kLiveFigureWidth, kLiveFigureHeight);
-  f.title = s.title.empty() ? live_view_title(LiveViewId::Ring) : s.title;
+  f.title = s.title.empty() ? view_title("live_ring") : s.title;
   f.caption = s.caption;
   const bool incl = r.convention == attn::WindowConvention::IncludingSelf;
   std::vector<std::string> info = {

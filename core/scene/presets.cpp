@@ -17,9 +17,9 @@ const std::vector<Preset>& presets() {
       {"Mixtral-8x7B", 32, 32, 8, 128, 4096, 0, WindowConvention::IncludingSelf, 0,
        "mistralai/Mixtral-8x7B-v0.1 config.json (no sliding window)"},
       {"Gemma-3-270M", 18, 4, 1, 256, 640, 512, WindowConvention::IncludingSelf, 6,
-       "google/gemma-3-270m config.json (sliding_window 512, 5 local : 1 global)"},
+       "google/gemma-3-270m config.json (sliding_window 512, 5 local : 1 global)", "gemma3"},
       {"SmolLM2-135M", 30, 9, 3, 64, 576, 0, WindowConvention::IncludingSelf, 0,
-       "HuggingFaceTB/SmolLM2-135M config.json"},
+       "HuggingFaceTB/SmolLM2-135M config.json", "smollm2"},
   };
   return kPresets;
 }
@@ -28,6 +28,7 @@ std::vector<std::string> preset_names() {
   std::vector<std::string> names;
   for (const Preset& p : presets()) names.emplace_back(p.name);
   names.emplace_back("custom");
+  names.emplace_back(kFromModelPreset);
   return names;
 }
 
@@ -38,8 +39,8 @@ const Preset* find_preset(std::string_view name) {
 }
 
 bool apply_preset(Scene& scene, std::string_view name) {
-  if (name == "custom") {
-    scene.preset = "custom";
+  if (name == "custom" || name == kFromModelPreset) {
+    scene.preset = std::string(name);
     return true;
   }
   const Preset* p = find_preset(name);
@@ -54,6 +55,7 @@ bool apply_preset(Scene& scene, std::string_view name) {
   scene.window_convention = p->window_convention;
   scene.global_every = p->global_every;
   scene.mask = p->window > 0 ? attn::MaskKind::SlidingWindow : attn::MaskKind::Causal;
+  if (p->model) scene.model = p->model;
   if (scene.layer >= scene.n_layers) scene.layer = 0;
   if (scene.head >= scene.n_heads) scene.head = 0;
   return true;

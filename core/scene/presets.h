@@ -21,20 +21,28 @@ struct Preset {
   attn::WindowConvention window_convention;
   int global_every;    // every k-th layer is global (Gemma 3: 5 local then 1 global -> 6); 0 = none
   const char* source;  // where the numbers come from, shown in the app
+  const char* model = nullptr;  // the downloaded model the live views run for it; null = none
 };
+
+// The architecture read from a loaded GGUF (core::architecture_from_model fills it).
+inline constexpr const char* kFromModelPreset = "from model";
+
+// The small model the live views run for a preset without one of its own.
+inline constexpr const char* kFallbackModel = "smollm2";
 
 // The real presets, in display order ("custom" is not one of them: it changes nothing).
 const std::vector<Preset>& presets();
 
-// Preset names in display order, followed by "custom".
+// Preset names in display order, followed by "custom" and "from model".
 std::vector<std::string> preset_names();
 
 // nullptr when unknown (and for "custom").
 const Preset* find_preset(std::string_view name);
 
 // Copies the preset's fields into the scene, sets scene.preset and picks the mask kind the
-// model uses (sliding_window when it has a window, else causal). "custom" only sets the
-// name. Returns false, leaving the scene untouched, for an unknown name.
+// model uses (sliding_window when it has a window, else causal); a preset with a runnable
+// model also sets scene.model. "custom" and "from model" only set the name. Returns false, leaving
+// the scene untouched, for an unknown name.
 bool apply_preset(Scene& scene, std::string_view name);
 
 // Layer `layer` (0-based) attends globally: the preset's global_every-th layers, or every

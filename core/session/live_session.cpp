@@ -77,21 +77,21 @@ LiveSession::~LiveSession() {
   thread_.join();
 }
 
-void LiveSession::update(const Scene& scene) {
-  const int rw = ring_generation_window(scene.variant, scene.window);
-  const bool model_changed = !seen_any_ || scene.model != seen_model_;
+void LiveSession::update(const LiveRun& run) {
+  const int rw = run.ring_window;
+  const bool model_changed = !seen_any_ || run.model != seen_model_;
   const bool pass_changed =
-      !seen_any_ || scene.prompt != seen_prompt_ || !same_attention(scene.variant, seen_variant_);
+      !seen_any_ || run.prompt != seen_prompt_ || !same_attention(run.variant, seen_variant_);
   const bool ring_changed =
-      seen_any_ && (rw != seen_ring_window_ || !same_variant(scene.variant, seen_variant_));
+      seen_any_ && (rw != seen_ring_window_ || !same_variant(run.variant, seen_variant_));
   if (!model_changed && !pass_changed && !ring_changed) return;
   seen_any_ = true;
-  seen_model_ = scene.model;
-  seen_prompt_ = scene.prompt;
-  seen_variant_ = scene.variant;
+  seen_model_ = run.model;
+  seen_prompt_ = run.prompt;
+  seen_variant_ = run.variant;
   seen_ring_window_ = rw;
   std::string path;
-  if (model_changed) path = model::resolve_model_path(scene.model);
+  if (model_changed) path = model::resolve_model_path(run.model);
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (!pending_) pending_ = std::make_unique<Request>();
@@ -102,8 +102,8 @@ void LiveSession::update(const Scene& scene) {
     }
     r.pass = r.pass || pass_changed;
     r.ring_changed = r.ring_changed || ring_changed || pass_changed;
-    r.prompt = scene.prompt;
-    r.variant = scene.variant;
+    r.prompt = run.prompt;
+    r.variant = run.variant;
     r.ring_window = rw;
     if (model_changed || pass_changed) {
       r.steps = 0;  // steps asked for the old prompt are void

@@ -1,10 +1,13 @@
 #include "core/views/mask_grid.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 
 namespace core {
 namespace {
+
+std::atomic<int64_t> g_builds{0};  // build_mask_grid calls (mask_grid_builds)
 
 int segment_start(int q, const attn::MaskSpec& m) {
   // Same answer as attn::segment_of (first segment whose end is past q), by binary search.
@@ -72,7 +75,12 @@ int64_t count_visible_pairs(const Scene& scene) {
   return total;
 }
 
+int64_t mask_grid_builds() {
+  return g_builds.load();
+}
+
 MaskGrid build_mask_grid(const Scene& scene, int max_cells) {
+  ++g_builds;
   std::vector<int32_t> ends;
   const attn::MaskSpec spec = mask_spec(scene, ends);
   MaskGrid g;

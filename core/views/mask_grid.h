@@ -37,6 +37,10 @@ inline constexpr int kMaskGridMaxCells = 512;
 
 MaskGrid build_mask_grid(const Scene& scene, int max_cells = kMaskGridMaxCells);
 
+// How many grids build_mask_grid has built in this process (tests count that hover builds
+// none).
+int64_t mask_grid_builds();
+
 // The visible keys of query q as sorted disjoint intervals (appended to `out` after clearing).
 // Equivalent to attn::visible(q, k, spec) for every k (tests check it), but costs O(intervals).
 void visible_key_intervals(int q, const attn::MaskSpec& spec, std::vector<KeyInterval>& out);

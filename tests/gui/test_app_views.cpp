@@ -3,7 +3,7 @@
 // visible cells when the window grows.
 #include "core/figure/colormap.h"
 #include "core/figure/theme.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/scene/scene_json.h"
 #include "core/views/mask_grid.h"
 #include "gui_run.h"
@@ -40,9 +40,9 @@ TEST(AppViews, EveryPanelRendersSomethingOfItsOwn) {
   gui::TempDir tmp;
   const std::string scene = std::string(ATTNLAB_SCENE_DIR) + "/mistral_swa.json";
   std::vector<gui::Image> shots;
-  for (fig::ViewId id : fig::view_ids()) {
-    SCOPED_TRACE(fig::view_name(id));
-    const gui::Image img = screenshot(tmp, scene, fig::view_name(id), fig::view_name(id));
+  for (const fig::ViewEntry* id : fig::analytic_views()) {
+    SCOPED_TRACE(id->id);
+    const gui::Image img = screenshot(tmp, scene, id->id, id->id);
     ASSERT_EQ(img.w, kW);
     ASSERT_EQ(img.h, kH);
     // The view area (right of the controls) holds a drawing, not a flat fill.

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "export_test_util.h"
 
 namespace {
@@ -50,8 +50,8 @@ TEST(ExportCli, ViewAllWritesEveryViewInEveryFormat) {
                                    fmt + " --out " + out + " --caption 'A caption from the CLI'");
     ASSERT_EQ(r.code, 0) << r.out;
     std::vector<std::string> want;
-    for (fig::ViewId id : fig::view_ids())
-      want.push_back(std::string(fig::view_name(id)) + "." + fmt);
+    for (const fig::ViewEntry* id : fig::analytic_views())
+      want.push_back(std::string(id->id) + "." + fmt);
     std::sort(want.begin(), want.end());
     EXPECT_EQ(listing(out), want);
   }
@@ -66,8 +66,8 @@ TEST(ExportCli, SameBytesAcrossRuns) {
                      " --out " + (dir / (std::string(name) + fmt)));
       ASSERT_EQ(r.code, 0) << r.out;
     }
-    for (fig::ViewId id : fig::view_ids()) {
-      const std::string file = std::string("/") + fig::view_name(id) + "." + fmt;
+    for (const fig::ViewEntry* id : fig::analytic_views()) {
+      const std::string file = std::string("/") + id->id + "." + fmt;
       EXPECT_EQ(slurp(dir / (std::string("a") + fmt) + file),
                 slurp(dir / (std::string("b") + fmt) + file))
           << file;
@@ -155,7 +155,7 @@ TEST(ExportCli, LectureWritesOneFilePerSlideAndADeck) {
   const RunResult all =
       export_cmd("--lecture " + kLecture + " --view all --format svg --out " + (dir / "svg"));
   ASSERT_EQ(all.code, 0) << all.out;
-  EXPECT_EQ(listing(dir / "svg").size(), (files.size() - 1) * fig::view_ids().size());
+  EXPECT_EQ(listing(dir / "svg").size(), (files.size() - 1) * fig::analytic_views().size());
 }
 
 TEST(ExportCli, BadLectureNamesTheScene) {
