@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app_state.h"
+#include "core/figure/decorate.h"
 #include "core/io/atomic_write.h"
 #include "core/scene/presets.h"
 #include "core/views/live_ring.h"
@@ -141,6 +142,38 @@ void run_script(AppState& s, const core::LiveResult& r) {
   }
 }
 
+nlohmann::ordered_json screen_rect(const fig::Heatmap& h, const FigureCanvas& c) {
+  return {{"id", h.id},
+          {"x", c.origin.x + h.x * c.scale},
+          {"y", c.origin.y + h.y * c.scale},
+          {"w", h.w * c.scale},
+          {"h", h.h * c.scale},
+          {"rows", h.rows},
+          {"cols", h.cols}};
+}
+
+// Pairs of text marks whose boxes (measured width, one line of their size) overlap.
+int text_overlaps(const fig::Figure& f) {
+  struct Box {
+    float x0, y0, x1, y1;
+  };
+  std::vector<Box> boxes;
+  for (const fig::Mark& m : f.marks)
+    if (const auto* t = std::get_if<fig::Text>(&m); t && !t->text.empty() && t->angle_deg == 0) {
+      const float w = fig::text_width(t->text, t->size, t->bold);
+      const float x0 = t->anchor == fig::Anchor::Center  ? t->x - w / 2
+                       : t->anchor == fig::Anchor::Right ? t->x - w
+                                                         : t->x;
+      boxes.push_back({x0, t->y - t->size * 0.8f, x0 + w, t->y + t->size * 0.2f});
+    }
+  int n = 0;
+  for (size_t i = 0; i < boxes.size(); ++i)
+    for (size_t k = i + 1; k < boxes.size(); ++k)
+      n += boxes[i].x0 < boxes[k].x1 && boxes[k].x0 < boxes[i].x1 && boxes[i].y0 < boxes[k].y1 &&
+           boxes[k].y0 < boxes[i].y1;
+  return n;
+}
+
 }  // namespace
 
 void live_ui_init(LiveUi& u) {
@@ -195,9 +228,20 @@ std::string live_status_json(const AppState& s) {
   j["window"] = s.editor.scene.window;
   j["live_window"] = s.session.run().variant.window;
   j["started"] = s.session.live_started();
-  for (const auto& [name, c] : s.caches.by_view)
+  for (const auto& [name, c] : s.caches.by_view) {
     j["canvas"][name] = {
         {"x", c.canvas.origin.x}, {"y", c.canvas.origin.y}, {"scale", c.canvas.scale}};
+    for (const fig::Mark& m : c.figure.marks)
+      if (const auto* h = std::get_if<fig::Heatmap>(&m); h && h->id > 0) {
+        j["heatmap"][name] = screen_rect(*h, c.canvas);  // the view's first data heatmap
+        break;
+      }
+  }
+  if (s.present.active)
+    for (const fig::Mark& m : s.present.cache.figure.marks)
+      if (const auto* h = std::get_if<fig::Heatmap>(&m); h && h->id > 0)
+        j["present_heatmaps"].push_back(screen_rect(*h, s.present.cache.canvas));
+  if (s.present.active) j["present_overlaps"] = text_overlaps(s.present.cache.figure);
   if (!s.session.live_started()) return j.dump();
   const auto r = s.session.live_result();
   j["idle"] = live_idle(s);
@@ -226,17 +270,9 @@ std::string live_status_json(const AppState& s) {
     j["ppl_variant"] = r->perplexity->variant;
   }
   auto it = s.caches.by_view.find("live_attention");
-  if (it != s.caches.by_view.end()) {
-    const ViewCache& c = it->second;
-    if (const fig::Heatmap* h = fig::find_heatmap(c.figure, fig::kLiveAttentionHeatmapId)) {
-      j["attention_map"] = {{"x", c.canvas.origin.x + h->x * c.canvas.scale},
-                            {"y", c.canvas.origin.y + h->y * c.canvas.scale},
-                            {"w", h->w * c.canvas.scale},
-                            {"h", h->h * c.canvas.scale},
-                            {"rows", h->rows},
-                            {"cols", h->cols}};
-    }
-  }
+  if (it != s.caches.by_view.end())
+    if (const fig::Heatmap* h = fig::find_heatmap(it->second.figure, fig::kLiveAttentionHeatmapId))
+      j["attention_map"] = screen_rect(*h, it->second.canvas);
   return j.dump();
 }
 
