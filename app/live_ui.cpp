@@ -276,6 +276,19 @@ std::string live_status_json(const AppState& s) {
   return j.dump();
 }
 
+void draw_live_progress(AppState& s) {
+  const core::LiveProgress p = s.session.live().progress();
+  if (p.busy) {
+    const float f =
+        p.fraction < 0 ? std::fmod(static_cast<float>(ImGui::GetTime()) * 0.5f, 1.0f) : p.fraction;
+    ImGui::ProgressBar(f, ImVec2(-1, 0), p.stage.c_str());
+  } else {
+    ImGui::TextDisabled("%s", live_status_line(s).c_str());
+  }
+  const auto r = s.session.live_result();
+  if (!r->error.empty()) ImGui::TextColored(ImVec4(0.95f, 0.35f, 0.3f, 1), "%s", r->error.c_str());
+}
+
 void draw_run_controls(AppState& s) {
   LiveUi& u = s.live;
   core::Scene sc = s.editor.scene;
@@ -342,16 +355,7 @@ void draw_run_controls(AppState& s) {
     }
   }
   if (s.session.live_started()) {
-    const core::LiveProgress p = s.session.live().progress();
-    if (p.busy) {
-      const float f = p.fraction < 0 ? std::fmod(static_cast<float>(ImGui::GetTime()) * 0.5f, 1.0f)
-                                     : p.fraction;
-      ImGui::ProgressBar(f, ImVec2(-1, 0), p.stage.c_str());
-    } else {
-      ImGui::TextDisabled("%s", live_status_line(s).c_str());
-    }
-    if (!r->error.empty())
-      ImGui::TextColored(ImVec4(0.95f, 0.35f, 0.3f, 1), "%s", r->error.c_str());
+    draw_live_progress(s);
   } else {
     ImGui::TextDisabled("the model runs when a live view opens");
   }

@@ -56,6 +56,10 @@ std::string live_status_line(const AppState& s);
 // attention heatmap and every view's canvas landed on screen.
 std::string live_status_json(const AppState& s);
 
+// One line above each live view: the progress bar of the work in flight (else the status
+// line) and the last error in red. Starts the worker.
+void draw_live_progress(AppState& s);
+
 // The run controls of the controls column: model (a preset's model or a GGUF), prompt,
 // "model's own windows", K/V heads, progress and the last error.
 void draw_run_controls(AppState& s);

@@ -7,6 +7,7 @@
 
 #include "app/app_state.h"
 #include "app/figure_draw.h"
+#include "app/live_ui.h"
 
 namespace app {
 
@@ -91,6 +92,7 @@ Panel make_view_panel(const std::string& id, const std::string& tab,
   p.id = id;
   p.title = !tab.empty() ? tab : e ? e->title : id;
   p.draw = [e, controls, after](AppState& s) {
+    if (e && e->live) draw_live_progress(s);
     if (controls) controls(s);
     if (!e) return;
     ViewCache& c = draw_view(s, *e);

@@ -23,6 +23,7 @@
 #include "core/model/forward.h"
 #include "core/model/tokenizer.h"
 #include "core/session/live_result.h"
+#include "core/session/live_runs.h"
 
 namespace core {
 
@@ -69,6 +70,14 @@ class LiveSession {
   struct Worker;
   void worker_loop();
   void process(Request& r);
+  // The stages process() runs in order (worker thread).
+  LiveControl control(const std::string& stage);
+  bool load_stage(const std::string& path);  // false: kept the previous model
+  void pass_stage();
+  void native_stage();
+  void perplexity_stage();
+  void generation_stage(Request& r);
+  void speed_stage();
   void set_progress(bool busy, float fraction, const std::string& stage);
   void publish(const std::function<void(LiveResult&)>& edit);
 
