@@ -139,6 +139,10 @@ Session::Session(LiveSessionOptions opts)
       result_(std::make_shared<LiveResult>()) {}
 
 void Session::update(const Scene& scene) {
+  if (seen_ && scene == scene_) {  // the usual frame: nothing to compare part by part
+    if (live_) poll_live();
+    return;
+  }
   if (!seen_ || !same_architecture(scene, scene_)) ++arch_rev_;
   if (!seen_ || !same_look(scene, scene_)) ++look_rev_;
   const LiveRun run = live_run(scene, default_prompt_);
