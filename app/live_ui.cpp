@@ -225,6 +225,8 @@ std::string live_status_json(const AppState& s) {
   j["mask_grid_builds"] = core::mask_grid_builds();
   j["view_data_builds"] = s.caches.data_builds;
   j["hover_text"] = s.frame.hover_text;
+  j["preset"] = s.editor.scene.preset;
+  j["n_layers"] = s.editor.scene.n_layers;
   j["window"] = s.editor.scene.window;
   j["live_window"] = s.session.run().variant.window;
   j["started"] = s.session.live_started();

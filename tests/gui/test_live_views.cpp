@@ -249,6 +249,20 @@ TEST(LiveGui, Gemma3PresetRunsGemma3OnADefaultPrompt) {
   EXPECT_EQ(r.status["error"], "");
 }
 
+// Loading a GGUF by path fills the "from model" architecture from its metadata, so the
+// analytic views describe the model that runs (Gemma-3: 18 layers, W=512 on 5 of 6).
+TEST(LiveGui, LoadedGgufFillsTheFromModelArchitecture) {
+  const std::string gemma = core::model::resolve_model_path("gemma3");
+  if (!have_model() || !fs::exists(gemma)) GTEST_SKIP() << "models not downloaded (scripts/setup)";
+  const AppRun r = run_app(base_scene("Hello there, how are you?"), "live_attention",
+                           "--live-then-model " + gemma, "from_model");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_EQ(r.status["model_path"], gemma);
+  EXPECT_EQ(r.status["preset"], "from model");
+  EXPECT_EQ(r.status["n_layers"], 18);
+  EXPECT_EQ(r.status["window"], 512);
+}
+
 // Masked (background) pixels inside a heatmap's screen rectangle.
 int background_in(const AppRun& r, const nlohmann::json& rect) {
   const int x0 = rect["x"].get<int>(), y0 = rect["y"].get<int>();
