@@ -11,6 +11,7 @@
 
 #include "app/app_state.h"
 #include "core/figure/decorate.h"
+#include "core/io/assets.h"
 #include "core/io/atomic_write.h"
 #include "core/scene/presets.h"
 #include "core/views/live_ring.h"
@@ -21,15 +22,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string asset_dir() {
-  const char* env = std::getenv("ATTNLAB_ASSETS");
-  return env && *env ? env : ATTNLAB_ASSET_DIR;
-}
-
 void load_prompts(LiveUi& u) {
   std::error_code ec;
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(asset_dir() + "/prompts", ec))
+  for (const auto& e : fs::directory_iterator(core::asset_path("prompts"), ec))
     if (e.path().extension() == ".txt" && e.path().filename() != "README.txt")
       files.push_back(e.path());
   std::sort(files.begin(), files.end());
@@ -59,18 +55,18 @@ void list_dir(LiveUi& u) {
   u.browser_listed = u.browser_dir;
 }
 
-// A model name a preset runs ("smollm2", "gemma3"), as opposed to a GGUF path.
-const core::Preset* preset_running(const std::string& model) {
-  for (const core::Preset& p : core::presets())
-    if (p.model && model == p.model) return &p;
-  return nullptr;
+// The catalog entry of a model name ("smollm2"), as opposed to a GGUF path; null for a path.
+const core::model::CatalogModel* catalog_entry(const LiveUi& u, const std::string& model) {
+  return core::model::find_catalog_model(u.catalog, model);
 }
 
-// Picks a model: a preset's own model brings its preset (the analytic views describe the
-// model that runs); a GGUF path gets the "from model" architecture once it has loaded.
+// Picks a model: a catalog model brings its preset (the analytic views describe the model
+// that runs); a GGUF path gets the "from model" architecture once it has loaded.
 void choose_model(AppState& s, core::Scene sc, const std::string& model) {
   sc.model = model;
-  if (const core::Preset* p = preset_running(model)) core::apply_preset(sc, p->name);
+  if (const auto* m = catalog_entry(s.live, model); m && core::find_preset(m->preset))
+    core::apply_preset(sc, m->preset);
+  sc.model = model;
   set_scene(s, sc);
 }
 
@@ -111,7 +107,8 @@ uint64_t options_key(const fig::LiveViewOptions& o) {
 void follow_loaded_model(AppState& s, const core::LiveResult& r) {
   LiveUi& u = s.live;
   const core::Scene& sc = s.editor.scene;
-  if (!r.config || preset_running(sc.model) || r.model_path.empty() || u.arch_from == r.model_path)
+  if (!r.config || catalog_entry(u, sc.model) || r.model_path.empty() ||
+      u.arch_from == r.model_path)
     return;
   if (core::model::resolve_model_path(sc.model) != r.model_path) return;  // an older model
   u.arch_from = r.model_path;
@@ -178,9 +175,19 @@ int text_overlaps(const fig::Figure& f) {
 
 void live_ui_init(LiveUi& u) {
   load_prompts(u);
-  const std::string models = core::model::resolve_model_path("smollm2");
-  u.browser_dir = fs::path(models).parent_path().string();
+  try {
+    u.catalog = core::model::model_catalog();
+  } catch (const std::exception& e) {
+    u.catalog_error = e.what();
+  }
+  u.browser_dir = core::model::model_dir();
   if (u.browser_dir.empty()) u.browser_dir.push_back('.');
+}
+
+std::string catalog_model_for(const LiveUi& u, const std::string& preset) {
+  for (const core::model::CatalogModel& m : u.catalog)
+    if (m.preset == preset) return m.name;
+  return "";
 }
 
 void live_tick(AppState& s) {
@@ -296,14 +303,21 @@ void draw_run_controls(AppState& s) {
   core::Scene sc = s.editor.scene;
   bool changed = false;
 
-  // Model: the two downloaded ones or a GGUF file.
-  const char* kModels[] = {"smollm2", "gemma3", "GGUF file"};
-  int mi = sc.model == "smollm2" ? 0 : sc.model == "gemma3" ? 1 : 2;
-  if (ImGui::Combo("model", &mi, kModels, 3) && mi < 2) {
-    choose_model(s, sc, kModels[mi]);
+  // Model: one of the catalog's (downloaded by scripts/setup) or a GGUF file.
+  if (!u.catalog_error.empty())
+    ImGui::TextColored(ImVec4(0.95f, 0.35f, 0.3f, 1), "%s", u.catalog_error.c_str());
+  std::vector<const char*> items;
+  for (const core::model::CatalogModel& m : u.catalog) items.push_back(m.name.c_str());
+  items.push_back("GGUF file");
+  const int n_named = static_cast<int>(u.catalog.size());
+  int mi = n_named;
+  for (int i = 0; i < n_named; ++i)
+    if (u.catalog[static_cast<size_t>(i)].name == sc.model) mi = i;
+  if (ImGui::Combo("model", &mi, items.data(), static_cast<int>(items.size())) && mi < n_named) {
+    choose_model(s, sc, items[static_cast<size_t>(mi)]);
     return;
   }
-  if (u.path_buf[0] == '\0' && mi == 2)
+  if (u.path_buf[0] == '\0' && mi == n_named)
     std::snprintf(u.path_buf.data(), u.path_buf.size(), "%s", sc.model.c_str());
   ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 8.5f);
   const bool enter =

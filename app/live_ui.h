@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/figure/live_views.h"
+#include "core/model/catalog.h"
 
 namespace app {
 
@@ -29,6 +30,9 @@ struct LiveUi {
   std::string browser_dir;
   std::vector<std::string> browser_dirs, browser_files;
   std::string browser_listed;  // directory the lists belong to
+  // The model catalog (assets/models.json), read once at start-up.
+  std::vector<core::model::CatalogModel> catalog;
+  std::string catalog_error;  // why the catalog could not be read (shown under the model combo)
   // Prompts from assets/prompts/*.txt: (name, text).
   std::vector<std::pair<std::string, std::string>> prompts;
   std::string arch_from;  // GGUF path whose metadata last filled the "from model" architecture
@@ -39,8 +43,11 @@ struct LiveUi {
   bool script_started = false;
 };
 
-// Lists the prompt examples and the browser's start folder.
+// Reads the catalog and lists the prompt examples and the browser's start folder.
 void live_ui_init(LiveUi& u);
+
+// The catalog model whose preset is `preset` ("" = none): what the live views run for it.
+std::string catalog_model_for(const LiveUi& u, const std::string& preset);
 
 // Once per frame after Session::update: play, scripted actions, the "from model"
 // architecture of a loaded GGUF, and the live options' revision.

@@ -10,6 +10,7 @@
 #include "app/app_state.h"
 #include "app/figure_draw.h"
 #include "core/figure/view_registry.h"
+#include "core/io/assets.h"
 #include "core/scene/scene_json.h"
 
 namespace app {
@@ -67,9 +68,7 @@ constexpr float kSlideUnits = 1280;  // layout width of a slide, as the exported
 }  // namespace
 
 std::string default_lecture_path() {
-  const char* env = std::getenv("ATTNLAB_ASSETS");
-  const std::string assets = (env && *env) ? env : ATTNLAB_ASSET_DIR;
-  return assets + "/lectures/attention-efficiency.json";
+  return core::asset_path("lectures/attention-efficiency.json");
 }
 
 void ensure_lecture(AppState& s) {

@@ -99,7 +99,7 @@ void architecture_section(AppState& s, bool& changed) {
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
   if (const core::Preset* p = core::find_preset(e.preset)) {
     ImGui::TextWrapped("%s", p->source);
-    if (!p->model)
+    if (catalog_model_for(s.live, p->name).empty())
       ImGui::TextWrapped("%s has no small runnable model here: the live views run %s.", p->name,
                          e.model.c_str());
   } else if (e.preset == core::kFromModelPreset) {

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <initializer_list>
 #include <stdexcept>
 
@@ -15,6 +14,7 @@
 #include "core/model/activations.h"
 #include "core/model/blas_setup.h"
 #include "core/model/qgemv.h"
+#include "core/model/tensor_names.h"
 #include "core/model/thread_pool.h"
 
 namespace core::model {
@@ -28,14 +28,6 @@ std::shared_ptr<const Model> Model::load(const std::string& path, int n_threads)
   m->weights_ = load_weights(*m->file_, m->config_, n_threads);
   m->load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return m;
-}
-
-std::string resolve_model_path(const std::string& name) {
-  const char* env = std::getenv("ATTNLAB_MODELS");
-  const std::string dir = env && *env ? env : ATTNLAB_MODEL_DIR;
-  if (name == "smollm2") return dir + "/SmolLM2-135M-Instruct.Q4_1.gguf";
-  if (name == "gemma3") return dir + "/gemma-3-270m-q4_k_m.gguf";
-  return name;
 }
 
 const AttentionCapture* Capture::find(int layer, int head) const {
@@ -95,9 +87,9 @@ struct Session::State {
   std::unique_ptr<ThreadPool> pool;
   std::vector<float> xsum;  // [in / 32] block sums of the vector of the current product
   // Scratch, sized for the current chunk of T tokens.
-  std::vector<float> x, xb, q, k, v, att, o, gate, up, hb;  // [T, ...]
-  std::vector<float> rope_cos, rope_sin;                    // [T, hd/2]
-  std::vector<int32_t> pos;                                 // [T]
+  std::vector<float> x, xb, q, k, v, att, o, gate, up;  // [T, ...]
+  std::vector<float> rope_cos, rope_sin;                // [T, hd/2]
+  std::vector<int32_t> pos;                             // [T]
   std::vector<int> capture_index;  // [n_layers * n_heads] into capture_.attention, -1 = none
 };
 
@@ -176,20 +168,20 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
   const GgufFile& f = model_->gguf();
   auto qm = [&](const std::string& name) { return quant_matrix(f.tensor(name)); };
   st_->quant.resize(c.n_layers);
+  const TensorNames& n = tensor_names(c.arch);
   for (int l = 0; l < c.n_layers; ++l) {
-    const std::string b = "blk." + std::to_string(l) + ".";
     LayerQuant& q = st_->quant[l];
-    q.wq = qm(b + "attn_q.weight");
+    q.wq = qm(layer_tensor(l, n.attn_q));
     if (pooled_wk_.empty()) {
-      q.wk = qm(b + "attn_k.weight");
-      q.wv = qm(b + "attn_v.weight");
+      q.wk = qm(layer_tensor(l, n.attn_k));
+      q.wv = qm(layer_tensor(l, n.attn_v));
     }
-    q.wo = qm(b + "attn_output.weight");
-    q.gate = qm(b + "ffn_gate.weight");
-    q.up = qm(b + "ffn_up.weight");
-    q.down = qm(b + "ffn_down.weight");
+    q.wo = qm(layer_tensor(l, n.attn_output));
+    q.gate = qm(layer_tensor(l, n.ffn_gate));
+    q.up = qm(layer_tensor(l, n.ffn_up));
+    q.down = qm(layer_tensor(l, n.ffn_down));
   }
-  st_->lm_head = qm(c.tied_embeddings ? "token_embd.weight" : "output.weight");
+  st_->lm_head = qm(c.tied_embeddings ? n.token_embd : n.output);
   st_->pool = std::make_unique<ThreadPool>(opts_.n_threads);
   reset();
 }

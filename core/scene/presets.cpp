@@ -1,5 +1,7 @@
 #include "core/scene/presets.h"
 
+#include "core/model/catalog.h"
+
 namespace core {
 
 using attn::WindowConvention;
@@ -17,9 +19,9 @@ const std::vector<Preset>& presets() {
       {"Mixtral-8x7B", 32, 32, 8, 128, 4096, 0, WindowConvention::IncludingSelf, 0,
        "mistralai/Mixtral-8x7B-v0.1 config.json (no sliding window)"},
       {"Gemma-3-270M", 18, 4, 1, 256, 640, 512, WindowConvention::IncludingSelf, 6,
-       "google/gemma-3-270m config.json (sliding_window 512, 5 local : 1 global)", "gemma3"},
+       "google/gemma-3-270m config.json (sliding_window 512, 5 local : 1 global)"},
       {"SmolLM2-135M", 30, 9, 3, 64, 576, 0, WindowConvention::IncludingSelf, 0,
-       "HuggingFaceTB/SmolLM2-135M config.json", "smollm2"},
+       "HuggingFaceTB/SmolLM2-135M config.json"},
   };
   return kPresets;
 }
@@ -36,6 +38,25 @@ const Preset* find_preset(std::string_view name) {
   for (const Preset& p : presets())
     if (name == p.name) return &p;
   return nullptr;
+}
+
+std::string architecture_preset(const Scene& s) {
+  const Preset* p = find_preset(s.preset);
+  const bool same =
+      p && s.n_layers == p->n_layers && s.n_heads == p->n_heads && s.n_kv_heads == p->n_kv_heads &&
+      s.head_dim == p->head_dim && s.d_model == p->d_model && s.window == p->window &&
+      s.window_convention == p->window_convention && s.global_every == p->global_every;
+  return same ? p->name : "custom";
+}
+
+std::string preset_model(std::string_view preset) {
+  try {
+    for (const model::CatalogModel& m : model::model_catalog())
+      if (m.preset == preset) return m.name;
+  } catch (const std::exception&) {
+    // No catalog: no preset runs a model of its own; the scene keeps its model.
+  }
+  return "";
 }
 
 bool apply_preset(Scene& scene, std::string_view name) {
@@ -55,7 +76,7 @@ bool apply_preset(Scene& scene, std::string_view name) {
   scene.window_convention = p->window_convention;
   scene.global_every = p->global_every;
   scene.mask = p->window > 0 ? attn::MaskKind::SlidingWindow : attn::MaskKind::Causal;
-  if (p->model) scene.model = p->model;
+  if (std::string m = preset_model(p->name); !m.empty()) scene.model = m;
   if (scene.layer >= scene.n_layers) scene.layer = 0;
   if (scene.head >= scene.n_heads) scene.head = 0;
   return true;

@@ -21,14 +21,14 @@ struct Preset {
   attn::WindowConvention window_convention;
   int global_every;    // every k-th layer is global (Gemma 3: 5 local then 1 global -> 6); 0 = none
   const char* source;  // where the numbers come from, shown in the app
-  const char* model = nullptr;  // the downloaded model the live views run for it; null = none
 };
 
 // The architecture read from a loaded GGUF (core::architecture_from_model fills it).
 inline constexpr const char* kFromModelPreset = "from model";
 
-// The small model the live views run for a preset without one of its own.
-inline constexpr const char* kFallbackModel = "smollm2";
+// The catalog model (assets/models.json) whose architecture is this preset: "gemma3" for
+// "Gemma-3-270M"; "" when none is (Mistral-7B, ...) or the catalog cannot be read.
+std::string preset_model(std::string_view preset);
 
 // The real presets, in display order ("custom" is not one of them: it changes nothing).
 const std::vector<Preset>& presets();
@@ -44,6 +44,11 @@ const Preset* find_preset(std::string_view name);
 // model also sets scene.model. "custom" and "from model" only set the name. Returns false, leaving
 // the scene untouched, for an unknown name.
 bool apply_preset(Scene& scene, std::string_view name);
+
+// The preset the scene's architecture really is: scene.preset while every architecture key
+// (n_layers, n_heads, n_kv_heads, head_dim, d_model, window, window_convention, global_every)
+// still holds the preset's value, else "custom".
+std::string architecture_preset(const Scene& scene);
 
 // Layer `layer` (0-based) attends globally: the preset's global_every-th layers, or every
 // layer when the mask has no window.

@@ -269,8 +269,8 @@ Scene scene_from_json(const json& j, const std::string& source,
   r.read("model", s.model);
   r.read("prompt", s.prompt);
   // A preset with a runnable model runs it unless the file names another.
-  if (const Preset* p = find_preset(s.preset); p && p->model && !j.contains("model"))
-    s.model = p->model;
+  if (!j.contains("model"))
+    if (std::string m = preset_model(s.preset); !m.empty()) s.model = m;
   r.read("model_windows", s.model_windows);
   if (const json* v = r.object("variant")) {
     ObjectReader rv(*v, "variant.");
