@@ -16,7 +16,6 @@ namespace {
 
 using core::kArchitecture;
 using core::kLook;
-using core::kRun;
 
 template <class D>
 ViewData wrap(D d) {
@@ -57,7 +56,7 @@ ViewEntry live(std::string id, std::string title, unsigned parts,
   e.id = std::move(id);
   e.title = std::move(title);
   e.live = true;
-  e.parts = parts | kRun;
+  e.parts = parts | core::kLiveResult;  // the run reaches the view through the result
   e.build_data = [data](const ViewInput& in) -> ViewData {
     const core::LiveResult& r = *in.live;
     if (!r.config) return message(r.error.empty() ? "loading the model..." : r.error);

@@ -37,10 +37,12 @@ struct ViewData {
 };
 
 struct ViewEntry {
-  std::string id;      // "mask"; scene.view, --view and export file names use it
-  std::string title;   // tab and figure title
-  bool live = false;   // reads the live model
-  unsigned parts = 0;  // core::ScenePart bits the data reads; the figure also reads the look
+  std::string id;     // "mask"; scene.view, --view and export file names use it
+  std::string title;  // tab and figure title
+  bool live = false;  // reads the live model
+  // core::ScenePart bits the data reads (live views: kLiveResult, through which the run part
+  // reaches them); the figure also reads the look.
+  unsigned parts = 0;
   std::function<ViewData(const ViewInput&)> build_data;
   std::function<Figure(const ViewData&, const ViewInput&, const Theme&, FigureSize)> build_figure;
   // Hover text of cell (row, col) of heatmap `heatmap_id`; "" = nothing to say.

@@ -159,12 +159,22 @@ void Session::poll_live() {
   std::shared_ptr<const LiveResult> r = live_->result();
   if (r != result_) {
     result_ = std::move(r);
-    ++run_rev_;
+    ++result_rev_;
   }
 }
 
+uint64_t& Session::counter(ScenePart p) {
+  return p == kArchitecture ? arch_rev_
+         : p == kRun        ? run_rev_
+         : p == kLook       ? look_rev_
+                            : result_rev_;
+}
+
 uint64_t Session::part_revision(ScenePart p) const {
-  return p == kArchitecture ? arch_rev_ : p == kRun ? run_rev_ : look_rev_;
+  return p == kArchitecture ? arch_rev_
+         : p == kRun        ? run_rev_
+         : p == kLook       ? look_rev_
+                            : result_rev_;
 }
 
 uint64_t Session::revision(unsigned parts) const {
@@ -172,11 +182,12 @@ uint64_t Session::revision(unsigned parts) const {
   if (parts & kArchitecture) r += arch_rev_;
   if (parts & kRun) r += run_rev_;
   if (parts & kLook) r += look_rev_;
+  if (parts & kLiveResult) r += result_rev_;
   return r;
 }
 
 void Session::touch(ScenePart p) {
-  (p == kArchitecture ? arch_rev_ : p == kRun ? run_rev_ : look_rev_) += 1;
+  ++counter(p);
 }
 
 LiveSession& Session::live() {

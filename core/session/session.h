@@ -5,7 +5,7 @@
 //   look          view, layer, head, theme, colormap, log scale, title, caption
 // and keeps a revision counter per part. A view's revision is the sum of the counters of the
 // parts it reads, so a change rebuilds only the views it touches. It owns the live worker
-// (LiveSession), started on first use, and folds its published results into the run part.
+// (LiveSession), started on first use, and counts its published results (kLiveResult).
 //
 //   core::Session session;
 //   session.update(scene);                          // every frame; cheap when nothing changed
@@ -24,7 +24,10 @@
 
 namespace core {
 
-enum ScenePart : unsigned { kArchitecture = 1u, kRun = 2u, kLook = 4u };
+// The parts a view can read. kLiveResult is not a part of the scene: it counts the live
+// worker's published results, which is what the live views draw (a run change reaches them
+// when the new pass is published, not before).
+enum ScenePart : unsigned { kArchitecture = 1u, kRun = 2u, kLook = 4u, kLiveResult = 8u };
 
 // The part's fields compare equal (every field not named run or look is architecture, so a
 // new scene key is architecture until it is listed elsewhere).
@@ -64,7 +67,7 @@ class Session {
   // The live worker, started (with the current run) on first use.
   LiveSession& live();
   bool live_started() const { return live_ != nullptr; }
-  // The worker's result as of the last update() (what the run revision counts); an empty
+  // The worker's result as of the last update() (what kLiveResult counts); an empty
   // result when it never started. Never null.
   std::shared_ptr<const LiveResult> live_result() const;
   const LiveRun& run() const { return run_; }
@@ -81,10 +84,11 @@ class Session {
   Scene scene_;
   bool seen_ = false;
   LiveRun run_;
-  uint64_t arch_rev_ = 1, run_rev_ = 1, look_rev_ = 1;
-  std::shared_ptr<const LiveResult> result_;  // snapshot folded into run_rev_
+  uint64_t arch_rev_ = 1, run_rev_ = 1, look_rev_ = 1, result_rev_ = 1;
+  std::shared_ptr<const LiveResult> result_;  // snapshot counted by result_rev_
   std::unique_ptr<LiveSession> live_;
   void poll_live();
+  uint64_t& counter(ScenePart p);
 };
 
 }  // namespace core
