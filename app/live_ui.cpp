@@ -251,7 +251,8 @@ std::string live_status_json(const AppState& s) {
       if (const auto* h = std::get_if<fig::Heatmap>(&m); h && h->id > 0)
         j["present_heatmaps"].push_back(screen_rect(*h, s.present.cache.canvas));
   if (s.present.active) j["present_overlaps"] = text_overlaps(s.present.cache.figure);
-  if (!s.session.live_started()) return j.dump();
+  if (!s.session.live_started())
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   const auto r = s.session.live_result();
   j["idle"] = live_idle(s);
   j["model_path"] = r->model_path;
@@ -282,7 +283,8 @@ std::string live_status_json(const AppState& s) {
   if (it != s.caches.by_view.end())
     if (const fig::Heatmap* h = fig::find_heatmap(it->second.figure, fig::kLiveAttentionHeatmapId))
       j["attention_map"] = screen_rect(*h, it->second.canvas);
-  return j.dump();
+  // A load error can quote a model name or path that is not UTF-8: written as U+FFFD.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 void draw_live_progress(AppState& s) {

@@ -46,6 +46,7 @@ struct Args {
   std::string scene, lecture, view, out, theme = "slides";
   std::optional<exp::Format> format;
   float width = 0, height = 0, scale = 1;
+  bool sized = false;  // --width or --height given (0 is then out of range, not "default")
   std::optional<std::string> caption;
   bool no_caption = false;
 };
@@ -93,9 +94,9 @@ Args parse_args(int argc, char** argv) {
     else if (flag == "--no-caption")
       a.no_caption = true;
     else if (flag == "--width")
-      a.width = parse_number("--width", next());
+      a.width = parse_number("--width", next()), a.sized = true;
     else if (flag == "--height")
-      a.height = parse_number("--height", next());
+      a.height = parse_number("--height", next()), a.sized = true;
     else if (flag == "--scale")
       a.scale = parse_number("--scale", next());
     else if (flag == "--format") {
@@ -115,10 +116,9 @@ Args parse_args(int argc, char** argv) {
   if (!a.view.empty() && a.view != "all" && !fig::find_view(a.view))
     throw UsageError{"--view: unknown view '" + a.view + "' (allowed " + fig::view_id_list() +
                      ", all)"};
-  if ((a.width > 0) != (a.height > 0) || a.width < 0 || a.height < 0)
+  if (a.sized && (a.width == 0 || a.height == 0))
     throw UsageError{"--width and --height go together, both in 64..16384"};
-  if ((a.width > 0 && (a.width < 64 || a.width > 16384)) ||
-      (a.height > 0 && (a.height < 64 || a.height > 16384)))
+  if (a.sized && (a.width < 64 || a.width > 16384 || a.height < 64 || a.height > 16384))
     throw UsageError{"--width and --height must be in 64..16384"};
   if (!(a.scale >= 1 && a.scale <= 8)) throw UsageError{"--scale must be in 1..8"};
   if (a.caption && !a.lecture.empty())
