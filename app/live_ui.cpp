@@ -229,6 +229,7 @@ std::string live_status_line(const AppState& s) {
 
 std::string live_status_json(const AppState& s) {
   nlohmann::ordered_json j;
+  j["started"] = s.session.live_started();
   j["mask_grid_builds"] = core::mask_grid_builds();
   j["view_data_builds"] = s.caches.data_builds;
   j["hover_text"] = s.frame.hover_text;
@@ -236,7 +237,6 @@ std::string live_status_json(const AppState& s) {
   j["n_layers"] = s.editor.scene.n_layers;
   j["window"] = s.editor.scene.window;
   j["live_window"] = s.session.run().variant.window;
-  j["started"] = s.session.live_started();
   for (const auto& [name, c] : s.caches.by_view) {
     j["canvas"][name] = {
         {"x", c.canvas.origin.x}, {"y", c.canvas.origin.y}, {"scale", c.canvas.scale}};

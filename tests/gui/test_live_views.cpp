@@ -80,7 +80,7 @@ AppRun run_app(const nlohmann::json& scene, const std::string& view, const std::
   std::array<char, 4096> buf{};
   while (fgets(buf.data(), buf.size(), p.get())) r.out += buf.data();
   r.rc = pclose(p.release());
-  const size_t at = r.out.rfind("{\"mask_grid_builds\"");
+  const size_t at = r.out.rfind("{\"started\"");
   if (at != std::string::npos) r.status = nlohmann::json::parse(r.out.substr(at), nullptr, false);
   r.shot = load_png(png.string());
   return r;
