@@ -16,10 +16,14 @@ bool parse_int(const char* s, int lo, int hi, int& out) {
 
 // The flags that take a value (the others are switches handled before value() is asked).
 bool takes_value(std::string_view f) {
-  static constexpr std::string_view kValued[] = {
-      "--scene",  "--screenshot",      "--view",       "--theme",  "--lecture",
-      "--layout", "--export-focused",  "--live-steps", "--frames", "--slide",
-      "--width",  "--live-then-model", "--height"};
+  static constexpr std::string_view kValued[] = {"--scene",          "--screenshot",
+                                                 "--view",           "--theme",
+                                                 "--lecture",        "--layout",
+                                                 "--export-focused", "--live-steps",
+                                                 "--frames",         "--slide",
+                                                 "--width",          "--live-then-model",
+                                                 "--height",         "--live-then-window",
+                                                 "--mouse"};
   for (std::string_view k : kValued)
     if (f == k) return true;
   return false;
