@@ -29,6 +29,7 @@ struct ModelVariant {
   int sparse_local = 0;
   int sparse_random = 0;
   uint32_t sparse_seed = 1;
+  bool operator==(const ModelVariant&) const = default;
 };
 
 }  // namespace core
