@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/figure/figure_systems.h"
 #include "core/session/session.h"
 #include "core/views/live_attention.h"
 #include "core/views/live_groups.h"
@@ -153,6 +154,13 @@ std::vector<ViewEntry> make_views() {
                                  core::build_head_groups, figure_groups, nullptr),
       analytic<core::KvMemorySeries>("kv_memory", "KV-cache memory", kv_memory_data,
                                      figure_kv_memory, nullptr),
+      analytic<core::FlashView>("flash", kFlashTitle, core::build_flash_view, figure_flash,
+                                nullptr),
+      analytic<core::PagedView>("paged", kPagedTitle, core::build_paged_view, figure_paged,
+                                nullptr),
+      analytic<core::MlaCosts>("mla", kMlaTitle, core::build_mla_costs, figure_mla, nullptr),
+      analytic<core::SparsePatterns>("sparse", kSparseTitle, core::build_sparse_patterns,
+                                     figure_sparse, describe_sparse_cell),
       live<core::LiveAttention>("live_attention", "Live attention", kLook, live_attention_data,
                                 live_attention_figure),
       live<core::LiveRollout>("live_rollout",

@@ -30,6 +30,7 @@ struct SparseParams {
 struct FlashParams {
   int sram_bytes = 192 * 1024;  // A100 shared memory per SM
   int version = 2;
+  bool operator==(const FlashParams&) const = default;
 };
 
 // PagedAttention view: concurrent sequences through a block table of `block`-token blocks.
@@ -40,12 +41,14 @@ struct PagedParams {
   int block = 16;
   std::vector<int> sequences;  // tokens per sequence, each <= seq_len
   int prefix = 0;  // tokens of a shared prompt every sequence starts with (parallel sampling)
+  bool operator==(const PagedParams&) const = default;
 };
 
 // Multi-head Latent Attention: the cached latent width d_c and the decoupled RoPE key width.
 struct MlaParams {
   int latent = 512;   // kv_lora_rank
   int rope_dim = 64;  // qk_rope_head_dim
+  bool operator==(const MlaParams&) const = default;
 };
 
 struct Scene {

@@ -81,6 +81,9 @@ TEST(Lecture, ShippedLectureLoads) {
   for (const char* p :
        {"Llama-2-7B", "Llama-2-70B", "Mistral-7B", "Mixtral-8x7B", "Gemma-3-270M", "SmolLM2-135M"})
     EXPECT_TRUE(presets.count(p)) << p;
+  // Every analytic view is on a slide of one of the two shipped decks.
+  for (const core::LectureSlide& s : core::load_lecture(kSystemsLecture).slides)
+    views.insert(s.scene.view);
   for (const fig::ViewEntry* id : fig::analytic_views()) EXPECT_TRUE(views.count(id->id)) << id->id;
 }
 
