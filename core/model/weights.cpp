@@ -5,13 +5,16 @@
 #include <thread>
 
 #include "core/model/dequant.h"
+#include "core/model/qgemv.h"
 
 namespace core::model {
 
 namespace {
 
-// Dequantizes a named tensor after checking its shape: `dims` in ggml order.
-std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<int64_t> dims) {
+// Dequantizes a named tensor after checking its shape (`dims` in ggml order); a matrix only
+// when `keep`, else it is only checked.
+std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<int64_t> dims,
+                        bool keep = true) {
   const TensorInfo& t = f.tensor(name);
   if (t.dims != dims) {
     std::string want, got;
@@ -22,6 +25,10 @@ std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<
   if (!can_dequantize(t.type))
     f.fail(std::string("unsupported quant type ") + tensor_type_name(t.type) + " for tensor " +
            name);
+  if (dims.size() == 2 && !qgemv_supported(t.type, static_cast<int>(dims[0])))
+    f.fail(std::string("tensor ") + name + " of type " + tensor_type_name(t.type) +
+           " has rows that are not whole blocks");
+  if (!keep) return {};
   std::vector<float> out(t.n_elems);
   dequantize(t.type, t.data, out.data(), static_cast<int64_t>(t.n_elems));
   return out;
@@ -29,12 +36,13 @@ std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<
 
 }  // namespace
 
-Weights load_weights(const GgufFile& f, const Config& c, int n_threads) {
+Weights load_weights(const GgufFile& f, const Config& c, int n_threads, bool f32_matrices) {
+  const bool m = f32_matrices;
   Weights w;
   const int64_t d = c.d_model, hd = c.head_dim, ff = c.d_ff;
   const int64_t q_dim = c.n_heads * hd, kv_dim = c.n_kv_heads * hd;
-  w.token_embd = load(f, "token_embd.weight", {d, c.vocab});
-  if (!c.tied_embeddings) w.output = load(f, "output.weight", {d, c.vocab});
+  w.token_embd = load(f, "token_embd.weight", {d, c.vocab}, m);
+  if (!c.tied_embeddings) w.output = load(f, "output.weight", {d, c.vocab}, m);
   w.output_norm = load(f, "output_norm.weight", {d});
   w.layers.resize(c.n_layers);
   // Layers are independent, so they dequantize in parallel; the first error wins.
@@ -47,14 +55,14 @@ Weights load_weights(const GgufFile& f, const Config& c, int n_threads) {
         const std::string b = "blk." + std::to_string(i) + ".";
         LayerWeights& l = w.layers[i];
         l.attn_norm = load(f, b + "attn_norm.weight", {d});
-        l.wq = load(f, b + "attn_q.weight", {d, q_dim});
-        l.wk = load(f, b + "attn_k.weight", {d, kv_dim});
-        l.wv = load(f, b + "attn_v.weight", {d, kv_dim});
-        l.wo = load(f, b + "attn_output.weight", {q_dim, d});
+        l.wq = load(f, b + "attn_q.weight", {d, q_dim}, m);
+        l.wk = load(f, b + "attn_k.weight", {d, kv_dim}, m);
+        l.wv = load(f, b + "attn_v.weight", {d, kv_dim}, m);
+        l.wo = load(f, b + "attn_output.weight", {q_dim, d}, m);
         l.ffn_norm = load(f, b + "ffn_norm.weight", {d});
-        l.w_gate = load(f, b + "ffn_gate.weight", {d, ff});
-        l.w_up = load(f, b + "ffn_up.weight", {d, ff});
-        l.w_down = load(f, b + "ffn_down.weight", {ff, d});
+        l.w_gate = load(f, b + "ffn_gate.weight", {d, ff}, m);
+        l.w_up = load(f, b + "ffn_up.weight", {d, ff}, m);
+        l.w_down = load(f, b + "ffn_down.weight", {ff, d}, m);
         if (c.qk_norm) {
           l.q_norm = load(f, b + "attn_q_norm.weight", {hd});
           l.k_norm = load(f, b + "attn_k_norm.weight", {hd});
