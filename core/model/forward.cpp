@@ -97,7 +97,9 @@ struct Session::State {
   std::vector<LayerQuant> quant;  // [n_layers]
   QuantMatrix lm_head, token_embd;
   std::unique_ptr<ThreadPool> pool;
-  std::vector<float> xsum;  // [in / 32] block sums of the vector of the current product
+  std::vector<float> xsum;     // [in / 32] block sums of x for a single-token product
+  std::vector<float> xpacked;  // x of a multi-token product, packed for qgemm (pack_x)  // [in /
+                               // 32] block sums of the vector of the current product
   // Scratch, sized for the current chunk of T tokens.
   std::vector<float> x, xb, q, k, v, att, o, gate, up, hb;  // [T, ...]
   std::vector<float> rope_cos, rope_sin;                    // [T, hd/2]
@@ -246,12 +248,14 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
     for (int r = 0; r < j.w.rows; r += kRowsPerTask)
       tasks.push_back({&j, r, std::min(j.w.rows, r + kRowsPerTask)});
   }
+  if (t_count > 1) pack_x(x, t_count, jobs.begin()->w.cols, xpacked);
   pool->run(static_cast<int>(tasks.size()), [&](int i) {
     const Range& t = tasks[i];
     if (t_count == 1)
       qgemv_rows(t.job->w, x, xsum.data(), t.job->y, t.r0, t.r1);
     else
-      qgemm_panels(t.job->w, x, t_count, t.job->y, t.r0 / kRowsPerTask, t.r0 / kRowsPerTask + 1);
+      qgemm_panels(t.job->w, xpacked.data(), t_count, t.job->y, t.r0 / kRowsPerTask,
+                   t.r0 / kRowsPerTask + 1);
   });
 }
 

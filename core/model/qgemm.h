@@ -6,6 +6,8 @@
 // thread count or on how the panels were split.
 #pragma once
 
+#include <vector>
+
 #include "core/model/qgemv.h"
 #include "core/model/thread_pool.h"
 
@@ -14,7 +16,11 @@ namespace core::model {
 // y[T, w.rows] = x[T, w.cols] · Wᵀ; panels are split over the pool.
 void qgemm(const QuantMatrix& w, const float* x, int t_count, float* y, ThreadPool& pool);
 
-// The same for the panels [p0, p1) only, in the calling thread (32 output columns a panel).
-void qgemm_panels(const QuantMatrix& w, const float* x, int t_count, float* y, int p0, int p1);
+// x rearranged for the kernel: tiles of 12 rows, each [cols][12] (rows past T are 0).
+void pack_x(const float* x, int t_count, int cols, std::vector<float>& xp);
+
+// qgemm for the panels [p0, p1) only (32 output columns a panel), in the calling thread,
+// from x packed by pack_x.
+void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1);
 
 }  // namespace core::model
