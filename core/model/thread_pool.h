@@ -1,9 +1,11 @@
 // A small persistent pool for the forward pass: one decode step runs ~120 parallel
 // matrix-vector products, and starting threads for each (~20-50 µs) or waking them through a
-// condition variable (~5-20 µs each) would cost more than the work. Workers spin for a short
-// while after each job (so the next one starts within a microsecond) and then sleep on a
-// futex (std::atomic::wait). The caller's thread takes part; tasks are handed out one at a
-// time from an atomic counter, and run() returns when every task has finished: one barrier.
+// condition variable with a mutex costs more than the work. Waiting threads spin briefly (a
+// job that follows within a few microseconds starts at once) and then sleep on a futex
+// (std::atomic::wait), so on a loaded machine a waiting thread gives its core away instead
+// of burning the time slice the thread it waits for needs. The caller's thread takes part;
+// tasks are handed out one at a time from an atomic counter, and run() returns when every
+// task has finished: one barrier.
 #pragma once
 
 #include <immintrin.h>
@@ -44,26 +46,27 @@ class ThreadPool {
     generation_.fetch_add(1);  // seq_cst: publishes the job before the sleeper check below
     if (sleepers_.load() > 0) generation_.notify_all();
     drain();
-    // Wait for the workers' last tasks; yield now and then so a descheduled worker on a
-    // shared machine gets the core back.
-    for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
-      _mm_pause();
-      if (spins % 1024 == 1023) std::this_thread::yield();
+    // Wait for the workers' last tasks: spin, then sleep until the last one wakes us.
+    for (int s = 0; s < kSpin && pending_.load(std::memory_order_acquire) != 0; ++s) _mm_pause();
+    for (int left = pending_.load(); left != 0; left = pending_.load()) {
+      caller_sleeps_.store(true);
+      if (pending_.load() != 0) pending_.wait(left);
+      caller_sleeps_.store(false);
     }
     fn_ = nullptr;
   }
 
  private:
-  // Pause iterations a worker spins before it sleeps (~40-150 µs, by the CPU's pause latency).
-  static constexpr int kSpin = 2048;
+  // Pause iterations a thread spins before it sleeps (~5-20 µs, by the CPU's pause latency).
+  static constexpr int kSpin = 256;
 
   void drain() {
     for (int i = next_.fetch_add(1); i < n_tasks_; i = next_.fetch_add(1)) (*fn_)(i);
   }
   void work() {
-    long seen = 0;  // not generation_'s value now: a job may have been posted before this started
+    int seen = 0;  // not generation_'s value now: a job may have been posted before this started
     for (;;) {
-      long g = generation_.load(std::memory_order_acquire);
+      int g = generation_.load(std::memory_order_acquire);
       for (int s = 0; g == seen && s < kSpin; ++s) {
         _mm_pause();
         g = generation_.load(std::memory_order_acquire);
@@ -77,7 +80,7 @@ class ThreadPool {
       seen = g;
       if (stop_.load()) return;
       drain();
-      pending_.fetch_sub(1, std::memory_order_release);
+      if (pending_.fetch_sub(1) == 1 && caller_sleeps_.load()) pending_.notify_one();
     }
   }
 
@@ -86,7 +89,8 @@ class ThreadPool {
   int n_tasks_ = 0;
   std::atomic<int> next_{0};
   std::atomic<int> pending_{0};
-  std::atomic<long> generation_{0};
+  std::atomic<int> generation_{0};
+  std::atomic<bool> caller_sleeps_{false};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
 };
