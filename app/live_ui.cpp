@@ -11,6 +11,8 @@
 
 #include "app/app_state.h"
 #include "app/panels/view_panel.h"
+#include "core/attention/window_text.h"
+#include "core/io/assets.h"
 #include "core/io/atomic_write.h"
 
 namespace app {
@@ -18,15 +20,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string asset_dir() {
-  const char* env = std::getenv("ATTNLAB_ASSETS");
-  return env && *env ? env : ATTNLAB_ASSET_DIR;
-}
-
 void load_prompts(LiveUi& u) {
   std::error_code ec;
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(asset_dir() + "/prompts", ec))
+  for (const auto& e : fs::directory_iterator(core::asset_path("prompts"), ec))
     if (e.path().extension() == ".txt" && e.path().filename() != "README.txt")
       files.push_back(e.path());
   std::sort(files.begin(), files.end());
@@ -76,7 +73,7 @@ void draw_file_browser(AppState& s, LiveUi& u) {
       std::snprintf(u.path_buf.data(), u.path_buf.size(), "%s", path.c_str());
       core::Scene sc = s.scene;
       sc.model = path;
-      edit_scene(s, sc);
+      set_scene(s, sc);
       ImGui::CloseCurrentPopup();
     }
   if (u.browser_dirs.empty() && u.browser_files.empty())
@@ -88,17 +85,16 @@ void draw_file_browser(AppState& s, LiveUi& u) {
 
 }  // namespace
 
-void edit_scene(AppState& s, const core::Scene& scene) {
-  set_scene(s, scene);
-}
-
 LiveUi& live_ui(AppState& s) {
   if (!s.live) {
     s.live = std::make_shared<LiveUi>();
     load_prompts(*s.live);
-    const std::string models = core::model::resolve_model_path("smollm2");
-    s.live->browser_dir = fs::path(models).parent_path().string();
-    if (s.live->browser_dir.empty()) s.live->browser_dir = ".";
+    try {
+      s.live->model_names = core::model::catalog_model_names();
+    } catch (const std::exception& e) {
+      s.live->catalog_error = e.what();
+    }
+    s.live->browser_dir = core::model::model_dir();
   }
   return *s.live;
 }
@@ -126,7 +122,7 @@ void live_tick(AppState& s) {
       core::Scene sc = s.scene;
       sc.model = u.script_model;
       u.script_model.clear();
-      edit_scene(s, sc);
+      set_scene(s, sc);
       u.session.update(s.scene);
     }
   }
@@ -207,17 +203,23 @@ void draw_live_header(AppState& s) {
   core::Scene sc = s.scene;
   bool changed = false;
 
-  // Model: the two downloaded ones or a GGUF file.
-  const char* kModels[] = {"smollm2", "gemma3", "GGUF file"};
-  int mi = sc.model == "smollm2" ? 0 : sc.model == "gemma3" ? 1 : 2;
+  // Model: one of the catalog's (downloaded by scripts/setup) or a GGUF file.
+  if (!u.catalog_error.empty())
+    ImGui::TextColored(ImVec4(0.95f, 0.35f, 0.3f, 1), "%s", u.catalog_error.c_str());
+  std::vector<const char*> items;
+  for (const std::string& n : u.model_names) items.push_back(n.c_str());
+  items.push_back("GGUF file");
+  const int n_named = static_cast<int>(u.model_names.size());
+  int mi = static_cast<int>(std::find(u.model_names.begin(), u.model_names.end(), sc.model) -
+                            u.model_names.begin());
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-  if (ImGui::Combo("model", &mi, kModels, 3) && mi < 2) {
-    sc.model = kModels[mi];
+  if (ImGui::Combo("model", &mi, items.data(), static_cast<int>(items.size())) && mi < n_named) {
+    sc.model = u.model_names[mi];
     changed = true;
   }
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 22);
-  if (u.path_buf[0] == '\0' && mi == 2)
+  if (u.path_buf[0] == '\0' && mi == n_named)
     std::snprintf(u.path_buf.data(), u.path_buf.size(), "%s", sc.model.c_str());
   if (ImGui::InputTextWithHint("##gguf", "path/to/model.gguf", u.path_buf.data(), u.path_buf.size(),
                                ImGuiInputTextFlags_EnterReturnsTrue) &&
@@ -260,8 +262,9 @@ void draw_live_header(AppState& s) {
   if (ImGui::SliderInt("live window (0 = native)", &sc.variant.window, 0, 256)) changed = true;
   ImGui::SameLine();
   int conv = static_cast<int>(sc.variant.window_convention);
-  const char* kConv[] = {"W keys incl. self", "self + W previous"};
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
+  const char* kConv[] = {attn::convention_phrase(attn::WindowConvention::IncludingSelf),
+                         attn::convention_phrase(attn::WindowConvention::SelfPlusPrevious)};
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 11);
   if (ImGui::Combo("##conv", &conv, kConv, 2)) {
     sc.variant.window_convention = static_cast<attn::WindowConvention>(conv);
     changed = true;
@@ -294,7 +297,7 @@ void draw_live_header(AppState& s) {
   }
   if (!r->error.empty()) ImGui::TextColored(ImVec4(0.95f, 0.35f, 0.3f, 1), "%s", r->error.c_str());
   if (changed) {
-    edit_scene(s, sc);
+    set_scene(s, sc);
     u.session.update(s.scene);
   }
 }

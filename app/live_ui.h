@@ -42,6 +42,9 @@ struct LiveUi {
   std::string browser_dir;
   std::vector<std::string> browser_dirs, browser_files;
   std::string browser_listed;  // directory the lists belong to
+  // Names from the model catalog (assets/models.json), read once when the live views start.
+  std::vector<std::string> model_names;
+  std::string catalog_error;  // why the catalog could not be read (shown under the model combo)
   // Prompts from assets/prompts/*.txt: (name, text).
   std::vector<std::pair<std::string, std::string>> prompts;
   std::map<std::string, LiveFigureCache> figures;  // by view name
@@ -76,8 +79,5 @@ LiveFigureCache& live_figure(AppState& s, fig::LiveViewId id);
 
 // Draws the figure into the rest of the window; returns the canvas.
 FigureCanvas draw_live_figure(AppState& s, fig::LiveViewId id, LiveFigureCache& c);
-
-// Replaces the scene through app::set_scene (invalidates the analytic figures too).
-void edit_scene(AppState& s, const core::Scene& scene);
 
 }  // namespace app

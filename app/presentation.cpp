@@ -10,6 +10,7 @@
 #include "app/app_state.h"
 #include "app/figure_draw.h"
 #include "core/figure/views.h"
+#include "core/io/assets.h"
 #include "core/scene/scene_json.h"
 
 namespace app {
@@ -58,9 +59,7 @@ float centred_wrapped(ImDrawList* dl, ImFont* font, const std::string& text, flo
 }  // namespace
 
 std::string default_lecture_path() {
-  const char* env = std::getenv("ATTNLAB_ASSETS");
-  const std::string assets = (env && *env) ? env : ATTNLAB_ASSET_DIR;
-  return assets + "/lectures/attention-efficiency.json";
+  return core::asset_path("lectures/attention-efficiency.json");
 }
 
 void ensure_lecture(AppState& s) {

@@ -57,7 +57,7 @@ void draw(AppState& s) {
   ImGui::EndDisabled();
   ImGui::SameLine();
   changed |= ImGui::Checkbox("log colour scale", &sc.log_scale);
-  if (changed) edit_scene(s, sc);
+  if (changed) set_scene(s, sc);
 
   LiveFigureCache& c = live_figure(s, fig::LiveViewId::Attention);
   const FigureCanvas cv = draw_live_figure(s, fig::LiveViewId::Attention, c);
@@ -74,7 +74,7 @@ void draw(AppState& s) {
         z.layer = hit->layer;
         z.head = hit->head;
         u.options.aggregate = core::LiveAggregate::Head;
-        edit_scene(s, z);
+        set_scene(s, z);
       }
     } else if (const fig::Heatmap* h = fig::find_heatmap(c.figure, fig::kLiveAttentionHeatmapId)) {
       const float cell = h->w / std::max(1, h->cols);

@@ -16,18 +16,18 @@ void draw(AppState& s) {
   core::Scene sc = s.scene;
   const int L = r->config ? r->config->n_layers : 1;
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
-  if (ImGui::SliderInt("layer", &sc.layer, 0, L - 1)) edit_scene(s, sc);
+  if (ImGui::SliderInt("layer", &sc.layer, 0, L - 1)) set_scene(s, sc);
   ImGui::SameLine();
   const bool pooled =
       sc.variant.kv_heads > 0 && r->config && sc.variant.kv_heads != r->config->n_kv_heads;
   if (!pooled) {
     if (ImGui::Button("Pool K/V heads to 1 (MQA)")) {
       sc.variant.kv_heads = 1;
-      edit_scene(s, sc);
+      set_scene(s, sc);
     }
   } else if (ImGui::Button("Back to native K/V heads")) {
     sc.variant.kv_heads = 0;
-    edit_scene(s, sc);
+    set_scene(s, sc);
   }
   LiveFigureCache& c = live_figure(s, fig::LiveViewId::Groups);
   draw_live_figure(s, fig::LiveViewId::Groups, c);

@@ -15,7 +15,7 @@ void draw(AppState& s) {
   core::Scene sc = s.scene;
   if (sc.variant.window == 0) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
-    if (ImGui::SliderInt("ring W", &sc.window, 1, 64)) edit_scene(s, sc);
+    if (ImGui::SliderInt("ring W", &sc.window, 1, 64)) set_scene(s, sc);
     ImGui::SameLine();
   } else {
     ImGui::Text("ring W = live window %d", sc.variant.window);

@@ -18,7 +18,7 @@ void draw(AppState& s) {
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 16);
   if (ImGui::SliderInt("query token", &q, 0, n - 1)) {
     sc.query = q;
-    edit_scene(s, sc);
+    set_scene(s, sc);
   }
   if (r->pass && q < n) {
     ImGui::SameLine();

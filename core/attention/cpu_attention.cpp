@@ -1,5 +1,6 @@
 #include "core/attention/cpu_attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -12,42 +13,73 @@ namespace {
 
 constexpr int kTile = 64;
 
-// One (query, head) row: tiles over the cached keys, then over the chunk's fresh keys.
-void attention_row(const AttentionCall& c, int t, int h) {
+// One visible key of a row: where its K and V rows start and which position it holds.
+struct KeyRef {
+  const float* k;
+  const float* v;
+  int32_t pos;
+};
+
+// The cache slots in position order (empty slots last), computed once per call. A growing
+// cache is already in order; a ring holds the same positions in other slots.
+std::vector<int> slots_by_position(const AttentionCall& c) {
+  std::vector<int> order(c.n_slots);
+  for (int s = 0; s < c.n_slots; ++s) order[s] = s;
+  auto before = [&](int a, int b) {
+    const uint32_t pa = static_cast<uint32_t>(c.slot_pos[a]),
+                   pb = static_cast<uint32_t>(c.slot_pos[b]);
+    return pa < pb;  // -1 (empty) wraps to the largest value and sorts last
+  };
+  if (!std::is_sorted(order.begin(), order.end(), before))
+    std::stable_sort(order.begin(), order.end(), before);
+  return order;
+}
+
+// The keys query position qp sees, in position order: cache slots first, then the chunk's
+// fresh keys. Tiles are cut from this compact list, so a ring and a growing cache holding
+// the same keys run the same arithmetic in the same order and agree bit for bit.
+void visible_keys(const AttentionCall& c, const std::vector<int>& order, int32_t qp, int kvh,
+                  std::vector<KeyRef>& keys) {
+  const size_t kv_stride = static_cast<size_t>(c.n_kv_heads) * c.head_dim;
+  const size_t off = static_cast<size_t>(kvh) * c.head_dim;
+  keys.clear();
+  for (int s : order) {
+    const int32_t kp = c.slot_pos[s];
+    if (kp >= 0 && attn::visible(qp, kp, c.mask))
+      keys.push_back({c.k_cache + s * kv_stride + off, c.v_cache + s * kv_stride + off, kp});
+  }
+  for (int j = 0; j < c.n_q; ++j)
+    if (attn::visible(qp, c.q_pos[j], c.mask))
+      keys.push_back({c.k_new + j * kv_stride + off, c.v_new + j * kv_stride + off, c.q_pos[j]});
+}
+
+// One (query, head) row: the online softmax over its visible keys, kTile keys at a time.
+void attention_row(const AttentionCall& c, const std::vector<int>& order, int t, int h,
+                   std::vector<KeyRef>& keys) {
   const int hd = c.head_dim;
-  const int kv_stride = c.n_kv_heads * hd;
-  const int kvh = attn::kv_head_of(h, c.n_heads, c.n_kv_heads);
   const int32_t qp = c.q_pos[t];
   const float* q = c.q + (static_cast<size_t>(t) * c.n_heads + h) * hd;
   float* row = c.prob_rows ? c.prob_rows[t * c.n_heads + h] : nullptr;
   if (row)
     for (int k = 0; k <= qp; ++k) row[k] = -INFINITY;
+  visible_keys(c, order, qp, attn::kv_head_of(h, c.n_heads, c.n_kv_heads), keys);
 
   float acc[512];
   float scores[kTile], p[kTile];
-  bool valid[kTile];
-  int32_t kpos[kTile];
+  const bool valid = true;
   for (int d = 0; d < hd; ++d) acc[d] = 0.0f;
   attn::OnlineSoftmax st = attn::online_softmax_init();
-
-  auto run_source = [&](const float* kbase, const float* vbase, int n, auto pos_of) {
-    for (int j0 = 0; j0 < n; j0 += kTile) {
-      const int m = n - j0 < kTile ? n - j0 : kTile;
-      for (int j = 0; j < m; ++j) kpos[j] = pos_of(j0 + j);
-      if (!attn::mask_tile(qp, kpos, m, c.mask, valid)) continue;
-      const float* kt = kbase + static_cast<size_t>(j0) * kv_stride + kvh * hd;
-      const float* vt = vbase + static_cast<size_t>(j0) * kv_stride + kvh * hd;
-      attn::score_tile(q, kt, kv_stride, m, hd, c.scale, valid, scores);
-      if (row)
-        for (int j = 0; j < m; ++j)
-          if (valid[j]) row[kpos[j]] = scores[j];
-      attn::online_softmax_tile(st, scores, m, p, acc, hd);
-      attn::accumulate_pv(p, vt, kv_stride, m, hd, acc);
-    }
-  };
-  if (c.n_slots > 0)
-    run_source(c.k_cache, c.v_cache, c.n_slots, [&](int s) { return c.slot_pos[s]; });
-  run_source(c.k_new, c.v_new, c.n_q, [&](int j) { return c.q_pos[j]; });
+  const int n = static_cast<int>(keys.size());
+  for (int j0 = 0; j0 < n; j0 += kTile) {
+    const int m = n - j0 < kTile ? n - j0 : kTile;
+    const KeyRef* tile = keys.data() + j0;
+    for (int j = 0; j < m; ++j)
+      attn::score_tile(q, tile[j].k, 0, 1, hd, c.scale, &valid, &scores[j]);
+    if (row)
+      for (int j = 0; j < m; ++j) row[tile[j].pos] = scores[j];
+    attn::online_softmax_tile(st, scores, m, p, acc, hd);
+    for (int j = 0; j < m; ++j) attn::accumulate_pv(&p[j], tile[j].v, 0, 1, hd, acc);
+  }
 
   attn::finish_row(st, acc, hd, c.out + (static_cast<size_t>(t) * c.n_heads + h) * hd);
   if (row) {
@@ -64,7 +96,11 @@ void cpu_attention(const AttentionCall& c, int n_threads) {
   const int rows = c.n_q * c.n_heads;
   const long work = static_cast<long>(rows) * (c.n_slots + c.n_q) * c.head_dim;
   const int nt = work < 200000 ? 1 : n_threads;
-  parallel_for(rows, nt, [&](int r) { attention_row(c, r / c.n_heads, r % c.n_heads); });
+  const std::vector<int> order = slots_by_position(c);
+  parallel_for(rows, nt, [&](int r) {
+    thread_local std::vector<KeyRef> keys;
+    attention_row(c, order, r / c.n_heads, r % c.n_heads, keys);
+  });
 }
 
 void cpu_attention(const AttentionCall& c, int n_threads, PrefillScratch& scratch) {

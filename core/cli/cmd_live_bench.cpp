@@ -27,7 +27,7 @@ double ms_since(Clock::time_point t) {
 int usage(const char* msg) {
   if (msg) std::fprintf(stderr, "attnlab live-bench: %s\n", msg);
   std::fprintf(stderr,
-               "usage: attnlab live-bench [--model smollm2|gemma3|FILE.gguf] [--n 128,512]\n"
+               "usage: attnlab live-bench [--model NAME|FILE.gguf] [--n 128,512]\n"
                "                          [--window W] [--speed-prompt T] [--speed-steps S]\n");
   return 2;
 }
@@ -67,10 +67,11 @@ int cmd_live_bench(int argc, char** argv) {
     const std::string f = argv[i];
     if (f == "--help" || f == "-h") {
       std::printf(
-          "usage: attnlab live-bench [--model smollm2|gemma3|FILE.gguf] [--n 128,512]\n"
+          "usage: attnlab live-bench [--model NAME|FILE.gguf] [--n 128,512]\n"
           "                          [--window W] [--speed-prompt T] [--speed-steps S]\n"
           "times a window-slider change to an updated live attention view at each N, and\n"
-          "decode tok/s with the KV cache against none (recomputing every step).\n");
+          "decode tok/s with the KV cache against none (recomputing every step).\n"
+          "NAME is a model of assets/models.json (default smollm2).\n");
       return 0;
     }
     if (i + 1 >= argc) return usage(("missing value for " + f).c_str());
@@ -103,9 +104,10 @@ int cmd_live_bench(int argc, char** argv) {
     if (n < 2 || n > 2048) return usage("--n: sizes must be 2..2048");
   if (window < 1 || speed_prompt < 2 || speed_steps < 1) return usage("values must be positive");
 
-  const std::string path = model::resolve_model_path(model_name);
+  std::string path;
   std::shared_ptr<const model::Model> m;
   try {
+    path = model::resolve_model_path(model_name);
     m = model::Model::load(path);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "attnlab live-bench: %s\n", e.what());

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/cli/commands.h"
+#include "core/scene/presets.h"
 #include "core/scene/scene_json.h"
 #include "core/views/head_groups.h"
 #include "core/views/kv_memory.h"
@@ -18,7 +19,7 @@ namespace core::cli {
 
 nlohmann::ordered_json scene_stats(const Scene& s) {
   nlohmann::ordered_json out;
-  out["preset"] = s.preset;
+  out["preset"] = architecture_preset(s);
   out["seq_len"] = s.seq_len;
 
   const int64_t visible = count_visible_pairs(s);
@@ -33,7 +34,11 @@ nlohmann::ordered_json scene_stats(const Scene& s) {
                          theory = nlohmann::ordered_json::array();
   for (const LayerReach& lr : rf.layers) {
     reach.push_back(lr.count);
-    theory.push_back(lr.theoretical);
+    // null: unbounded (a global layer, or no window), every earlier position can reach q.
+    if (lr.theoretical < 0)
+      theory.push_back(nullptr);
+    else
+      theory.push_back(lr.theoretical);
   }
   out["receptive_field"] = {{"query", s.query},
                             {"window", rf.window},

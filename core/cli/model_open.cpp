@@ -15,7 +15,7 @@ namespace core::cli {
 OpenModel open_model(const ModelFlags& f) {
   const std::string path = model::resolve_model_path(f.model);
   struct stat st {};
-  if ((f.model == "smollm2" || f.model == "gemma3") && stat(path.c_str(), &st) != 0)
+  if (path != f.model && stat(path.c_str(), &st) != 0)
     throw ModelError(path + ": model '" + f.model +
                      "' is not downloaded; run scripts/setup (or set ATTNLAB_MODELS)");
   {
@@ -48,13 +48,13 @@ int guard_command(const char* cmd, const char* usage, int argc, char** argv,
                   const std::function<int()>& body) {
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::printf("%s%s", usage, kModelFlagsUsage);
+      std::printf("%s%s", usage, model_flags_usage().c_str());
       return 0;
     }
   try {
     return body();
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "attnlab %s: %s\n%s%s", cmd, e.what(), usage, kModelFlagsUsage);
+    std::fprintf(stderr, "attnlab %s: %s\n%s%s", cmd, e.what(), usage, model_flags_usage().c_str());
     return 2;
   } catch (const ModelError& e) {
     std::fprintf(stderr, "attnlab %s: %s\n", cmd, e.what());

@@ -4,15 +4,32 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/attention/window_text.h"
+#include "core/model/catalog.h"
+
 namespace core::cli {
 
-const char* const kModelFlagsUsage =
-    "  --model M                 GGUF path, or smollm2 | gemma3 (downloaded by scripts/setup);\n"
-    "                            default smollm2\n"
-    "  --threads T               worker threads (default: all cores)\n"
-    "  --window W                sliding-window override (0 = the model's own windows)\n"
-    "  --window-convention C     including_self (W keys including self, default) |\n"
-    "                            self_plus_previous (self plus W previous keys)\n"
+std::string model_flags_usage() {
+  std::string names;
+  try {
+    names = model::catalog_names_text();
+  } catch (const std::exception& e) {
+    names = std::string("a catalog name [") + e.what() + "]";
+  }
+  return "  --model M                 GGUF path, or " + names +
+         " (assets/models.json,\n"
+         "                            downloaded by scripts/setup); default smollm2\n"
+         "  --threads T               worker threads (default: all cores)\n"
+         "  --window W                sliding-window override (0 = the model's own windows)\n"
+         "  --window-convention C     including_self (" +
+         attn::convention_phrase(attn::WindowConvention::IncludingSelf) +
+         ", default) |\n"
+         "                            self_plus_previous (" +
+         attn::convention_phrase(attn::WindowConvention::SelfPlusPrevious) + ")\n" +
+         kVariantFlagsUsage;
+}
+
+const char* const kVariantFlagsUsage =
     "  --window-layers L,L,...   layers the override applies to (default: all)\n"
     "  --kv-heads K              mean-pool K/V heads down to K (divides the native count)\n"
     "  --cache none|full|rolling KV cache: recompute each step, grow, or a ring of W slots\n"
@@ -63,7 +80,7 @@ bool parse_model_flag(int argc, char** argv, int& i, ModelFlags& f) {
   std::string v;
   ModelVariant& mv = f.variant;
   if (take_value(argc, argv, i, "--model", &v)) {
-    if (v.empty()) throw UsageError("--model needs a GGUF path or smollm2 | gemma3");
+    if (v.empty()) throw UsageError("--model needs a GGUF path or " + model::catalog_names_text());
     f.model = v;
   } else if (take_value(argc, argv, i, "--threads", &v)) {
     f.threads = parse_int("--threads", v, 1, 1024);

@@ -28,8 +28,11 @@ struct ModelFlags {
   bool convention_set = false;  // --window-convention given (needs --window)
 };
 
-// The usage lines of the shared flags, for each subcommand's help text.
-extern const char* const kModelFlagsUsage;
+// The usage lines of the shared flags, for each subcommand's help text (the --model line lists
+// the catalog's names).
+std::string model_flags_usage();
+// The lines after --window-convention: the other variant flags.
+extern const char* const kVariantFlagsUsage;
 
 // If argv[i] is a shared flag, reads it (and its value, advancing i) into `f` and returns true.
 // Accepts both "--flag V" and "--flag=V". Throws UsageError for a missing or malformed value.

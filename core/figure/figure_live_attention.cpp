@@ -2,6 +2,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/attention/window_text.h"
 #include "core/figure/axes.h"
 #include "core/figure/colormap.h"
 #include "core/figure/decorate.h"
@@ -52,10 +53,7 @@ Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,
             std::to_string(a.n_heads) + " heads";
   if (a.difference) what += " -- difference: this setting minus native (blue < 0 < red)";
   what += a.mask.kind == attn::MaskKind::SlidingWindow
-              ? "; mask: SWA W=" + std::to_string(a.mask.window) +
-                    (a.mask.convention == attn::WindowConvention::IncludingSelf
-                         ? " keys including self"
-                         : ", self plus W previous")
+              ? "; mask: SWA " + attn::window_phrase(a.mask.window, a.mask.convention)
               : "; mask: causal";
   info.push_back(what);
 

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/attention/window_text.h"
 #include "core/figure/axes.h"
 #include "core/figure/decorate.h"
 #include "core/figure/live_views.h"
@@ -11,13 +12,11 @@ Figure figure_live_ring(const core::LiveRing& r, const core::Scene& s, const The
   Figure f = make_figure(t, kLiveFigureWidth, kLiveFigureHeight);
   f.title = s.title.empty() ? live_view_title(LiveViewId::Ring) : s.title;
   f.caption = s.caption;
-  const bool incl = r.convention == attn::WindowConvention::IncludingSelf;
   std::vector<std::string> info = {
-      "step " + std::to_string(r.step) + " of " + std::to_string(r.n_steps - 1) +
-          ": N=" + std::to_string(r.n_tokens) + " tokens (prompt " +
-          std::to_string(r.prompt_tokens) + "), W=" + std::to_string(r.window) + " slots (" +
-          (incl ? "W keys including self" : "self plus W previous") + "), layer " +
-          std::to_string(r.layer) + "; position p lives in slot p mod W",
+      "step " + std::to_string(r.step) + " of " + std::to_string(r.n_steps - 1) + ": N=" +
+          std::to_string(r.n_tokens) + " tokens (prompt " + std::to_string(r.prompt_tokens) +
+          "), W=" + std::to_string(r.window) + " slots (" + attn::convention_phrase(r.convention) +
+          "), layer " + std::to_string(r.layer) + "; position p lives in slot p mod W",
       r.verdict,
       "rolling cache: " +
           (r.ring_text.empty() ? std::string("(nothing generated yet)") : r.ring_text),

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/attention/window_text.h"
 #include "core/figure/axes.h"
 #include "core/figure/colormap.h"
 #include "core/figure/decorate.h"
@@ -14,11 +15,8 @@ namespace {
 std::string window_text(const core::Scene& s) {
   const int w = s.window;
   if (w <= 0) return "no window";
-  return s.window_convention == attn::WindowConvention::IncludingSelf
-             ? "W=" + std::to_string(w) + " keys including self (q-k <= " + std::to_string(w - 1) +
-                   ")"
-             : "W=" + std::to_string(w) + ", self plus W previous (q-k <= " + std::to_string(w) +
-                   ")";
+  return attn::window_phrase(w, s.window_convention) +
+         " (q-k <= " + std::to_string(attn::window_max_distance(w, s.window_convention)) + ")";
 }
 
 std::string mask_text(const core::Scene& s) {

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/attention/window_text.h"
 #include "core/figure/axes.h"
 #include "core/figure/colormap.h"
 #include "core/figure/decorate.h"
@@ -18,14 +19,13 @@ Figure figure_receptive_field(const core::Scene& s, const Theme& t, FigureSize s
   f.x_label = "position (keys that can reach the query)";
   f.y_label = "after layer";
   const int n_layers = static_cast<int>(rf.layers.size());
-  const bool incl = rf.convention == attn::WindowConvention::IncludingSelf;
 
   std::vector<std::string> info;
   if (rf.per_layer > 0) {
-    info.push_back("query q=" + std::to_string(rf.query) + ", W=" + std::to_string(rf.window) +
-                   (incl ? " keys including self: each windowed layer reaches W-1="
-                         : ", self plus W previous: each windowed layer reaches W=") +
-                   std::to_string(rf.per_layer) + " further back");
+    info.push_back("query q=" + std::to_string(rf.query) + ", " +
+                   attn::window_phrase(rf.window, rf.convention) +
+                   ": each windowed layer reaches " +
+                   attn::window_bound_text(rf.window, rf.convention) + " further back");
     // The closed form after the last layer, whether or not the sequence is that long: this is
     // the "32 x 4096 = 131k" figure of the Mistral paper, with its exact count.
     const core::LayerReach& last = rf.layers.back();
@@ -67,7 +67,9 @@ Figure figure_receptive_field(const core::Scene& s, const Theme& t, FigureSize s
 
   f.legend.push_back({colormap_color(parse_colormap(s.colormap).value_or(Colormap::Viridis), 1.0f),
                       "reached (exact)", false});
-  if (rf.per_layer > 0) f.legend.push_back({t.highlight, "closed form l*D+1", true});
+  if (rf.per_layer > 0)
+    f.legend.push_back(
+        {t.highlight, std::string("closed form ") + attn::reach_formula(rf.convention), true});
   if (rf.bin_width > 1) {
     f.colorbar.present = true;
     f.colorbar.cmap = parse_colormap(s.colormap).value_or(Colormap::Viridis);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/model/tensor_names.h"
+
 namespace core::model {
 
 const char* arch_name(Arch a) {
@@ -33,11 +35,14 @@ Config read_config(const GgufFile& f) {
       c.n_kv_heads <= 0 || c.n_heads % c.n_kv_heads != 0 || c.head_dim <= 0 ||
       c.head_dim % 2 != 0 || c.d_ff <= 0)
     f.fail("inconsistent " + arch + " hyper-parameters");
-  const TensorInfo& emb = f.tensor("token_embd.weight");
+  const TensorNames& names = tensor_names(c.arch);
+  const TensorInfo& emb = f.tensor(names.token_embd);
   if (emb.dims.size() != 2 || emb.dims[0] != c.d_model)
-    f.fail("token_embd.weight has a wrong shape");
+    f.fail(std::string(names.token_embd) + " has a wrong shape");
   c.vocab = static_cast<int>(emb.dims[1]);
-  c.tied_embeddings = f.find_tensor("output.weight") == nullptr;
+  c.tied_embeddings = f.find_tensor(names.output) == nullptr;
+  c.qk_norm = names.attn_q_norm != nullptr;
+  c.post_norms = names.post_attn_norm != nullptr;
   c.bos_id = static_cast<int>(f.get_int("tokenizer.ggml.bos_token_id", -1));
   c.eos_id = static_cast<int>(f.get_int("tokenizer.ggml.eos_token_id", -1));
   const float rope_base = static_cast<float>(f.get_float(p + "rope.freq_base", 10000.0));
@@ -60,7 +65,7 @@ Config read_config(const GgufFile& f) {
     c.attn_scale = 1.0f / std::sqrt(qpas);
     c.embed_scale = std::sqrt(static_cast<float>(c.d_model));
     c.final_softcap = static_cast<float>(f.get_float(p + "final_logit_softcapping", 0.0));
-    c.qk_norm = c.post_norms = c.gelu_tanh = true;
+    c.gelu_tanh = true;
     const int window = static_cast<int>(f.get_int(p + "attention.sliding_window", 0));
     const int pattern = 6;
     for (int i = 0; i < c.n_layers; ++i) {

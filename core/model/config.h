@@ -39,8 +39,8 @@ struct Config {
   float attn_scale = 0;          // multiplies q·k (1/sqrt(head_dim) or query_pre_attn_scalar^-1/2)
   float embed_scale = 1.0f;      // gemma: sqrt(d_model)
   float final_softcap = 0;       // 0 = none
-  bool qk_norm = false;          // gemma3
-  bool post_norms = false;       // gemma3: norm after attention and after the MLP
+  bool qk_norm = false;          // the arch's tensor table has q/k norms (gemma3)
+  bool post_norms = false;       // table has norms after attention and the MLP (gemma3)
   bool gelu_tanh = false;        // gemma3 GeGLU; llama uses SwiGLU
   bool tied_embeddings = false;  // output.weight absent
   std::vector<LayerConfig> layers;  // [n_layers]

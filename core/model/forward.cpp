@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <initializer_list>
 #include <stdexcept>
 
@@ -17,6 +16,7 @@
 #include "core/model/dequant.h"
 #include "core/model/qgemm.h"
 #include "core/model/qgemv.h"
+#include "core/model/tensor_names.h"
 #include "core/model/thread_pool.h"
 
 namespace core::model {
@@ -31,14 +31,6 @@ std::shared_ptr<const Model> Model::load(const std::string& path, int n_threads,
   m->weights_ = load_weights(*m->file_, m->config_, n_threads, f32_matrices);
   m->load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return m;
-}
-
-std::string resolve_model_path(const std::string& name) {
-  const char* env = std::getenv("ATTNLAB_MODELS");
-  const std::string dir = env && *env ? env : ATTNLAB_MODEL_DIR;
-  if (name == "smollm2") return dir + "/SmolLM2-135M-Instruct.Q4_1.gguf";
-  if (name == "gemma3") return dir + "/gemma-3-270m-q4_k_m.gguf";
-  return name;
 }
 
 const AttentionCapture* Capture::find(int layer, int head) const {
@@ -101,9 +93,9 @@ struct Session::State {
   std::vector<float> xpacked;  // x of a multi-token product, packed for qgemm (pack_x)  // [in /
                                // 32] block sums of the vector of the current product
   // Scratch, sized for the current chunk of T tokens.
-  std::vector<float> x, xb, q, k, v, att, o, gate, up, hb;  // [T, ...]
-  std::vector<float> rope_cos, rope_sin;                    // [T, hd/2]
-  std::vector<int32_t> pos;                                 // [T]
+  std::vector<float> x, xb, q, k, v, att, o, gate, up;  // [T, ...]
+  std::vector<float> rope_cos, rope_sin;                // [T, hd/2]
+  std::vector<int32_t> pos;                             // [T]
   std::vector<int> capture_index;  // [n_layers * n_heads] into capture_.attention, -1 = none
 };
 
@@ -160,6 +152,7 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
     throw std::invalid_argument("kv_heads " + std::to_string(kv_heads_) + " must divide the " +
                                 std::to_string(c.n_kv_heads) + " native KV heads");
   const GgufFile& f = model_->gguf();
+  const TensorNames& n = tensor_names(c.arch);
   if (kv_heads_ != c.n_kv_heads) {
     auto pooled = [&](const std::string& name) {
       const TensorInfo& t = f.tensor(name);
@@ -168,9 +161,8 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
       return pool_kv_heads(w, c.n_kv_heads, kv_heads_, c.head_dim, c.d_model);
     };
     for (int l = 0; l < c.n_layers; ++l) {
-      const std::string b = "blk." + std::to_string(l) + ".";
-      pooled_wk_.push_back(pooled(b + "attn_k.weight"));
-      pooled_wv_.push_back(pooled(b + "attn_v.weight"));
+      pooled_wk_.push_back(pooled(layer_tensor(l, n.attn_k)));
+      pooled_wv_.push_back(pooled(layer_tensor(l, n.attn_v)));
     }
   }
   if (opts_.n_threads <= 0) opts_.n_threads = default_threads();
@@ -181,21 +173,20 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
   auto qm = [&](const std::string& name) { return quant_matrix(f.tensor(name)); };
   st_->quant.resize(c.n_layers);
   for (int l = 0; l < c.n_layers; ++l) {
-    const std::string b = "blk." + std::to_string(l) + ".";
     LayerQuant& q = st_->quant[l];
-    q.wq = qm(b + "attn_q.weight");
+    q.wq = qm(layer_tensor(l, n.attn_q));
     const int kvd = kv_heads_ * c.head_dim;
-    q.wk = pooled_wk_.empty() ? qm(b + "attn_k.weight")
+    q.wk = pooled_wk_.empty() ? qm(layer_tensor(l, n.attn_k))
                               : f32_matrix(pooled_wk_[l].data(), kvd, c.d_model);
-    q.wv = pooled_wv_.empty() ? qm(b + "attn_v.weight")
+    q.wv = pooled_wv_.empty() ? qm(layer_tensor(l, n.attn_v))
                               : f32_matrix(pooled_wv_[l].data(), kvd, c.d_model);
-    q.wo = qm(b + "attn_output.weight");
-    q.gate = qm(b + "ffn_gate.weight");
-    q.up = qm(b + "ffn_up.weight");
-    q.down = qm(b + "ffn_down.weight");
+    q.wo = qm(layer_tensor(l, n.attn_output));
+    q.gate = qm(layer_tensor(l, n.ffn_gate));
+    q.up = qm(layer_tensor(l, n.ffn_up));
+    q.down = qm(layer_tensor(l, n.ffn_down));
   }
-  st_->token_embd = qm("token_embd.weight");
-  st_->lm_head = c.tied_embeddings ? st_->token_embd : qm("output.weight");
+  st_->token_embd = qm(n.token_embd);
+  st_->lm_head = c.tied_embeddings ? st_->token_embd : qm(n.output);
   st_->pool = std::make_unique<ThreadPool>(opts_.n_threads);
   reset();
 }

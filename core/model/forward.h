@@ -17,10 +17,11 @@
 #include <vector>
 
 #include "core/attention/backend.h"
+#include "core/model/catalog.h"
 #include "core/model/config.h"
 #include "core/model/gguf.h"
+#include "core/model/variant.h"
 #include "core/model/weights.h"
-#include "core/scene/scene.h"
 
 namespace core {
 
@@ -51,10 +52,6 @@ class Model {
   Weights weights_;
   double load_seconds_ = 0;
 };
-
-// Resolves "smollm2" / "gemma3" to the downloaded file (ATTNLAB_MODELS env overrides
-// ATTNLAB_MODEL_DIR); any other string is returned as a path.
-std::string resolve_model_path(const std::string& name_or_path);
 
 // Which attention probabilities to keep. Empty lists mean all layers / all heads.
 struct CaptureSpec {

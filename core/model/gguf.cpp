@@ -370,10 +370,6 @@ double GgufFile::get_float(const std::string& key, double fallback) const {
   return has(key) ? get_float(key) : fallback;
 }
 
-bool GgufFile::get_bool(const std::string& key) const {
-  return get_int(key) != 0;
-}
-
 std::vector<std::string> GgufFile::get_string_array(const std::string& key) const {
   const GgufValue* v = find(key);
   if (!v) fail("missing metadata " + key);

@@ -119,12 +119,6 @@ class GgufFile {
   GgufFile& operator=(const GgufFile&) = delete;
 
   const std::string& path() const { return path_; }
-  uint32_t version() const { return version_; }
-  uint64_t file_size() const { return size_; }
-  uint32_t alignment() const { return alignment_; }
-  uint64_t data_offset() const { return data_offset_; }
-
-  const std::map<std::string, GgufValue>& metadata() const { return kv_; }
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
 
   bool has(const std::string& key) const { return kv_.count(key) != 0; }
@@ -136,7 +130,6 @@ class GgufFile {
   std::string get_string(const std::string& key) const;
   int64_t get_int(const std::string& key) const;
   double get_float(const std::string& key) const;
-  bool get_bool(const std::string& key) const;
   int64_t get_int(const std::string& key, int64_t fallback) const;
   double get_float(const std::string& key, double fallback) const;
   std::vector<std::string> get_string_array(const std::string& key) const;

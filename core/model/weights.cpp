@@ -6,6 +6,7 @@
 
 #include "core/model/dequant.h"
 #include "core/model/qgemv.h"
+#include "core/model/tensor_names.h"
 
 namespace core::model {
 
@@ -41,9 +42,10 @@ Weights load_weights(const GgufFile& f, const Config& c, int n_threads, bool f32
   Weights w;
   const int64_t d = c.d_model, hd = c.head_dim, ff = c.d_ff;
   const int64_t q_dim = c.n_heads * hd, kv_dim = c.n_kv_heads * hd;
-  w.token_embd = load(f, "token_embd.weight", {d, c.vocab}, m);
-  if (!c.tied_embeddings) w.output = load(f, "output.weight", {d, c.vocab}, m);
-  w.output_norm = load(f, "output_norm.weight", {d});
+  const TensorNames& n = tensor_names(c.arch);
+  w.token_embd = load(f, n.token_embd, {d, c.vocab}, m);
+  if (!c.tied_embeddings) w.output = load(f, n.output, {d, c.vocab}, m);
+  w.output_norm = load(f, n.output_norm, {d});
   w.layers.resize(c.n_layers);
   // Layers are independent, so they dequantize in parallel; the first error wins.
   const int nt = std::max(
@@ -52,24 +54,24 @@ Weights load_weights(const GgufFile& f, const Config& c, int n_threads, bool f32
   auto work = [&](int t) {
     for (int i = t; i < c.n_layers; i += nt) {
       try {
-        const std::string b = "blk." + std::to_string(i) + ".";
+        auto name = [&](const char* tensor) { return layer_tensor(i, tensor); };
         LayerWeights& l = w.layers[i];
-        l.attn_norm = load(f, b + "attn_norm.weight", {d});
-        l.wq = load(f, b + "attn_q.weight", {d, q_dim}, m);
-        l.wk = load(f, b + "attn_k.weight", {d, kv_dim}, m);
-        l.wv = load(f, b + "attn_v.weight", {d, kv_dim}, m);
-        l.wo = load(f, b + "attn_output.weight", {q_dim, d}, m);
-        l.ffn_norm = load(f, b + "ffn_norm.weight", {d});
-        l.w_gate = load(f, b + "ffn_gate.weight", {d, ff}, m);
-        l.w_up = load(f, b + "ffn_up.weight", {d, ff}, m);
-        l.w_down = load(f, b + "ffn_down.weight", {ff, d}, m);
+        l.attn_norm = load(f, name(n.attn_norm), {d});
+        l.wq = load(f, name(n.attn_q), {d, q_dim}, m);
+        l.wk = load(f, name(n.attn_k), {d, kv_dim}, m);
+        l.wv = load(f, name(n.attn_v), {d, kv_dim}, m);
+        l.wo = load(f, name(n.attn_output), {q_dim, d}, m);
+        l.ffn_norm = load(f, name(n.ffn_norm), {d});
+        l.w_gate = load(f, name(n.ffn_gate), {d, ff}, m);
+        l.w_up = load(f, name(n.ffn_up), {d, ff}, m);
+        l.w_down = load(f, name(n.ffn_down), {ff, d}, m);
         if (c.qk_norm) {
-          l.q_norm = load(f, b + "attn_q_norm.weight", {hd});
-          l.k_norm = load(f, b + "attn_k_norm.weight", {hd});
+          l.q_norm = load(f, name(n.attn_q_norm), {hd});
+          l.k_norm = load(f, name(n.attn_k_norm), {hd});
         }
         if (c.post_norms) {
-          l.post_attn_norm = load(f, b + "post_attention_norm.weight", {d});
-          l.post_ffn_norm = load(f, b + "post_ffw_norm.weight", {d});
+          l.post_attn_norm = load(f, name(n.post_attn_norm), {d});
+          l.post_ffn_norm = load(f, name(n.post_ffn_norm), {d});
         }
       } catch (...) {
         errors[i] = std::current_exception();

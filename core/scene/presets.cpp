@@ -37,6 +37,15 @@ const Preset* find_preset(std::string_view name) {
   return nullptr;
 }
 
+std::string architecture_preset(const Scene& s) {
+  const Preset* p = find_preset(s.preset);
+  const bool same =
+      p && s.n_layers == p->n_layers && s.n_heads == p->n_heads && s.n_kv_heads == p->n_kv_heads &&
+      s.head_dim == p->head_dim && s.d_model == p->d_model && s.window == p->window &&
+      s.window_convention == p->window_convention && s.global_every == p->global_every;
+  return same ? p->name : "custom";
+}
+
 bool apply_preset(Scene& scene, std::string_view name) {
   if (name == "custom") {
     scene.preset = "custom";

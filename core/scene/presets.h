@@ -37,6 +37,11 @@ const Preset* find_preset(std::string_view name);
 // name. Returns false, leaving the scene untouched, for an unknown name.
 bool apply_preset(Scene& scene, std::string_view name);
 
+// The preset the scene's architecture really is: scene.preset while every architecture key
+// (n_layers, n_heads, n_kv_heads, head_dim, d_model, window, window_convention, global_every)
+// still holds the preset's value, else "custom".
+std::string architecture_preset(const Scene& scene);
+
 // Layer `layer` (0-based) attends globally: the preset's global_every-th layers, or every
 // layer when the mask has no window.
 bool layer_is_global(const Scene& scene, int layer);

@@ -50,18 +50,6 @@ const char* window_convention_name(attn::WindowConvention c) {
   return c == attn::WindowConvention::IncludingSelf ? "including_self" : "self_plus_previous";
 }
 
-const char* cache_mode_name(CacheMode m) {
-  switch (m) {
-    case CacheMode::None:
-      return "none";
-    case CacheMode::Full:
-      return "full";
-    case CacheMode::Rolling:
-      return "rolling";
-  }
-  return "full";
-}
-
 attn::MaskSpec mask_spec(const Scene& s, std::vector<int32_t>& segment_ends) {
   segment_ends.clear();
   int32_t end = 0;

@@ -7,33 +7,22 @@
 #include <vector>
 
 #include "core/attention/spec.h"
+#include "core/model/variant.h"
 
 namespace core {
 
 enum class Dtype { FP32, FP16, BF16, FP8 };
-enum class CacheMode { None, Full, Rolling };
 
 int dtype_bytes(Dtype d);
 const char* dtype_name(Dtype d);
 const char* mask_kind_name(attn::MaskKind k);
 const char* window_convention_name(attn::WindowConvention c);
-const char* cache_mode_name(CacheMode m);
 
 struct SparseParams {
   int global = 4;
   int local = 16;
   int random = 4;
   uint32_t seed = 1;
-};
-
-// Run options for the live model. Zero / empty means "the model's native configuration".
-struct ModelVariant {
-  int window = 0;  // sliding-window override; 0 = native
-  attn::WindowConvention window_convention = attn::WindowConvention::IncludingSelf;
-  std::vector<int> window_layers;  // layers the override applies to; empty = all layers
-  int kv_heads = 0;                // mean-pool K/V heads down to this many; 0 = native
-  CacheMode cache = CacheMode::Full;
-  int chunk = 0;  // chunked prefill length; 0 = one-shot prefill
 };
 
 struct Scene {

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/io/assets.h"
+
 namespace core {
 namespace {
 
@@ -202,9 +204,7 @@ void RingGenerator::record(int32_t token, int32_t full_token) {
 }
 
 std::string default_ppl_text_path() {
-  const char* env = std::getenv("ATTNLAB_ASSETS");
-  const std::string dir = env && *env ? env : ATTNLAB_ASSET_DIR;
-  return dir + "/texts/ppl.txt";
+  return asset_path("texts/ppl.txt");
 }
 
 }  // namespace core

@@ -36,7 +36,7 @@ struct LiveSession::Request {
   bool load = false;  // (re)load model_path
   bool pass = false;  // prompt or setting changed
   bool ring_changed = false;
-  std::string model_path;
+  std::string model_path;  // a catalog name or a GGUF path
   std::string prompt;
   ModelVariant variant;
   int ring_window = 16;
@@ -90,15 +90,13 @@ void LiveSession::update(const Scene& scene) {
   seen_prompt_ = scene.prompt;
   seen_variant_ = scene.variant;
   seen_ring_window_ = rw;
-  std::string path;
-  if (model_changed) path = model::resolve_model_path(scene.model);
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (!pending_) pending_ = std::make_unique<Request>();
     Request& r = *pending_;
     if (model_changed) {
       r.load = true;
-      r.model_path = path;
+      r.model_path = scene.model;  // the worker resolves catalog names
     }
     r.pass = r.pass || pass_changed;
     r.ring_changed = r.ring_changed || ring_changed || pass_changed;
@@ -200,9 +198,11 @@ void LiveSession::process(Request& r) {
   try {
     bool loaded = false;
     if (r.load) {
-      set_progress(true, -1, "loading " + file_name(r.model_path));
       try {
-        auto m = model::Model::load(r.model_path, opts_.n_threads);
+        // Resolved here, where a bad catalog becomes the red load error like a bad file.
+        const std::string file = model::resolve_model_path(r.model_path);
+        set_progress(true, -1, "loading " + file_name(file));
+        auto m = model::Model::load(file, opts_.n_threads);
         auto tok = std::make_unique<model::Tokenizer>(model::load_tokenizer(m->gguf()));
         w.model = std::move(m);
         w.tok = std::move(tok);

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/attention/window_text.h"
+
 namespace core {
 namespace {
 
@@ -57,9 +59,7 @@ int thumb_cell_of(int token, int n, int thumb) {
 std::string variant_label(const ModelVariant& v, const model::Config& c) {
   std::string s;
   if (v.window > 0) {
-    s += "SWA W=" + std::to_string(v.window) + " (" +
-         (v.window_convention == attn::WindowConvention::IncludingSelf ? "W keys including self"
-                                                                       : "self plus W previous") +
+    s += "SWA W=" + std::to_string(v.window) + " (" + attn::convention_phrase(v.window_convention) +
          ")";
     if (!v.window_layers.empty()) s += " on " + std::to_string(v.window_layers.size()) + " layers";
   }

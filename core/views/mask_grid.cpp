@@ -3,62 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/attention/window_text.h"
+
 namespace core {
-namespace {
-
-int segment_start(int q, const attn::MaskSpec& m) {
-  // Same answer as attn::segment_of (first segment whose end is past q), by binary search.
-  const int32_t* end = m.segment_ends + m.n_segments;
-  const int32_t* it = std::upper_bound(m.segment_ends, end, q);
-  return it == m.segment_ends ? 0 : *(it - 1);
-}
-
-int window_lo(int q, const attn::MaskSpec& m) {
-  const int max_d = attn::window_max_distance(m.window, m.convention);
-  return max_d < 0 ? 0 : std::max(0, q - max_d);
-}
-
-}  // namespace
-
-void visible_key_intervals(int q, const attn::MaskSpec& m, std::vector<KeyInterval>& out) {
-  out.clear();
-  if (q < 0) return;
-  switch (m.kind) {
-    case attn::MaskKind::Causal:
-      out.push_back({0, q});
-      return;
-    case attn::MaskKind::SlidingWindow:
-    case attn::MaskKind::Chunked:
-      out.push_back({window_lo(q, m), q});
-      return;
-    case attn::MaskKind::BlockDiagonal:
-      out.push_back({std::max(window_lo(q, m), segment_start(q, m)), q});
-      return;
-    case attn::MaskKind::Sparse: {
-      if (q < m.sparse_global) {
-        out.push_back({0, q});
-        return;
-      }
-      if (m.sparse_global > 0) out.push_back({0, m.sparse_global - 1});
-      if (m.sparse_local > 0) out.push_back({std::max(0, q - m.sparse_local + 1), q});
-      for (int i = 0; i < m.sparse_random; ++i) {
-        const int k = attn::sparse_random_key(q, i, m.sparse_seed);
-        out.push_back({k, k});
-      }
-      std::sort(out.begin(), out.end(),
-                [](const KeyInterval& a, const KeyInterval& b) { return a.lo < b.lo; });
-      size_t w = 0;  // merge overlapping or touching intervals in place
-      for (size_t i = 1; i < out.size(); ++i) {
-        if (out[i].lo <= out[w].hi + 1)
-          out[w].hi = std::max(out[w].hi, out[i].hi);
-        else
-          out[++w] = out[i];
-      }
-      out.resize(w + 1);
-      return;
-    }
-  }
-}
 
 int64_t count_visible_pairs(const Scene& scene) {
   std::vector<int32_t> ends;
@@ -143,11 +90,7 @@ std::string describe_mask_cell(const Scene& scene, int q, int k) {
     return s + "outside the sequence (N=" + std::to_string(scene.seq_len) + ")";
   const int d = q - k;
   const std::string dist = "q-k=" + std::to_string(d);
-  const std::string W = std::to_string(m.window);
-  const bool incl = m.convention == attn::WindowConvention::IncludingSelf;
-  const std::string bound = incl ? "W-1=" + std::to_string(m.window - 1) : "W=" + W;
-  const std::string conv =
-      incl ? "W=" + W + " keys including self" : std::string("self plus W previous");
+  const std::string rule = attn::window_rule_text(m.window, m.convention);
   switch (attn::visibility(q, k, m)) {
     case attn::Reason::Visible:
       s += "visible";
@@ -161,7 +104,7 @@ std::string describe_mask_cell(const Scene& scene, int q, int k) {
         else
           s += " (random key)";
       } else if (m.window > 0) {
-        s += " (" + dist + " <= " + bound + ", " + conv + ")";
+        s += " (" + dist + " <= " + rule + ")";
       } else {
         s += " (causal: k <= q)";
       }
@@ -170,7 +113,7 @@ std::string describe_mask_cell(const Scene& scene, int q, int k) {
       s += "masked (future: k > q)";
       break;
     case attn::Reason::OutsideWindow:
-      s += "masked (outside window: " + dist + " > " + bound + ", " + conv + ")";
+      s += "masked (outside window: " + dist + " > " + rule + ")";
       break;
     case attn::Reason::OtherSegment:
       s += "masked (other prompt: q in segment " +

@@ -8,13 +8,9 @@
 #include <vector>
 
 #include "core/scene/scene.h"
+#include "core/views/key_intervals.h"
 
 namespace core {
-
-// One visible key interval [lo, hi] (inclusive) of a query row.
-struct KeyInterval {
-  int lo = 0, hi = -1;
-};
 
 struct MaskGrid {
   int n = 0;                  // seq_len N
@@ -36,10 +32,6 @@ struct MaskGrid {
 inline constexpr int kMaskGridMaxCells = 512;
 
 MaskGrid build_mask_grid(const Scene& scene, int max_cells = kMaskGridMaxCells);
-
-// The visible keys of query q as sorted disjoint intervals (appended to `out` after clearing).
-// Equivalent to attn::visible(q, k, spec) for every k (tests check it), but costs O(intervals).
-void visible_key_intervals(int q, const attn::MaskSpec& spec, std::vector<KeyInterval>& out);
 
 // Exact count of visible pairs for the scene, O(N · intervals per row).
 int64_t count_visible_pairs(const Scene& scene);

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "core/scene/presets.h"
-#include "core/views/mask_grid.h"
+#include "core/views/key_intervals.h"
 
 namespace core {
 namespace {
@@ -59,13 +59,13 @@ ReceptiveField build_receptive_field(const Scene& s, int max_bins) {
 
   if (s.mask == attn::MaskKind::Sparse) {
     // Sparse reach has holes, so propagate sets: every reached position adds its visible keys
-    // to a difference array (the same keys visible_key_intervals lists, written directly to
-    // skip its sort). Every layer applies the same pattern, so once a layer leaves the set
-    // unchanged all later layers are copies: a 131k-token sequence settles in a few layers.
+    // to a difference array (the intervals of for_each_sparse_interval, unsorted: the
+    // difference array does not need them sorted or disjoint). Every layer applies the same
+    // pattern, so once a layer leaves the set unchanged all later layers are copies: a 131k-token
+    // sequence settles in a few layers.
     std::vector<uint8_t> reached(q + 1, 0), next(q + 1, 0);
     reached[q] = 1;
     std::vector<int> diff(q + 2);
-    const int g = spec.sparse_global, loc = spec.sparse_local;
     bool settled = false;
     for (int l = 0; l < s.n_layers; ++l) {
       if (settled) {
@@ -79,19 +79,8 @@ ReceptiveField build_receptive_field(const Scene& s, int max_bins) {
         ++diff[lo];
         --diff[hi + 1];
       };
-      for (int j = 0; j <= q; ++j) {
-        if (!reached[j]) continue;
-        if (j < g) {
-          add(0, j);
-          continue;
-        }
-        if (g > 0) add(0, g - 1);
-        if (loc > 0) add(std::max(0, j - loc + 1), j);
-        for (int i = 0; i < spec.sparse_random; ++i) {
-          const int k = attn::sparse_random_key(j, i, spec.sparse_seed);
-          add(k, k);
-        }
-      }
+      for (int j = 0; j <= q; ++j)
+        if (reached[j]) for_each_sparse_interval(j, spec, add);
       LayerReach lr;
       lr.layer = l + 1;
       lr.global = false;

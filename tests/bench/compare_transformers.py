@@ -28,9 +28,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FILES = {
-    "smollm2": "SmolLM2-135M-Instruct.Q4_1.gguf",
-    "gemma3": "gemma-3-270m-q4_k_m.gguf",
-}
+    m["name"]: m["file"]
+    for m in json.load(open(os.path.join(ROOT, "assets", "models.json")))["models"]
+}  # the model catalog: short name -> file name
 PREFILL_N = 256
 DECODE_CONTEXT = 512
 DECODE_STEPS = 16

@@ -19,6 +19,11 @@ from gguf.quants import dequantize
 
 MODEL_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/attnlab/models")
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dequant.json")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FILES = {
+    m["name"]: m["file"]
+    for m in json.load(open(os.path.join(ROOT, "assets", "models.json")))["models"]
+}  # the model catalog: short name -> file name
 N_ELEMS = 256  # per case: 8 blocks of 32 or 1 block of 256; two spans for real tensors
 
 
@@ -75,8 +80,8 @@ def synthetic_cases():
 
 def main():
     cases = []
-    smol = os.path.join(MODEL_DIR, "SmolLM2-135M-Instruct.Q4_1.gguf")
-    gemma = os.path.join(MODEL_DIR, "gemma-3-270m-q4_k_m.gguf")
+    smol = os.path.join(MODEL_DIR, FILES["smollm2"])
+    gemma = os.path.join(MODEL_DIR, FILES["gemma3"])
     cases += real_cases(smol, {Q.Q4_1, Q.Q8_0, Q.F32})
     cases += real_cases(gemma, {Q.Q5_0, Q.Q4_K, Q.Q6_K, Q.Q8_0})
     cases += synthetic_cases()

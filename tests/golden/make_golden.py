@@ -31,10 +31,11 @@ MODEL_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/a
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP_K = 10
 
+ROOT = os.path.dirname(os.path.dirname(HERE))
 FILES = {
-    "smollm2": "SmolLM2-135M-Instruct.Q4_1.gguf",
-    "gemma3": "gemma-3-270m-q4_k_m.gguf",
-}
+    m["name"]: m["file"]
+    for m in json.load(open(os.path.join(ROOT, "assets", "models.json")))["models"]
+}  # the model catalog: short name -> file name
 
 # Short prompts (<= ~40 tokens) keep the files small. SmolLM2's prompts avoid a whitespace
 # run before a digit: there transformers' GGUF tokenizer (GPT-2 split) and SmolLM2's own

@@ -24,10 +24,11 @@ from transformers import AutoTokenizer
 
 MODEL_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/attnlab/models")
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tokenizer.json")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODELS = {
-    "smollm2": "SmolLM2-135M-Instruct.Q4_1.gguf",
-    "gemma3": "gemma-3-270m-q4_k_m.gguf",
-}
+    m["name"]: m["file"]
+    for m in json.load(open(os.path.join(ROOT, "assets", "models.json")))["models"]
+}  # the model catalog: short name -> file name
 
 # Each string targets one rule of the pre-tokenizers or the BPE.
 STRINGS = [

@@ -182,6 +182,7 @@ TEST(LiveGui, RingAfterThreeStepsMovesTheWriteAndMatchesFullCache) {
   ASSERT_GT(b3.x1, 0);
   const int w1 = b1.x1 - b1.x0, w3 = b3.x1 - b3.x0;
   EXPECT_GT(w1, 20) << "a box, not a speck";
+  // Same box size: each edge snaps to a pixel (+-1) and the outline colour blends one more.
   EXPECT_NEAR(w1, w3, 3);
   if ((n - 3) / 12 == (n - 1) / 12) {  // same row of 12 boxes: moved right by two boxes
     EXPECT_GT(b3.x0 - b1.x0, 2 * w1);

@@ -3,9 +3,12 @@
 // device exists. Chunked prefill, a rolling cache and decode steps all go through the
 // backends' AttentionCall, as in the app.
 //
-// Tolerances: |Δlogit| <= 1e-4 * max|logit| of the CPU run; |Δp| <= 1e-6 in layer 0 (same
-// inputs on every backend) and <= 1e-4 over all layers (the golden tests' bound against
-// Hugging Face), since a different summation order is amplified layer by layer.
+// Tolerances: a backend sums in its own order, so it is held to twice the float32 noise floor
+// of the CPU backend on this machine, measured in the same test as the spread between two
+// valid CPU orders of the same variant (one-shot prefill and token by token): two orders that
+// each sit within the floor f of exact arithmetic differ by at most 2f. Layer 0 (bit-identical
+// inputs on every backend) and all layers (rounding amplified through the residual stream)
+// are checked against their own floors. A wrong mask or slot moves p by O(0.1).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,14 +28,6 @@
 #endif
 
 namespace {
-
-// These tests compare two evaluation orders of the same arithmetic through up to 30 layers of
-// a narrow window, where rounding differences grow layer by layer. OpenBLAS's AVX-512 sgemm
-// (which core/model/blas_setup.cpp switches on for speed) blocks each matrix shape
-// differently and adds rounding of its own to what is measured here, so these tests pin
-// OpenBLAS to its default kernels before the first model load. The golden tests run with the
-// fast kernels.
-const int kPinOpenBlas = setenv("ATTNLAB_OPENBLAS_TUNE", "0", 1);
 
 using core::model::Model;
 using core::model::RunOptions;
@@ -75,32 +70,41 @@ Run run(std::shared_ptr<const Model> m, core::ModelVariant v, std::shared_ptr<co
   return r;
 }
 
-void expect_same(const Run& cpu, const Run& other, const std::string& what) {
-  ASSERT_EQ(cpu.logits.size(), other.logits.size());
+// Largest differences between two runs: logits relative to max|logit| of a, attention
+// probabilities over all layers and in layer 0 alone.
+struct Spread {
+  float logit_rel = 0, prob = 0, prob_layer0 = 0;
+};
+
+Spread spread(const Run& a, const Run& b) {
+  EXPECT_EQ(a.logits.size(), b.logits.size());
+  EXPECT_EQ(a.capture.attention.size(), b.capture.attention.size());
+  Spread s;
   float mx = 0, worst = 0;
-  for (float x : cpu.logits) mx = std::max(mx, std::fabs(x));
-  for (size_t i = 0; i < cpu.logits.size(); ++i)
-    worst = std::max(worst, std::fabs(cpu.logits[i] - other.logits[i]));
-  EXPECT_LE(worst, 1e-4f * mx) << what << ": max |Δlogit| " << worst << " of max " << mx;
-  ASSERT_EQ(cpu.capture.attention.size(), other.capture.attention.size());
-  ASSERT_FALSE(cpu.capture.attention.empty());
-  // Layer 0 sees bit-identical inputs on every backend, so it shows the backend's own rounding;
-  // deeper layers add the amplification of that rounding through the residual stream (30
-  // layers of SmolLM2 turn 1e-7 into ~5e-5 when the summation order differs).
-  float worst_p = 0, worst_p0 = 0;
-  for (size_t a = 0; a < cpu.capture.attention.size(); ++a) {
-    const auto& x = cpu.capture.attention[a].p;
-    const auto& y = other.capture.attention[a].p;
-    ASSERT_EQ(x.size(), y.size());
+  for (float x : a.logits) mx = std::max(mx, std::fabs(x));
+  for (size_t i = 0; i < a.logits.size() && i < b.logits.size(); ++i)
+    worst = std::max(worst, std::fabs(a.logits[i] - b.logits[i]));
+  s.logit_rel = worst / mx;
+  for (size_t n = 0; n < a.capture.attention.size() && n < b.capture.attention.size(); ++n) {
+    const auto& x = a.capture.attention[n].p;
+    const auto& y = b.capture.attention[n].p;
+    EXPECT_EQ(x.size(), y.size());
     float w = 0;
-    for (size_t i = 0; i < x.size(); ++i) w = std::max(w, std::fabs(x[i] - y[i]));
-    worst_p = std::max(worst_p, w);
-    if (cpu.capture.attention[a].layer == 0) worst_p0 = std::max(worst_p0, w);
+    for (size_t i = 0; i < x.size() && i < y.size(); ++i) w = std::max(w, std::fabs(x[i] - y[i]));
+    s.prob = std::max(s.prob, w);
+    if (a.capture.attention[n].layer == 0) s.prob_layer0 = std::max(s.prob_layer0, w);
   }
-  EXPECT_LE(worst_p0, 1e-6f) << what << ": max |Δp| in layer 0";
-  EXPECT_LE(worst_p, 1e-4f) << what << ": max |Δp|";
-  std::printf("%s: max |Δlogit| %.3g (max |logit| %.3g), max |Δp| %.3g (layer 0: %.3g)\n",
-              what.c_str(), worst, mx, worst_p, worst_p0);
+  return s;
+}
+
+void expect_within(const Spread& got, const Spread& floor, const std::string& what) {
+  ASSERT_GT(floor.logit_rel, 0.0f) << what << ": the two CPU orders agree exactly; no floor";
+  EXPECT_LE(got.logit_rel, 2 * floor.logit_rel) << what << ": max |Δlogit| / max|logit|";
+  EXPECT_LE(got.prob, 2 * floor.prob) << what << ": max |Δp|";
+  EXPECT_LE(got.prob_layer0, 2 * floor.prob_layer0) << what << ": max |Δp| in layer 0";
+  std::printf("%s: |Δlogit| %.3g (floor %.3g), |Δp| %.3g (floor %.3g), layer 0 %.3g (floor %.3g)\n",
+              what.c_str(), got.logit_rel, floor.logit_rel, got.prob, floor.prob, got.prob_layer0,
+              floor.prob_layer0);
 }
 
 struct Variant {
@@ -120,8 +124,15 @@ void check_model(const std::string& name, const std::vector<Variant>& variants) 
 #endif
   for (const Variant& v : variants) {
     const Run cpu = run(m, v.v, core::make_cpu_backend(2), v.n_prompt, v.n_decode);
+    core::ModelVariant one_shot = v.v, by_token = v.v;
+    one_shot.chunk = 0;
+    by_token.chunk = 1;
+    const Spread floor =
+        spread(run(m, one_shot, core::make_cpu_backend(2), v.n_prompt, v.n_decode),
+               run(m, by_token, core::make_cpu_backend(2), v.n_prompt, v.n_decode));
     for (auto& [bname, b] : others)
-      expect_same(cpu, run(m, v.v, b, v.n_prompt, v.n_decode), name + "/" + v.name + "/" + bname);
+      expect_within(spread(cpu, run(m, v.v, b, v.n_prompt, v.n_decode)), floor,
+                    name + "/" + v.name + "/" + bname);
   }
 }
 

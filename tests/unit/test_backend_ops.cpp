@@ -13,6 +13,7 @@
 //   probabilities: |p - ref|   <= 1e-5 absolute, and exactly 0 where ref is exactly 0
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -251,8 +252,16 @@ TEST_P(BackendOps, RingEqualsFullCacheInsideTheWindow) {
       attn_test::Inputs b_in = attn_test::make_inputs(ring, 7);
       a.backend->attention(a_in.call);
       a.backend->attention(b_in.call);
+      double max_v = 0;
+      for (float x : a_in.v_cache) max_v = std::max(max_v, std::fabs(static_cast<double>(x)));
+      for (float x : a_in.v_new) max_v = std::max(max_v, std::fabs(static_cast<double>(x)));
+      // The CPU backend visits the same keys in position order from either layout: bit for
+      // bit. Another backend may tile the ring in slot order; each layout is within
+      // kOutTol * max|V| of the float64 reference (EveryCaseMatchesTheDoubleReference), so <=
+      // twice.
+      const double tol = GetParam() == std::string("cpu") ? 0.0 : 2 * kOutTol * max_v;
       for (size_t i = 0; i < a_in.out.size(); ++i)
-        ASSERT_NEAR(a_in.out[i], b_in.out[i], 1e-5) << "n_q " << n_q << " at " << i;
+        ASSERT_NEAR(a_in.out[i], b_in.out[i], tol) << "n_q " << n_q << " at " << i;
     }
 }
 

@@ -65,7 +65,8 @@ TEST(Dequant, MatchesGgufPython) {
     int bad = 0;
     for (int64_t i = 0; i < n; ++i) {
       const float w = want[i].get<float>();
-      // Both sides compute d*q (+m) in f32; allow one rounding step of difference.
+      // Both sides compute d*q (+m) in f32 (gguf-py reference); one rounding step of a value
+      // up to 8x larger than |w| (|d*q| before +m) is 8 * 2^-24 < 1e-6 relative.
       if (std::fabs(got[i] - w) > 1e-6f * std::max(1.0f, std::fabs(w)) && bad++ < 5)
         ADD_FAILURE() << "element " << i << ": got " << got[i] << ", want " << w;
     }

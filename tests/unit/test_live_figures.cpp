@@ -124,6 +124,7 @@ TEST(LiveFigures, MeanMaxAndDifference) {
         best = std::max(best, p);
       }
       if (std::isnan(mean.values[q * 20 + k])) continue;
+      // Same 6 float32 values summed in another order: <= 6 roundings of p <= 1 (< 1e-6).
       EXPECT_NEAR(mean.values[q * 20 + k], sum / 6, 1e-6);
       EXPECT_FLOAT_EQ(mx.values[q * 20 + k], best);
     }

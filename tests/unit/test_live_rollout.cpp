@@ -67,6 +67,7 @@ TEST(LiveRollout, FullMatrixRowsSumToOne) {
         EXPECT_GE(r[q * 24 + k], 0.0);
         s += r[q * 24 + k];
       }
+      // Double arithmetic on rows that sum to 1: 24 x 5 roundings of 2^-53 stay below 1e-12.
       EXPECT_NEAR(s, 1.0, 1e-12) << "layers " << layers << " row " << q;
     }
   }
@@ -83,9 +84,11 @@ TEST(LiveRollout, QueryRowEqualsMatrixRow) {
       const std::vector<double> r = core::attention_rollout(*p.capture, l, heads, n);
       double s = 0;
       for (int k = 0; k < n; ++k) {
+        // The view stores influence as float32: one rounding of a value <= 1 (< 6e-8).
         EXPECT_NEAR(ro.layers[l - 1].influence[k], r[q * n + k], 1e-6);
         s += ro.layers[l - 1].influence[k];
       }
+      // n = 20 float32 roundings of values summing to 1 (< 20 * 6e-8).
       EXPECT_NEAR(s, 1.0, 1e-5);
     }
   }
@@ -130,6 +133,7 @@ TEST(LiveRollout, RealModelRowsSumToOneAndRespectWindow) {
   for (int q = 0; q < n; ++q) {
     double s = 0;
     for (int k = 0; k < n; ++k) s += r[q * n + k];
+    // Float32 captured rows (each within n * 2^-24 of 1) mixed in double over 30 layers.
     EXPECT_NEAR(s, 1.0, 1e-6) << "row " << q;
   }
   const core::LiveRollout ro = core::build_live_rollout(p, c, n - 1);

@@ -65,6 +65,49 @@ TEST(StatsCli, MistralReachTheory) {
   EXPECT_EQ(j["kv_cache"]["bytes_rolling"], 512LL * 1024 * 1024);
 }
 
+nlohmann::json stats_of(const std::string& scene_json) {
+  const fs::path p =
+      fs::temp_directory_path() / ("attnlab_stats_" + std::to_string(getpid()) + ".json");
+  std::ofstream(p) << scene_json;
+  const CliRun r = run_cli("stats --scene " + p.string());
+  fs::remove(p);
+  EXPECT_EQ(r.code, 0) << r.out;
+  return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json();
+}
+
+// "preset" names the architecture the numbers describe: a preset whose architecture keys were
+// changed is "custom"; keys set to the preset's own values, or non-architecture keys, are not
+// a change.
+TEST(StatsCli, PresetBecomesCustomOnceAnArchitectureKeyDiffers) {
+  EXPECT_EQ(stats_of(R"({"preset": "Mistral-7B", "seq_len": 64})")["preset"], "Mistral-7B");
+  EXPECT_EQ(stats_of(R"({"preset": "Mistral-7B", "n_layers": 32, "window": 4096,
+                         "seq_len": 64, "mask": "causal", "dtype": "fp32"})")["preset"],
+            "Mistral-7B");
+  for (const char* key : {R"("n_layers": 4)", R"("n_heads": 16)", R"("n_kv_heads": 4)",
+                          R"("head_dim": 64)", R"("d_model": 1024)", R"("window": 16)",
+                          R"("window_convention": "including_self")", R"("global_every": 2)"})
+    EXPECT_EQ(
+        stats_of(std::string(R"({"preset": "Mistral-7B", "seq_len": 64, )") + key + "}")["preset"],
+        "custom")
+        << key;
+  // No preset key: the defaults are Mistral-7B's, so changed dimensions make it custom too.
+  EXPECT_EQ(stats_of(R"({"n_layers": 2, "seq_len": 64})")["preset"], "custom");
+  const std::string swa = std::string(ATTNLAB_ASSET_DIR) + "/scenes/mistral_swa.json";
+  EXPECT_EQ(nlohmann::json::parse(run_cli("stats --scene " + swa).out)["preset"], "custom");
+}
+
+// Unbounded reach (a global layer, or no window at all) is null, never a number.
+TEST(StatsCli, UnboundedTheoreticalReachIsNull) {
+  const auto g = stats_of(R"({"preset": "Gemma-3-270M", "seq_len": 4096})");
+  const auto& t = g["receptive_field"]["theoretical_reach_per_layer"];
+  ASSERT_EQ(t.size(), 18u);
+  for (int l = 0; l < 5; ++l) EXPECT_EQ(t[l], (l + 1) * 511 + 1) << l;  // W=512 including self
+  for (int l = 5; l < 18; ++l) EXPECT_TRUE(t[l].is_null()) << l << ": " << t[l].dump();
+  const auto c = stats_of(R"({"preset": "Llama-2-7B", "seq_len": 64})");
+  for (const auto& v : c["receptive_field"]["theoretical_reach_per_layer"])
+    EXPECT_TRUE(v.is_null()) << v.dump();
+}
+
 TEST(StatsCli, BadSceneExitsTwoWithByteOffset) {
   const fs::path p =
       fs::temp_directory_path() / ("attnlab_bad_" + std::to_string(getpid()) + ".json");
