@@ -14,6 +14,17 @@ bool parse_int(const char* s, int lo, int hi, int& out) {
   return true;
 }
 
+// The flags that take a value (the others are switches handled before value() is asked).
+bool takes_value(std::string_view f) {
+  static constexpr std::string_view kValued[] = {
+      "--scene",  "--screenshot",      "--view",       "--theme",  "--lecture",
+      "--layout", "--export-focused",  "--live-steps", "--frames", "--slide",
+      "--width",  "--live-then-model", "--height"};
+  for (std::string_view k : kValued)
+    if (f == k) return true;
+  return false;
+}
+
 }  // namespace
 
 const char* app_usage() {
@@ -31,6 +42,12 @@ std::optional<AppArgs> parse_app_args(int argc, char** argv, std::string& error)
   for (int i = 1; i < argc; ++i) {
     const std::string_view f = argv[i];
     auto value = [&](const char*& out) {
+      if (!takes_value(f)) {
+        error = f.starts_with("-")
+                    ? "unknown flag " + std::string(f)
+                    : "unknown command '" + std::string(f) + "' (attnlab help lists the commands)";
+        return false;
+      }
       if (i + 1 >= argc) {
         error = std::string(f) + " needs a value";
         return false;

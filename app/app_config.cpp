@@ -6,6 +6,7 @@
 
 #include "app/app_state.h"
 #include "core/io/atomic_write.h"
+#include "core/io/json_read.h"
 
 namespace app {
 
@@ -21,7 +22,7 @@ bool load_config(const std::string& path, ExportSettings& out, std::string& erro
   std::error_code ec;
   if (path.empty() || !std::filesystem::exists(path, ec)) return true;
   try {
-    const nlohmann::json j = nlohmann::json::parse(core::read_file(path));
+    const nlohmann::json j = core::parse_json_limited(core::read_file(path), path);
     const nlohmann::json e = j.value("export", nlohmann::json::object());
     out.folder = e.value("folder", out.folder);
     out.name = e.value("name", out.name);
@@ -52,7 +53,8 @@ bool save_config(const std::string& path, const ExportSettings& in, std::string&
                    {"panel", in.last_panel}, {"format", core::exp::format_name(in.format)},
                    {"width", in.width},      {"height", in.height},
                    {"scale", in.scale},      {"theme", in.theme}};
-    core::write_file_atomic(path, j.dump(2) + "\n");
+    core::write_file_atomic(path,
+                            j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     return true;
   } catch (const std::exception& ex) {
     error = ex.what();

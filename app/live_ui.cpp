@@ -193,7 +193,8 @@ std::string live_status_json(const AppState& s) {
                             {"cols", h->cols}};
     }
   }
-  return j.dump();
+  // A load error can quote a model name or path that is not UTF-8: written as U+FFFD.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 void draw_live_header(AppState& s) {

@@ -2,6 +2,7 @@
 // one prefill, written as JSON: token ids and texts, the top-10 logits at every position and
 // the attention probabilities of the chosen layers and heads (schema in the usage text below).
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -87,6 +88,7 @@ int dump(int argc, char** argv) {
   // 262144 wide); the session keeps its cache and capture between pieces.
   nlohmann::ordered_json topk = nlohmann::ordered_json::array();
   std::vector<int32_t> order(c.vocab);
+  const int top = std::min(kTopK, c.vocab);  // a vocabulary may be smaller than 10
   const int piece_len = logits_piece(mf.variant, c.vocab, n);
   std::vector<float> logits;  // [piece, vocab]
   for (int t = 0; t < n; ++t) {
@@ -96,11 +98,13 @@ int dump(int argc, char** argv) {
     }
     const float* row = logits.data() + static_cast<size_t>(t % piece_len) * c.vocab;
     std::iota(order.begin(), order.end(), 0);
-    std::partial_sort(order.begin(), order.begin() + kTopK, order.end(), [&](int32_t a, int32_t b) {
-      return row[a] > row[b] || (row[a] == row[b] && a < b);
+    // NaN ranks last, so the order stays strict even for a model whose weights hold NaN.
+    auto key = [&](int32_t i) { return std::isnan(row[i]) ? -INFINITY : row[i]; };
+    std::partial_sort(order.begin(), order.begin() + top, order.end(), [&](int32_t a, int32_t b) {
+      return key(a) > key(b) || (key(a) == key(b) && a < b);
     });
     nlohmann::ordered_json pos = nlohmann::ordered_json::array();
-    for (int r = 0; r < kTopK; ++r)
+    for (int r = 0; r < top; ++r)
       pos.push_back({{"id", order[r]},
                      {"logit", row[order[r]]},
                      {"text", om.tokenizer.token_text(order[r])}});
@@ -116,7 +120,9 @@ int dump(int argc, char** argv) {
   }
   j["attention"] = std::move(att);
 
-  write_file_atomic(out_path, j.dump() + "\n");
+  // Paths and token texts may hold bytes that are not UTF-8: written as U+FFFD.
+  write_file_atomic(
+      out_path, j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
   std::printf("dump: %d tokens, %zu (layer, head) attention maps -> %s\n", n,
               s.capture().attention.size(), out_path.c_str());
   return 0;

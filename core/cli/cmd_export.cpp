@@ -40,6 +40,7 @@ struct Args {
   std::string scene, lecture, view, out, theme = "slides";
   std::optional<exp::Format> format;
   float width = 0, height = 0, scale = 1;
+  bool sized = false;  // --width or --height given (0 is then out of range, not "default")
   std::optional<std::string> caption;
   bool no_caption = false;
 };
@@ -87,9 +88,9 @@ Args parse_args(int argc, char** argv) {
     else if (flag == "--no-caption")
       a.no_caption = true;
     else if (flag == "--width")
-      a.width = parse_number("--width", next());
+      a.width = parse_number("--width", next()), a.sized = true;
     else if (flag == "--height")
-      a.height = parse_number("--height", next());
+      a.height = parse_number("--height", next()), a.sized = true;
     else if (flag == "--scale")
       a.scale = parse_number("--scale", next());
     else if (flag == "--format") {
@@ -111,10 +112,9 @@ Args parse_args(int argc, char** argv) {
     for (fig::ViewId id : fig::view_ids()) allowed += std::string(fig::view_name(id)) + ", ";
     throw UsageError{"--view: unknown view '" + a.view + "' (allowed " + allowed + "all)"};
   }
-  if ((a.width > 0) != (a.height > 0) || a.width < 0 || a.height < 0)
+  if (a.sized && (a.width == 0 || a.height == 0))
     throw UsageError{"--width and --height go together, both in 64..16384"};
-  if ((a.width > 0 && (a.width < 64 || a.width > 16384)) ||
-      (a.height > 0 && (a.height < 64 || a.height > 16384)))
+  if (a.sized && (a.width < 64 || a.width > 16384 || a.height < 64 || a.height > 16384))
     throw UsageError{"--width and --height must be in 64..16384"};
   if (!(a.scale >= 1 && a.scale <= 8)) throw UsageError{"--scale must be in 1..8"};
   if (a.caption && !a.lecture.empty())
@@ -160,6 +160,15 @@ fig::Theme pick_theme(const Args& a, const Scene& s) {
 
 // Slides are 16:9 at 1280 x 720 units unless --width/--height say otherwise, so every page of
 // a deck has the same size; the screen theme keeps each view's own size.
+// The analytic view a name stands for. A scene or slide may name a live view, which needs a
+// model and is not exported yet: refused with the file, not dereferenced.
+fig::ViewId analytic_view(const std::string& name, const std::string& where) {
+  if (const auto id = fig::parse_view(name)) return *id;
+  throw exp::ExportError(where + ": view '" + name +
+                         "' is a live view (it needs a model); export draws the analytic "
+                         "views only: pass --view with one of them");
+}
+
 fig::FigureSize layout_size(const Args& a) {
   if (a.width > 0) return {a.width, a.height};
   if (a.theme == "slides") return {kSlideWidth, kSlideHeight};
@@ -203,7 +212,7 @@ int export_scene(const Args& a) {
   }
   const exp::Format f =
       a.format ? *a.format : exp::format_from_path(a.out).value_or(exp::Format::Pdf);
-  const fig::ViewId id = *fig::parse_view(a.view.empty() ? scene.view : a.view);
+  const fig::ViewId id = analytic_view(a.view.empty() ? scene.view : a.view, a.scene);
   write(make(a, id, scene), a.out, options(a, f));
   return 0;
 }
@@ -221,7 +230,9 @@ int export_lecture(const Args& a) {
     char nn[32];
     std::snprintf(nn, sizeof nn, "%02zu-", i + 1);
     const std::string base = nn + slug(sl.title);
-    const fig::ViewId own = *fig::parse_view(sl.scene.view);
+    const std::string where = a.lecture + ": slide " + std::to_string(i + 1);
+    const fig::ViewId own =
+        analytic_view(a.view.empty() || a.view == "all" ? sl.scene.view : a.view, where);
     fig::Figure fig = make(a, own, sl.scene);
     if (a.view == "all") {
       for (fig::ViewId id : fig::view_ids())
@@ -229,8 +240,6 @@ int export_lecture(const Args& a) {
               join(a.out, base + "-" + fig::view_name(id) + "." + exp::format_name(f)),
               options(a, f));
     } else {
-      const fig::ViewId id = a.view.empty() ? own : *fig::parse_view(a.view);
-      if (id != own) fig = make(a, id, sl.scene);
       write(fig, join(a.out, base + "." + exp::format_name(f)), options(a, f));
     }
     if (f == exp::Format::Pdf) deck.push_back(std::move(fig));

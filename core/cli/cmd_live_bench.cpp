@@ -102,7 +102,9 @@ int cmd_live_bench(int argc, char** argv) {
   }
   for (int n : sizes)
     if (n < 2 || n > 2048) return usage("--n: sizes must be 2..2048");
-  if (window < 1 || speed_prompt < 2 || speed_steps < 1) return usage("values must be positive");
+  if (window < 1 || window > (1 << 20) || speed_prompt < 2 || speed_prompt > 4096 ||
+      speed_steps < 1 || speed_steps > 4096)
+    return usage("--window 1..1048576, --speed-prompt 2..4096, --speed-steps 1..4096");
 
   std::string path;
   std::shared_ptr<const model::Model> m;

@@ -105,7 +105,8 @@ int cmd_stats(int argc, char** argv) {
   }
   for (const std::string& w : warnings)
     std::fprintf(stderr, "attnlab stats: %s: warning: %s\n", path.c_str(), w.c_str());
-  std::cout << scene_stats(scene).dump(2) << "\n";
+  std::cout << scene_stats(scene).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
   return 0;
 }
 

@@ -163,9 +163,11 @@ std::string render_png(const fig::Figure& f, const ExportOptions& o) {
   const PageSize page = page_size(f, o);
   const int w = static_cast<int>(std::lround(page.width * o.scale));
   const int h = static_cast<int>(std::lround(page.height * o.scale));
-  if (w > kMaxPixels || h > kMaxPixels)
+  if (w > kMaxPixels || h > kMaxPixels || int64_t{w} * h > kMaxPngPixels)
     throw ExportError("PNG of " + std::to_string(w) + " x " + std::to_string(h) +
-                      " pixels is too large (at most 32767 a side); lower --scale");
+                      " pixels is too large (at most 32767 a side and " +
+                      std::to_string(kMaxPngPixels) +
+                      " pixels in all, e.g. 8192 x 8192); lower --scale or the size");
   SurfacePtr s(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h));
   check_status(cairo_surface_status(s.get()), "creating the image");
   {

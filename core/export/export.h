@@ -3,6 +3,7 @@
 // SVG are byte-identical across runs and PDF carries fixed metadata (no creation date).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,10 @@ std::optional<Format> format_from_path(std::string_view path);  // by extension
 // out, so a different page size scales it uniformly to fit and centres it; to lay a view out
 // at the page size, build it with fig::build_view_figure(..., FigureSize{w, h}) as the CLI
 // does. A PNG is rasterised at `scale` pixels per unit (1..8; 4 gives 3840 px from 960).
+// Largest PNG drawn: 2^26 pixels (8192 x 8192, a 256 MiB image surface). A 3840 x 2160
+// slide is 8.3 M; the cap keeps --width 16384 --height 16384 --scale 2 from asking for GBs.
+inline constexpr int64_t kMaxPngPixels = int64_t{1} << 26;
+
 struct ExportOptions {
   Format format = Format::Png;
   float width = 0;

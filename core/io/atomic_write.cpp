@@ -59,13 +59,21 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   }
 }
 
-std::string read_file(const std::string& path) {
+std::string read_file(const std::string& path, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError("cannot open '" + path + "': " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::string out;
+  char buf[1 << 16];
+  while (in) {
+    in.read(buf, sizeof buf);
+    const auto got = static_cast<size_t>(in.gcount());
+    if (got > max_bytes - out.size())
+      throw IoError("'" + path + "' is larger than " + std::to_string(max_bytes >> 20) +
+                    " MiB (the limit for files read whole)");
+    out.append(buf, got);
+  }
   if (in.bad()) throw IoError("cannot read '" + path + "'");
-  return ss.str();
+  return out;
 }
 
 }  // namespace core

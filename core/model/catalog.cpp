@@ -34,6 +34,10 @@ CatalogModel parse_entry(const json& e, const std::string& where) {
   m.sha256 = field(e, "sha256", where);
   m.preset = field(e, "preset", where);
   if (!is_sha256(m.sha256)) throw ModelError(where + ": 'sha256' must be 64 lowercase hex digits");
+  for (char ch : m.name)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+      throw ModelError(where + ": 'name' \"" + m.name +
+                       "\" may hold only a-z, 0-9, '_' and '-' (a path is never a name)");
   if (m.file.find('/') != std::string::npos)
     throw ModelError(where + ": 'file' must be a plain file name, not a path");
   const auto p = e.find("packages");

@@ -2,6 +2,8 @@
 // (Gemma 3's local/global layer pattern and local RoPE base, from Hugging Face's Gemma3 config).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,7 +50,14 @@ struct Config {
   int eos_id = -1;
 };
 
-// Reads the config; throws ModelError for an unknown architecture or missing keys.
+// Upper bounds on hyper-parameters (far above any model this app runs; they keep every
+// product of them inside int64 and every narrowing to int exact).
+inline constexpr int64_t kMaxLayers = 1024, kMaxWidth = 1 << 16, kMaxHeads = 1024,
+                         kMaxHeadDim = 4096, kMaxContext = 1 << 24, kMaxVocab = 1 << 22;
+
+// Reads the config, range-checking every key before it narrows, then runs validate_model()
+// (tensor table and tokenizer metadata against the config). Throws ModelError naming the
+// file and the key for an unknown architecture, a missing key or any value out of range.
 Config read_config(const GgufFile& f);
 
 }  // namespace core::model

@@ -52,7 +52,10 @@ std::vector<LayerPlan> plan_layers(const Config& c, const ModelVariant& v) {
     p.mask.convention = chosen ? v.window_convention : c.layers[l].convention;
     // Attending before writing means a ring of W slots serves both conventions: W keys
     // including self needs W-1 old keys, self plus W previous needs W.
-    p.cache_slots = v.cache == CacheMode::Rolling && window > 0 ? window : 0;
+    // No position reaches past the context (run() refuses one), so a window wider than the
+    // context never needs more than context_length slots.
+    p.cache_slots =
+        v.cache == CacheMode::Rolling && window > 0 ? std::min(window, c.context_length) : 0;
   }
   return plan;
 }
@@ -293,6 +296,10 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
   s.rope_cos.resize(td * half);
   s.rope_sin.resize(td * half);
   s.pos.resize(T);
+  if (T > 0 && (pos0 < 0 || int64_t{pos0} + T > c.context_length))
+    throw std::out_of_range("positions " + std::to_string(pos0) + ".." +
+                            std::to_string(int64_t{pos0} + T - 1) + " are past the context of " +
+                            std::to_string(c.context_length) + " tokens");
   for (int t = 0; t < T; ++t) {
     if (tok[t] < 0 || tok[t] >= c.vocab)
       throw std::out_of_range("token id " + std::to_string(tok[t]) + " outside the vocabulary");

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace core::model {
 
@@ -162,7 +164,9 @@ void decode_scalar(GgufType t, const uint8_t* p, GgufValue& v) {
       break;
     case GgufType::F32:
     case GgufType::F64:
-      v.i = static_cast<int64_t>(v.f);
+      // Only in-range values convert (the cast is undefined otherwise); get_int refuses
+      // floats anyway, so i is informational here.
+      v.i = std::isfinite(v.f) && std::fabs(v.f) < 9.2e18 ? static_cast<int64_t>(v.f) : 0;
       break;
     default:
       break;
@@ -259,7 +263,8 @@ GgufFile::GgufFile(const std::string& path) : path_(path) {
       const auto t = static_cast<GgufType>(r.get<uint32_t>("metadata type"));
       GgufValue v;
       read_value(r, t, v, 0);
-      kv_[key] = std::move(v);
+      // Two values for one key would leave the choice to the reader: refused, whichever.
+      if (!kv_.emplace(key, std::move(v)).second) fail("duplicate metadata key " + key);
     }
     if (const GgufValue* a = find("general.alignment")) {
       if (a->u == 0 || a->u > (1u << 20) || (a->u & (a->u - 1)) != 0)
@@ -289,7 +294,8 @@ GgufFile::GgufFile(const std::string& path) : path_(path) {
         fail("tensor " + ti.name + " row length is not a whole number of " + tt.name + " blocks");
       ti.n_bytes = ti.n_elems / tt.block_elems * tt.block_bytes;
       ti.offset = r.get<uint64_t>("tensor offset");
-      tensor_index_[ti.name] = tensors_.size();
+      if (!tensor_index_.emplace(ti.name, tensors_.size()).second)
+        fail("duplicate tensor name " + ti.name);
       tensors_.push_back(std::move(ti));
     }
     data_offset_ = (r.pos + alignment_ - 1) / alignment_ * alignment_;
@@ -352,6 +358,8 @@ int64_t GgufFile::get_int(const std::string& key) const {
   const GgufValue* v = find(key);
   if (!v) fail("missing metadata " + key);
   if (!is_int(v->type)) fail("metadata " + key + " is not an integer");
+  if (v->type == GgufType::U64 && v->u > static_cast<uint64_t>(INT64_MAX))
+    fail("metadata " + key + " = " + std::to_string(v->u) + " is out of range");
   return v->i;
 }
 
@@ -389,10 +397,16 @@ static std::vector<Out> numeric_array(const GgufFile& f, const std::string& key)
   for (uint64_t i = 0; i < v->count; ++i) {
     GgufValue e;
     decode_scalar(v->elem_type, v->data + i * sz, e);
-    if constexpr (std::is_floating_point_v<Out>)
+    if constexpr (std::is_floating_point_v<Out>) {
       out[i] = static_cast<Out>(e.f);
-    else
+    } else {
+      if (!is_int(v->elem_type) || e.i < std::numeric_limits<Out>::min() ||
+          e.i > std::numeric_limits<Out>::max() ||
+          (v->elem_type == GgufType::U64 && e.u > static_cast<uint64_t>(INT64_MAX)))
+        f.fail("metadata " + key + "[" + std::to_string(i) + "] is not a " +
+               std::to_string(8 * sizeof(Out)) + "-bit integer");
       out[i] = static_cast<Out>(e.i);
+    }
   }
   return out;
 }

@@ -119,6 +119,12 @@ class GgufFile {
   GgufFile& operator=(const GgufFile&) = delete;
 
   const std::string& path() const { return path_; }
+  // The layout and the whole metadata table, for rewriting a file (tests/unit/gguf_edit.h and
+  // the fuzz seed maker).
+  uint64_t file_size() const { return size_; }
+  uint32_t alignment() const { return alignment_; }
+  uint64_t data_offset() const { return data_offset_; }
+  const std::map<std::string, GgufValue>& metadata() const { return kv_; }
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
 
   bool has(const std::string& key) const { return kv_.count(key) != 0; }

@@ -1,6 +1,7 @@
 #include "core/model/tokenizer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 
@@ -50,7 +51,25 @@ bool is_space_run(std::string_view t) {
          });
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 }  // namespace
+
+bool is_token_type(int32_t t) {
+  return t >= static_cast<int32_t>(TokenType::Undefined) &&
+         t <= static_cast<int32_t>(TokenType::Byte);
+}
+
+int parse_byte_token(std::string_view tok) {
+  if (tok.size() != 6 || !tok.starts_with("<0x") || tok[5] != '>') return -1;
+  const int hi = hex_digit(tok[3]), lo = hex_digit(tok[4]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
 
 Tokenizer Tokenizer::from_data(TokenizerData d) {
   Tokenizer t;
@@ -74,6 +93,12 @@ Tokenizer Tokenizer::from_data(TokenizerData d) {
   check_id(d.eos, "eos_token_id");
   check_id(d.unk, "unknown_token_id");
   check_id(d.pad, "padding_token_id");
+  for (size_t i = 0; i < d.token_types.size(); ++i)
+    if (!is_token_type(d.token_types[i]))
+      fail("token_type[" + std::to_string(i) + "] = " + std::to_string(d.token_types[i]) +
+           " is not a token type (0..6)");
+  for (size_t i = 0; i < d.scores.size(); ++i)
+    if (!std::isfinite(d.scores[i])) fail("scores[" + std::to_string(i) + "] is not finite");
 
   if (d.model == "gpt2") {
     t.kind_ = Kind::ByteBpe;
@@ -147,8 +172,14 @@ Tokenizer Tokenizer::from_data(TokenizerData d) {
         tok = std::move(s);
       }
       in_split[id] = special && !respell && !tok.empty();
-      if (type == TokenType::Byte && tok.size() == 6 && tok.starts_with("<0x")) {
-        const int b = std::stoi(tok.substr(3, 2), nullptr, 16);
+      if (type == TokenType::Byte) {
+        const int b = parse_byte_token(tok);
+        if (b < 0)
+          fail("tokens[" + std::to_string(id) + "] = '" + tok +
+               "' has token type byte but is not <0x00>..<0xFF>");
+        if (t.byte_ids_[b] >= 0)
+          fail("tokens[" + std::to_string(id) + "] = '" + tok + "' repeats byte token " +
+               std::to_string(t.byte_ids_[b]));
         t.byte_ids_[b] = static_cast<int32_t>(id);
         t.decoded_[id] = std::string(1, static_cast<char>(b));
       } else if (special && !respell) {
@@ -306,7 +337,7 @@ void Tokenizer::encode_sentencepiece(std::string_view text, bool at_start,
     }
     for (size_t k = 0; k < s.len; ++k) {  // byte fallback: <0xXX> per byte of the character
       const int32_t b = byte_ids_[static_cast<unsigned char>(norm[s.start + k])];
-      out.push_back(b >= 0 ? b : unk_);
+      if (b >= 0 || unk_ >= 0) out.push_back(b >= 0 ? b : unk_);  // no id at all: dropped
     }
   }
 }

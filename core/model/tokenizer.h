@@ -46,6 +46,12 @@ enum class TokenType : int32_t {
   Byte = 6
 };
 
+// True for the values above (0..6).
+bool is_token_type(int32_t t);
+// The byte a byte-fallback token stands for: "<0x41>" -> 65; -1 unless the token is exactly
+// "<0x" + two hex digits + ">".
+int parse_byte_token(std::string_view tok);
+
 struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

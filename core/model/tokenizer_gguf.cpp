@@ -1,5 +1,7 @@
 #include "core/model/tokenizer_gguf.h"
 
+#include <cstdint>
+
 namespace core::model {
 namespace {
 
@@ -8,6 +10,15 @@ bool get_bool_or(const GgufFile& f, const std::string& key, bool fallback) {
   if (!v) return fallback;
   if (v->type != GgufType::Bool) f.fail("metadata " + key + " is not a bool");
   return v->u != 0;
+}
+
+// A token id key; -1 when absent. Range-checked before it narrows (the tokenizer then checks
+// it against the vocabulary).
+int32_t get_id(const GgufFile& f, const std::string& key) {
+  const int64_t v = f.get_int(key, -1);
+  if (v < -1 || v > INT32_MAX)
+    f.fail("metadata " + key + " = " + std::to_string(v) + " is not a token id");
+  return static_cast<int32_t>(v);
 }
 
 }  // namespace
@@ -23,10 +34,10 @@ TokenizerData tokenizer_data_from_gguf(const GgufFile& f) {
     d.token_types = f.get_int_array("tokenizer.ggml.token_type");
   }
   if (f.has("tokenizer.ggml.merges")) d.merges = f.get_string_array("tokenizer.ggml.merges");
-  d.bos = static_cast<int32_t>(f.get_int("tokenizer.ggml.bos_token_id", -1));
-  d.eos = static_cast<int32_t>(f.get_int("tokenizer.ggml.eos_token_id", -1));
-  d.unk = static_cast<int32_t>(f.get_int("tokenizer.ggml.unknown_token_id", -1));
-  d.pad = static_cast<int32_t>(f.get_int("tokenizer.ggml.padding_token_id", -1));
+  d.bos = get_id(f, "tokenizer.ggml.bos_token_id");
+  d.eos = get_id(f, "tokenizer.ggml.eos_token_id");
+  d.unk = get_id(f, "tokenizer.ggml.unknown_token_id");
+  d.pad = get_id(f, "tokenizer.ggml.padding_token_id");
   // Defaults follow llama.cpp: a SentencePiece vocabulary adds BOS and a prefix space unless
   // the file says otherwise; a byte-level one adds neither.
   const bool spm = d.model == "llama";

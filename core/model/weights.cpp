@@ -13,9 +13,9 @@ namespace core::model {
 namespace {
 
 // Dequantizes a named tensor after checking its shape (`dims` in ggml order); a matrix only
-// when `keep`, else it is only checked.
+// when `f32_matrices`, else it is only checked (the forward pass reads its blocks).
 std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<int64_t> dims,
-                        bool keep = true) {
+                        bool f32_matrices) {
   const TensorInfo& t = f.tensor(name);
   if (t.dims != dims) {
     std::string want, got;
@@ -29,7 +29,7 @@ std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<
   if (dims.size() == 2 && !qgemv_supported(t.type, static_cast<int>(dims[0])))
     f.fail(std::string("tensor ") + name + " of type " + tensor_type_name(t.type) +
            " has rows that are not whole blocks");
-  if (!keep) return {};
+  if (dims.size() == 2 && !f32_matrices) return {};
   std::vector<float> out(t.n_elems);
   dequantize(t.type, t.data, out.data(), static_cast<int64_t>(t.n_elems));
   return out;
@@ -37,44 +37,53 @@ std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<
 
 }  // namespace
 
-Weights load_weights(const GgufFile& f, const Config& c, int n_threads, bool f32_matrices) {
-  const bool m = f32_matrices;
-  Weights w;
+std::vector<TensorSpec> tensor_specs(const Config& c) {
   const int64_t d = c.d_model, hd = c.head_dim, ff = c.d_ff;
-  const int64_t q_dim = c.n_heads * hd, kv_dim = c.n_kv_heads * hd;
+  const int64_t q_dim = int64_t{c.n_heads} * hd, kv_dim = int64_t{c.n_kv_heads} * hd;
   const TensorNames& n = tensor_names(c.arch);
-  w.token_embd = load(f, n.token_embd, {d, c.vocab}, m);
-  if (!c.tied_embeddings) w.output = load(f, n.output, {d, c.vocab}, m);
-  w.output_norm = load(f, n.output_norm, {d});
+  std::vector<TensorSpec> s;
+  s.push_back({n.token_embd, {d, c.vocab}, -1, &Weights::token_embd, nullptr});
+  if (!c.tied_embeddings) s.push_back({n.output, {d, c.vocab}, -1, &Weights::output, nullptr});
+  s.push_back({n.output_norm, {d}, -1, &Weights::output_norm, nullptr});
+  for (int i = 0; i < c.n_layers; ++i) {
+    auto add = [&](const char* name, std::vector<int64_t> dims,
+                   std::vector<float> LayerWeights::*field) {
+      if (name) s.push_back({layer_tensor(i, name), std::move(dims), i, nullptr, field});
+    };
+    add(n.attn_norm, {d}, &LayerWeights::attn_norm);
+    add(n.attn_q, {d, q_dim}, &LayerWeights::wq);
+    add(n.attn_k, {d, kv_dim}, &LayerWeights::wk);
+    add(n.attn_v, {d, kv_dim}, &LayerWeights::wv);
+    add(n.attn_output, {q_dim, d}, &LayerWeights::wo);
+    add(n.ffn_norm, {d}, &LayerWeights::ffn_norm);
+    add(n.ffn_gate, {d, ff}, &LayerWeights::w_gate);
+    add(n.ffn_up, {d, ff}, &LayerWeights::w_up);
+    add(n.ffn_down, {ff, d}, &LayerWeights::w_down);
+    add(n.attn_q_norm, {hd}, &LayerWeights::q_norm);
+    add(n.attn_k_norm, {hd}, &LayerWeights::k_norm);
+    add(n.post_attn_norm, {d}, &LayerWeights::post_attn_norm);
+    add(n.post_ffn_norm, {d}, &LayerWeights::post_ffn_norm);
+  }
+  return s;
+}
+
+Weights load_weights(const GgufFile& f, const Config& c, int n_threads, bool f32_matrices) {
+  Weights w;
   w.layers.resize(c.n_layers);
+  const std::vector<TensorSpec> specs = tensor_specs(c);
+  for (const TensorSpec& t : specs)
+    if (t.layer < 0) w.*t.model_field = load(f, t.name, t.dims, f32_matrices);
   // Layers are independent, so they dequantize in parallel; the first error wins.
   const int nt = std::max(
       1, n_threads > 0 ? n_threads : static_cast<int>(std::thread::hardware_concurrency()));
   std::vector<std::exception_ptr> errors(c.n_layers);
   auto work = [&](int t) {
-    for (int i = t; i < c.n_layers; i += nt) {
+    for (const TensorSpec& s : specs) {
+      if (s.layer < 0 || s.layer % nt != t || errors[s.layer]) continue;
       try {
-        auto name = [&](const char* tensor) { return layer_tensor(i, tensor); };
-        LayerWeights& l = w.layers[i];
-        l.attn_norm = load(f, name(n.attn_norm), {d});
-        l.wq = load(f, name(n.attn_q), {d, q_dim}, m);
-        l.wk = load(f, name(n.attn_k), {d, kv_dim}, m);
-        l.wv = load(f, name(n.attn_v), {d, kv_dim}, m);
-        l.wo = load(f, name(n.attn_output), {q_dim, d}, m);
-        l.ffn_norm = load(f, name(n.ffn_norm), {d});
-        l.w_gate = load(f, name(n.ffn_gate), {d, ff}, m);
-        l.w_up = load(f, name(n.ffn_up), {d, ff}, m);
-        l.w_down = load(f, name(n.ffn_down), {ff, d}, m);
-        if (c.qk_norm) {
-          l.q_norm = load(f, name(n.attn_q_norm), {hd});
-          l.k_norm = load(f, name(n.attn_k_norm), {hd});
-        }
-        if (c.post_norms) {
-          l.post_attn_norm = load(f, name(n.post_attn_norm), {d});
-          l.post_ffn_norm = load(f, name(n.post_ffn_norm), {d});
-        }
+        w.layers[s.layer].*s.layer_field = load(f, s.name, s.dims, f32_matrices);
       } catch (...) {
-        errors[i] = std::current_exception();
+        errors[s.layer] = std::current_exception();
       }
     }
   };

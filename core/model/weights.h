@@ -5,6 +5,7 @@
 // stores them (ggml dims[0] = in).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "core/model/config.h"
@@ -35,6 +36,18 @@ struct Weights {
   std::vector<LayerWeights> layers;
   const float* lm_head() const { return output.empty() ? token_embd.data() : output.data(); }
 };
+
+// One tensor the model reads: its GGUF name, its shape in ggml order, and where it goes.
+// The one list of tensor names and shapes; validate_model() checks it before any weight is
+// read, load_weights() then fills the fields.
+struct TensorSpec {
+  std::string name;
+  std::vector<int64_t> dims;
+  int layer = -1;                                           // -1: a model-level tensor
+  std::vector<float> Weights::*model_field = nullptr;       // when layer < 0
+  std::vector<float> LayerWeights::*layer_field = nullptr;  // when layer >= 0
+};
+std::vector<TensorSpec> tensor_specs(const Config& c);
 
 // Checks every tensor and dequantizes the norms (and the matrices too when `f32_matrices`).
 // Throws ModelError naming the file and tensor for a missing tensor, a wrong shape or an

@@ -4,6 +4,7 @@
 
 #include "core/figure/views.h"
 #include "core/io/atomic_write.h"
+#include "core/io/json_read.h"
 #include "core/scene/scene_json.h"
 
 namespace core {
@@ -140,9 +141,9 @@ Lecture load_lecture(const std::string& path, std::vector<std::string>& warnings
   }
   json j;
   try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw SceneError(path + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+    j = parse_json_limited(text, path);
+  } catch (const JsonError& e) {
+    throw SceneError(e.what());
   }
   if (!j.is_object()) throw SceneError(path + ": a lecture is a JSON object");
   Lecture lec;

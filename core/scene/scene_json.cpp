@@ -9,6 +9,7 @@
 #include "core/figure/theme.h"
 #include "core/figure/views.h"
 #include "core/io/atomic_write.h"
+#include "core/io/json_read.h"
 #include "core/scene/presets.h"
 
 namespace core {
@@ -290,9 +291,9 @@ Scene scene_from_json_text(std::string_view text, const std::string& source,
                            std::vector<std::string>& warnings) {
   json j;
   try {
-    j = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    throw SceneError(source + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+    j = parse_json_limited(text, source);
+  } catch (const JsonError& e) {
+    throw SceneError(e.what());
   }
   try {
     return scene_from_json(j, source, warnings);

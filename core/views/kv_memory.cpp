@@ -38,22 +38,30 @@ std::string kv_label(const Scene& s, KvCurveKind kind, int n_kv) {
   return label + (current ? ", current)" : ")");
 }
 
+// The scene ranges reach 2^72 bytes (1024 layers x 1024 heads x 4096 dims x 4 bytes x batch
+// 65536 x 2^21 tokens), so products are taken in 128 bits and saturate at INT64_MAX (8 EiB).
+using Wide = __int128;
+int64_t saturate(Wide v) {
+  return v > Wide{INT64_MAX} ? INT64_MAX : static_cast<int64_t>(v);
+}
+
 }  // namespace
 
 int64_t kv_bytes_per_token(const Scene& s, int n_kv) {
-  return 2LL * s.n_layers * n_kv * s.head_dim * dtype_bytes(s.dtype);
+  return saturate(Wide{2} * s.n_layers * n_kv * s.head_dim * dtype_bytes(s.dtype));
 }
 
 int64_t kv_bytes_full(const Scene& s, int64_t tokens, int n_kv) {
-  return kv_bytes_per_token(s, n_kv) * tokens * s.batch;
+  return saturate(Wide{2} * s.n_layers * n_kv * s.head_dim * dtype_bytes(s.dtype) * tokens *
+                  s.batch);
 }
 
 int64_t kv_bytes_rolling(const Scene& s, int64_t tokens, int n_kv) {
-  const int64_t per_layer_token = 2LL * n_kv * s.head_dim * dtype_bytes(s.dtype);
-  const int64_t local = windowed_layers(s);
-  const int64_t global = s.n_layers - local;
-  const int64_t held = s.window > 0 ? std::min<int64_t>(tokens, s.window) : tokens;
-  return per_layer_token * (local * held + global * tokens) * s.batch;
+  const Wide per_layer_token = Wide{2} * n_kv * s.head_dim * dtype_bytes(s.dtype);
+  const Wide local = windowed_layers(s);
+  const Wide global = s.n_layers - local;
+  const Wide held = s.window > 0 ? std::min<int64_t>(tokens, s.window) : tokens;
+  return saturate(per_layer_token * (local * held + global * tokens) * s.batch);
 }
 
 KvMemorySeries build_kv_memory(const Scene& s, int samples) {

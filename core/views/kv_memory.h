@@ -35,6 +35,8 @@ inline constexpr int kKvMemorySamples = 129;
 
 KvMemorySeries build_kv_memory(const Scene& scene, int samples = kKvMemorySamples);
 
+// All three compute in 128-bit integers and saturate at INT64_MAX (8 EiB), which the
+// largest scenes in the documented ranges pass.
 // Bytes of K and V per token (batch 1) with `n_kv` heads.
 int64_t kv_bytes_per_token(const Scene& scene, int n_kv);
 

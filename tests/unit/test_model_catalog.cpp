@@ -144,6 +144,9 @@ TEST(ModelCatalog, BadCatalogsNameTheFileAndTheProblem) {
   EXPECT_NE(parse_error(bad).find("models[0]: 'sha256' must be 64 lowercase hex digits"),
             std::string::npos);
   bad = t;
+  bad.replace(bad.find("\"tiny\""), 6, "\"my/tiny\"");
+  EXPECT_NE(parse_error(bad).find("'name' \"my/tiny\" may hold only"), std::string::npos);
+  bad = t;
   bad.replace(bad.find("\"file\""), 6, "\"fyle\"");
   EXPECT_NE(parse_error(bad).find("'file' must be a non-empty string"), std::string::npos);
   bad = t;
