@@ -16,10 +16,14 @@ bool parse_int(const char* s, int lo, int hi, int& out) {
 
 // The flags that take a value (the others are switches handled before value() is asked).
 bool takes_value(std::string_view f) {
-  static constexpr std::string_view kValued[] = {
-      "--scene",  "--screenshot",      "--view",       "--theme",  "--lecture",
-      "--layout", "--export-focused",  "--live-steps", "--frames", "--slide",
-      "--width",  "--live-then-model", "--height"};
+  static constexpr std::string_view kValued[] = {"--scene",          "--screenshot",
+                                                 "--view",           "--theme",
+                                                 "--lecture",        "--layout",
+                                                 "--export-focused", "--live-steps",
+                                                 "--frames",         "--slide",
+                                                 "--width",          "--live-then-model",
+                                                 "--height",         "--live-then-window",
+                                                 "--mouse"};
   for (std::string_view k : kValued)
     if (f == k) return true;
   return false;
@@ -34,6 +38,7 @@ const char* app_usage() {
          "               [--export-focused OUT.png|svg|pdf]\n"
          "               [--lecture FILE] [--present] [--slide K]\n"
          "               [--wait-idle] [--print-status] [--live-steps N] [--live-then-model P]\n"
+         "               [--live-then-window W] [--mouse X,Y]\n"
          "       attnlab <command> ...   (stats, export, ...; see attnlab help)\n";
 }
 
@@ -99,6 +104,20 @@ std::optional<AppArgs> parse_app_args(int argc, char** argv, std::string& error)
       a.grid = l == "grid";
     } else if (f == "--live-then-model") {
       a.live_then_model = v;
+    } else if (f == "--live-then-window") {
+      if (!parse_int(v, 1, 1 << 20, a.live_then_window)) {
+        error = "--live-then-window: expected a window 1..1048576, got '" + std::string(v) + "'";
+        return std::nullopt;
+      }
+    } else if (f == "--mouse") {
+      const std::string xy = v;
+      const size_t comma = xy.find(',');
+      if (comma == std::string::npos ||
+          !parse_int(xy.substr(0, comma).c_str(), 0, 16384, a.mouse_x) ||
+          !parse_int(xy.substr(comma + 1).c_str(), 0, 16384, a.mouse_y)) {
+        error = "--mouse: expected X,Y in pixels, got '" + xy + "'";
+        return std::nullopt;
+      }
     } else if (f == "--live-steps") {
       if (!parse_int(v, 1, 4096, a.live_steps)) {
         error = "--live-steps: expected a count 1..4096, got '" + std::string(v) + "'";

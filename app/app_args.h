@@ -22,11 +22,13 @@ struct AppArgs {
   bool animate = false;        // --animate: grow the window by one every frame (a dragged slider)
   int width = 1600, height = 900;
   // Live model (part 3).
-  bool wait_idle = false;       // --wait-idle: after --frames, keep rendering until the live
-                                // session is idle (at most 600 s)
-  bool print_status = false;    // --print-status: live status JSON on stdout at exit
-  int live_steps = 0;           // --live-steps N: generate N tokens once the first pass is in
-  std::string live_then_model;  // --live-then-model PATH: then switch the scene's model to PATH
+  bool wait_idle = false;          // --wait-idle: after --frames, keep rendering until the live
+                                   // session is idle (at most 600 s)
+  bool print_status = false;       // --print-status: live status JSON on stdout at exit
+  int live_steps = 0;              // --live-steps N: generate N tokens once the first pass is in
+  std::string live_then_model;     // --live-then-model PATH: then switch the scene's model to PATH
+  int live_then_window = 0;        // --live-then-window W: then move the window slider to W
+  int mouse_x = -1, mouse_y = -1;  // --mouse X,Y: the pointer rests there every frame (hover)
 };
 
 // Parses argv. On a bad flag returns nullopt with `error` set (main prints it, exit 2).

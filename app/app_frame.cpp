@@ -92,18 +92,18 @@ void draw_status_bar(AppState& s, ImVec2 pos, ImVec2 size) {
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(8, 4));
   ImGui::Begin("##status", nullptr, kFixed | ImGuiWindowFlags_NoDecoration);
   char fps[32] = "-- fps";
-  if (s.fps > 0) std::snprintf(fps, sizeof fps, "%.0f fps", s.fps);
-  ImGui::Text("backend: %s   %s   ui %.2f ms   N=%d   panel: %s", s.backend.c_str(), fps, s.ui_ms,
-              s.scene.seq_len, s.focused.c_str());
-  if (live_started(s)) {
+  if (s.frame.fps > 0) std::snprintf(fps, sizeof fps, "%.0f fps", s.frame.fps);
+  ImGui::Text("backend: %s   %s   ui %.2f ms   N=%d   panel: %s", s.backend.c_str(), fps,
+              s.frame.ui_ms, s.editor.scene.seq_len, s.focused.c_str());
+  if (s.session.live_started()) {
     ImGui::SameLine();
     ImGui::TextUnformatted(("   " + live_status_line(s)).c_str());
   }
-  const std::string& msg = !s.export_ui.message.empty() ? s.export_ui.message : std::string();
+  const std::string& msg = !s.exports.message.empty() ? s.exports.message : std::string();
   if (!msg.empty()) {
     ImGui::SameLine();
     ImGui::TextColored(
-        s.export_ui.error ? ImVec4(0.95f, 0.35f, 0.3f, 1) : ImVec4(0.4f, 0.8f, 0.5f, 1), "  %s",
+        s.exports.error ? ImVec4(0.95f, 0.35f, 0.3f, 1) : ImVec4(0.4f, 0.8f, 0.5f, 1), "  %s",
         msg.c_str());
   }
   ImGui::End();
@@ -113,9 +113,14 @@ void draw_status_bar(AppState& s, ImVec2 pos, ImVec2 size) {
 }  // namespace
 
 void draw_app_frame(AppState& s) {
-  if (s.ui_theme_applied != s.scene.theme) {
-    apply_ui_theme(s.scene.theme);
-    s.ui_theme_applied = s.scene.theme;
+  // The session takes the whole scene once per frame, before anything draws from it.
+  s.session.update(s.editor.scene);
+  live_tick(s);
+  s.session.update(s.editor.scene);  // a scripted or loaded-model change of this frame
+  s.frame.hover_text.clear();
+  if (s.gl.ui_theme_applied != s.editor.scene.theme) {
+    apply_ui_theme(s.editor.scene.theme);
+    s.gl.ui_theme_applied = s.editor.scene.theme;
   }
   global_keys(s);
   if (s.present.active) {

@@ -5,13 +5,13 @@
 namespace app {
 
 void set_scene(AppState& s, const core::Scene& scene) {
-  s.scene = scene;
-  s.edit = scene;
-  s.edit_error.clear();
+  SceneEditor& e = s.editor;
+  e.scene = scene;
+  e.edit = scene;
+  e.edit_error.clear();
   std::ostringstream seg;
   for (size_t i = 0; i < scene.segments.size(); ++i) seg << (i ? ", " : "") << scene.segments[i];
-  s.segments_text = seg.str();
-  ++s.scene_version;
+  e.segments_text = seg.str();
   s.present.cache_slide = -1;
 }
 

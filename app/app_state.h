@@ -1,41 +1,39 @@
-// AppState: everything the app remembers between frames. Panels take an AppState& and draw;
-// nothing lives in function statics, so two windows or a test could hold two states.
+// AppState: everything the app remembers between frames, in parts with one job each: scene
+// editing, the session (scene parts, revisions, live worker), the live panels' own options,
+// export, presentation, the view cache and the GL resources. Panels take an AppState& and
+// draw; nothing lives in function statics, so two windows or a test could hold two states.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "app/gl_heatmap.h"
+#include "app/live_ui.h"
 #include "app/panels/panels.h"
 #include "app/ui_fonts.h"
+#include "app/view_cache.h"
 #include "core/export/export.h"
-#include "core/figure/figure.h"
 #include "core/scene/lecture.h"
 #include "core/scene/scene.h"
-#include "core/views/mask_grid.h"
-#include "core/views/receptive_field.h"
-#include "core/views/ring_state.h"
+#include "core/session/session.h"
 
 namespace app {
 
 enum class Layout { Single, Grid };  // one view in tabs, or every view tiled
 
-// A view's figure, rebuilt only when the scene or theme changes. `version` is unique per
-// build, so heatmap textures re-upload exactly when the values change.
-struct ViewCache {
-  uint64_t built_for = 0;  // AppState::scene_version (0 = never built)
-  std::string theme;
-  fig::Figure figure;
-  uint64_t version = 0;
-  // Hover data, built on first hover for the same scene version.
-  uint64_t hover_for = 0;
-  std::optional<core::MaskGrid> mask;
-  std::optional<core::ReceptiveField> reach;
-  std::optional<core::RingState> ring;
+// Scene editing: the valid scene every view draws, and what the controls are editing. An
+// edit that fails core::validate_scene stays in `edit` with its message; views keep the last
+// valid scene.
+struct SceneEditor {
+  core::Scene scene;
+  core::Scene edit;
+  std::string edit_error;
+  std::string segments_text;        // the segments field as typed ("24, 16, 24")
+  std::string path = "scene.json";  // save/load field
+  std::string message;
+  bool message_error = false;
 };
 
 // Export settings; the last folder/name/format are persisted (app_config.h).
@@ -50,11 +48,13 @@ struct ExportSettings {
   std::string theme = "screen";  // "screen" (the app's dark/light) or "slides"
 };
 
-struct ExportUi {
+struct ExportState {
+  ExportSettings settings;
   std::string popup_panel;  // panel the open popup exports
   bool open_request = false;
   std::string message;  // last result, shown in the status bar
   bool error = false;
+  std::string config_path;  // $XDG_CONFIG_HOME/attnlab/app.json
 };
 
 struct PresentationState {
@@ -65,48 +65,42 @@ struct PresentationState {
   int slide = 0;
   ViewCache cache;  // figure of the current slide
   int cache_slide = -1;
+  uint64_t cache_rev = 0;
 };
 
-struct LiveUi;  // live_ui.h: the live model's session and panel state
+// GL-side resources and the ImGui style they match.
+struct GlResources {
+  GlHeatmaps heatmaps;
+  UiFonts fonts;
+  std::string ui_theme_applied;  // ImGui style currently set (follows scene.theme)
+};
+
+// Frame timing and the hover text of the last frame, for the status bar and --print-status.
+struct FrameInfo {
+  float fps = 0;
+  float ui_ms = 0, render_ms = 0;  // last frame
+  std::string hover_text;          // tooltip shown this frame ("" = none)
+};
 
 struct AppState {
-  // The valid scene every view draws, and what the controls are editing. An edit that fails
-  // core::validate_scene stays in `edit` with its message; views keep the last valid scene.
-  core::Scene scene;
-  uint64_t scene_version = 1;
-  core::Scene edit;
-  std::string edit_error;
-  std::string segments_text;  // the segments field as typed ("24, 16, 24")
+  SceneEditor editor;
+  core::Session session;  // takes editor.scene every frame
+  LiveUi live;
+  ExportState exports;
+  PresentationState present;
+  ViewCaches caches;
+  GlResources gl;
+  FrameInfo frame;
 
-  std::string scene_path = "scene.json";  // save/load field
-  std::string scene_message;
-  bool scene_message_error = false;
-
+  std::vector<Panel> panels;
   Layout layout = Layout::Single;
   std::string focused = "mask";  // panel id Ctrl+E exports and --view selects
   bool focus_request = true;     // select the focused tab on the next frame
   std::string backend = "CPU";   // set by main.cpp at start-up
-  float fps = 0;
-  float ui_ms = 0, render_ms = 0;  // last frame, for the status bar
-
-  ExportSettings export_settings;
-  ExportUi export_ui;
-  std::string config_path;  // $XDG_CONFIG_HOME/attnlab/app.json
-
-  PresentationState present;
-  std::vector<Panel> panels;
-  std::map<std::string, ViewCache> views;  // by panel id
-  uint64_t figure_counter = 0;
-  std::vector<double> figure_build_ms;  // one entry per view figure build (--frame-stats)
-
-  GlHeatmaps heatmaps;
-  UiFonts fonts;
-  std::string ui_theme_applied;  // ImGui style currently set (follows scene.theme)
   bool quit = false;
-  std::shared_ptr<LiveUi> live;  // created by the first live panel drawn
 };
 
-// Replaces the scene (a preset, a loaded file or a validated edit) and invalidates figures.
+// Replaces the scene (a preset, a loaded file or a validated edit).
 void set_scene(AppState& s, const core::Scene& scene);
 
 // The panel with this id, or nullptr.

@@ -9,6 +9,7 @@
 #include "app/app_config.h"
 #include "app/app_state.h"
 #include "app/panels/view_panel.h"
+#include "app/view_cache.h"
 
 namespace app {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 constexpr const char* kPopupId = "Export figure";
 
 fig::Theme export_theme(const AppState& s) {
-  return s.export_settings.theme == "slides" ? fig::theme_slides() : screen_theme(s);
+  return s.exports.settings.theme == "slides" ? fig::theme_slides() : screen_theme(s);
 }
 
 std::string strip_extension(const std::string& name) {
@@ -27,33 +28,37 @@ std::string strip_extension(const std::string& name) {
 }  // namespace
 
 std::string export_path_for(const AppState& s, const std::string& panel_id) {
-  const ExportSettings& e = s.export_settings;
+  const ExportSettings& e = s.exports.settings;
   const std::string name = (!e.name.empty() && e.last_panel == panel_id) ? e.name : panel_id;
   const std::string folder = e.folder.empty() ? "." : e.folder;
   return (std::filesystem::path(folder) / (name + "." + core::exp::format_name(e.format))).string();
 }
 
 bool export_panel_to(AppState& s, const Panel& panel, const std::string& path) {
-  ExportUi& ui = s.export_ui;
-  if (!panel.figure && !panel.figure_at) {
+  ExportState& ui = s.exports;
+  const fig::ViewEntry* entry = panel.exports ? fig::find_view(panel.id) : nullptr;
+  if (!entry) {
     ui.message = "the " + panel.title + " panel has nothing to export";
     ui.error = true;
     return false;
   }
-  ExportSettings& e = s.export_settings;
+  ExportSettings& e = s.exports.settings;
   if (const auto f = core::exp::format_from_path(path)) e.format = *f;
   try {
     const fig::FigureSize size{static_cast<float>(e.width), static_cast<float>(e.height)};
-    const std::optional<fig::Figure> figure = panel.figure_at
-                                                  ? panel.figure_at(s, export_theme(s), size)
-                                                  : panel.figure(s, export_theme(s));
-    if (!figure) throw core::exp::ExportError("the " + panel.title + " panel has no figure yet");
+    const core::Scene scene = titled_for(s.session.scene(), entry->id);
+    const fig::ViewInput in = view_input(s, *entry, scene);
+    const fig::ViewData data = entry->build_data(in);
+    if (!data.data)
+      throw core::exp::ExportError("the " + panel.title +
+                                   " panel has no figure yet: " + data.message);
+    const fig::Figure figure = entry->build_figure(data, in, export_theme(s), size);
     core::exp::ExportOptions opts;
     opts.format = e.format;
     opts.width = static_cast<float>(e.width);
     opts.height = static_cast<float>(e.height);
     opts.scale = e.scale;
-    core::exp::export_figure(*figure, path, opts);
+    core::exp::export_figure(figure, path, opts);
   } catch (const std::exception& ex) {
     ui.message = std::string("export failed: ") + ex.what();
     ui.error = true;
@@ -66,25 +71,26 @@ bool export_panel_to(AppState& s, const Panel& panel, const std::string& path) {
   ui.message = "exported " + path;
   ui.error = false;
   std::string err;
-  if (!save_config(s.config_path, e, err)) ui.message += " (settings not saved: " + err + ")";
+  if (!save_config(s.exports.config_path, e, err))
+    ui.message += " (settings not saved: " + err + ")";
   return true;
 }
 
 bool export_focused(AppState& s) {
   const Panel* p = find_panel(s, s.focused);
   if (!p) {
-    s.export_ui.message = "no panel named '" + s.focused + "' to export";
-    s.export_ui.error = true;
+    s.exports.message = "no panel named '" + s.focused + "' to export";
+    s.exports.error = true;
     return false;
   }
   return export_panel_to(s, *p, export_path_for(s, p->id));
 }
 
 void draw_export_button(AppState& s, const Panel& panel) {
-  if (!panel.figure && !panel.figure_at) return;
+  if (!panel.exports) return;
   if (ImGui::SmallButton("Export...")) {
-    s.export_ui.popup_panel = panel.id;
-    s.export_ui.open_request = true;
+    s.exports.popup_panel = panel.id;
+    s.exports.open_request = true;
     s.focused = panel.id;
   }
   if (ImGui::IsItemHovered())
@@ -92,8 +98,8 @@ void draw_export_button(AppState& s, const Panel& panel) {
 }
 
 void draw_export_popup(AppState& s) {
-  ExportUi& ui = s.export_ui;
-  ExportSettings& e = s.export_settings;
+  ExportState& ui = s.exports;
+  ExportSettings& e = s.exports.settings;
   if (ui.open_request) {
     ImGui::OpenPopup(kPopupId);
     ui.open_request = false;

@@ -14,7 +14,7 @@ struct Panel;
 // for this panel (else the panel id), and the format's extension.
 std::string export_path_for(const AppState& s, const std::string& panel_id);
 
-// Exports the focused panel with the remembered settings. Sets s.export_ui.message; returns
+// Exports the focused panel with the remembered settings. Sets s.exports.message; returns
 // false on failure (the message says why).
 bool export_focused(AppState& s);
 

@@ -10,10 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app_state.h"
-#include "app/panels/view_panel.h"
-#include "core/attention/window_text.h"
+#include "core/figure/decorate.h"
 #include "core/io/assets.h"
 #include "core/io/atomic_write.h"
+#include "core/scene/presets.h"
+#include "core/views/live_ring.h"
+#include "core/views/mask_grid.h"
 
 namespace app {
 namespace {
@@ -53,6 +55,21 @@ void list_dir(LiveUi& u) {
   u.browser_listed = u.browser_dir;
 }
 
+// The catalog entry of a model name ("smollm2"), as opposed to a GGUF path; null for a path.
+const core::model::CatalogModel* catalog_entry(const LiveUi& u, const std::string& model) {
+  return core::model::find_catalog_model(u.catalog, model);
+}
+
+// Picks a model: a catalog model brings its preset (the analytic views describe the model
+// that runs); a GGUF path gets the "from model" architecture once it has loaded.
+void choose_model(AppState& s, core::Scene sc, const std::string& model) {
+  sc.model = model;
+  if (const auto* m = catalog_entry(s.live, model); m && core::find_preset(m->preset))
+    core::apply_preset(sc, m->preset);
+  sc.model = model;
+  set_scene(s, sc);
+}
+
 void draw_file_browser(AppState& s, LiveUi& u) {
   if (!ImGui::BeginPopupModal("Open GGUF", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
   list_dir(u);
@@ -60,7 +77,7 @@ void draw_file_browser(AppState& s, LiveUi& u) {
   ImGui::BeginChild("##files", ImVec2(ImGui::GetFontSize() * 36, ImGui::GetFontSize() * 18), true);
   if (ImGui::Selectable("../")) {
     u.browser_dir = fs::path(u.browser_dir).parent_path().string();
-    if (u.browser_dir.empty()) u.browser_dir = "/";
+    if (u.browser_dir.empty()) u.browser_dir.push_back('/');
   }
   for (const std::string& d : u.browser_dirs)
     if (ImGui::Selectable((d + "/").c_str())) {
@@ -71,9 +88,7 @@ void draw_file_browser(AppState& s, LiveUi& u) {
     if (ImGui::Selectable(f.c_str(), false, ImGuiSelectableFlags_DontClosePopups)) {
       const std::string path = (fs::path(u.browser_dir) / f).string();
       std::snprintf(u.path_buf.data(), u.path_buf.size(), "%s", path.c_str());
-      core::Scene sc = s.scene;
-      sc.model = path;
-      set_scene(s, sc);
+      choose_model(s, s.editor.scene, path);
       ImGui::CloseCurrentPopup();
     }
   if (u.browser_dirs.empty() && u.browser_files.empty())
@@ -83,60 +98,126 @@ void draw_file_browser(AppState& s, LiveUi& u) {
   ImGui::EndPopup();
 }
 
-}  // namespace
-
-LiveUi& live_ui(AppState& s) {
-  if (!s.live) {
-    s.live = std::make_shared<LiveUi>();
-    load_prompts(*s.live);
-    try {
-      s.live->model_names = core::model::catalog_model_names();
-    } catch (const std::exception& e) {
-      s.live->catalog_error = e.what();
-    }
-    s.live->browser_dir = core::model::model_dir();
-  }
-  return *s.live;
+uint64_t options_key(const fig::LiveViewOptions& o) {
+  return static_cast<uint64_t>(o.aggregate) * 7 + static_cast<uint64_t>(o.difference) * 3 +
+         static_cast<uint64_t>(o.ring_step + 1) * 101 + static_cast<uint64_t>(o.thumb_cells) * 7919;
 }
 
-bool live_started(const AppState& s) {
-  return s.live != nullptr;
+// A GGUF that loaded fills the "from model" architecture once.
+void follow_loaded_model(AppState& s, const core::LiveResult& r) {
+  LiveUi& u = s.live;
+  const core::Scene& sc = s.editor.scene;
+  if (!r.config || catalog_entry(u, sc.model) || r.model_path.empty() ||
+      u.arch_from == r.model_path)
+    return;
+  if (core::model::resolve_model_path(sc.model) != r.model_path) return;  // an older model
+  u.arch_from = r.model_path;
+  core::Scene next = sc;
+  core::architecture_from_model(next, *r.config);
+  next.seq_len = std::max(next.seq_len, 1);
+  next.query = std::min(next.query, next.seq_len - 1);
+  set_scene(s, next);
+}
+
+void run_script(AppState& s, const core::LiveResult& r) {
+  LiveUi& u = s.live;
+  core::LiveSession& live = s.session.live();
+  if (!live.idle() || !r.pass) return;
+  if (u.script_steps > 0 && !u.script_started) {
+    live.step(u.script_steps);
+    u.script_started = true;
+  } else if (!u.script_model.empty() && (u.script_steps == 0 || u.script_started)) {
+    const std::string model = u.script_model;
+    u.script_model.clear();
+    choose_model(s, s.editor.scene, model);
+  } else if (u.script_window > 0 && u.script_model.empty() &&
+             (u.script_steps == 0 || u.script_started)) {
+    core::Scene sc = s.editor.scene;  // what dragging the window slider does
+    sc.window = u.script_window;
+    u.script_window = 0;
+    set_scene(s, sc);
+  }
+}
+
+nlohmann::ordered_json screen_rect(const fig::Heatmap& h, const FigureCanvas& c) {
+  return {{"id", h.id},
+          {"x", c.origin.x + h.x * c.scale},
+          {"y", c.origin.y + h.y * c.scale},
+          {"w", h.w * c.scale},
+          {"h", h.h * c.scale},
+          {"rows", h.rows},
+          {"cols", h.cols}};
+}
+
+// Pairs of text marks whose boxes (measured width, one line of their size) overlap.
+int text_overlaps(const fig::Figure& f) {
+  struct Box {
+    float x0, y0, x1, y1;
+  };
+  std::vector<Box> boxes;
+  for (const fig::Mark& m : f.marks)
+    if (const auto* t = std::get_if<fig::Text>(&m); t && !t->text.empty() && t->angle_deg == 0) {
+      const float w = fig::text_width(t->text, t->size, t->bold);
+      const float x0 = t->anchor == fig::Anchor::Center  ? t->x - w / 2
+                       : t->anchor == fig::Anchor::Right ? t->x - w
+                                                         : t->x;
+      boxes.push_back({x0, t->y - t->size * 0.8f, x0 + w, t->y + t->size * 0.2f});
+    }
+  int n = 0;
+  for (size_t i = 0; i < boxes.size(); ++i)
+    for (size_t k = i + 1; k < boxes.size(); ++k)
+      n += boxes[i].x0 < boxes[k].x1 && boxes[k].x0 < boxes[i].x1 && boxes[i].y0 < boxes[k].y1 &&
+           boxes[k].y0 < boxes[i].y1;
+  return n;
+}
+
+}  // namespace
+
+void live_ui_init(LiveUi& u) {
+  load_prompts(u);
+  try {
+    u.catalog = core::model::model_catalog();
+  } catch (const std::exception& e) {
+    u.catalog_error = e.what();
+  }
+  u.browser_dir = core::model::model_dir();
+  if (u.browser_dir.empty()) u.browser_dir.push_back('.');
+}
+
+std::string catalog_model_for(const LiveUi& u, const std::string& preset) {
+  for (const core::model::CatalogModel& m : u.catalog)
+    if (m.preset == preset) return m.name;
+  return "";
 }
 
 void live_tick(AppState& s) {
-  LiveUi& u = live_ui(s);
-  if (u.tick_frame == ImGui::GetFrameCount()) return;
-  u.tick_frame = ImGui::GetFrameCount();
-  u.session.update(s.scene);
-  const auto r = u.session.result();
-  const bool idle = u.session.idle();
-  if (u.playing && idle && ImGui::GetTime() >= u.next_play_s && r->pass) {
-    u.session.step(1);
+  LiveUi& u = s.live;
+  const uint64_t key = options_key(u.options);
+  if (key != u.options_key) {
+    u.options_key = key;
+    s.session.touch(core::kLook);
+  }
+  if (!s.session.live_started()) return;
+  core::LiveSession& live = s.session.live();
+  const auto r = s.session.live_result();
+  follow_loaded_model(s, *r);
+  if (u.playing && live.idle() && ImGui::GetTime() >= u.next_play_s && r->pass) {
+    live.step(1);
     u.next_play_s = ImGui::GetTime() + 0.35;
   }
-  if (idle && r->pass) {
-    if (u.script_steps > 0 && !u.script_started) {
-      u.session.step(u.script_steps);
-      u.script_started = true;
-    } else if (!u.script_model.empty() && (u.script_steps == 0 || u.script_started)) {
-      core::Scene sc = s.scene;
-      sc.model = u.script_model;
-      u.script_model.clear();
-      set_scene(s, sc);
-      u.session.update(s.scene);
-    }
-  }
+  run_script(s, *r);
 }
 
 bool live_idle(const AppState& s) {
-  if (!s.live) return true;
-  const LiveUi& u = *s.live;
-  return u.session.idle() && (u.script_steps == 0 || u.script_started) && u.script_model.empty();
+  const LiveUi& u = s.live;
+  const bool script_done =
+      (u.script_steps == 0 || u.script_started) && u.script_model.empty() && u.script_window == 0;
+  return s.session.live_idle() && script_done;
 }
 
 std::string live_status_line(const AppState& s) {
-  if (!s.live) return "";
-  const auto r = s.live->session.result();
+  if (!s.session.live_started()) return "";
+  const auto r = s.session.live_result();
   char buf[512];
   if (!r->config) return r->error.empty() ? "live: loading model" : "live: " + r->error;
   std::snprintf(buf, sizeof buf, "live: %s | backend %s | %d tokens | pass %.0f ms",
@@ -148,19 +229,39 @@ std::string live_status_line(const AppState& s) {
 
 std::string live_status_json(const AppState& s) {
   nlohmann::ordered_json j;
-  if (!s.live) {
-    j["started"] = false;
-    return j.dump();
+  j["started"] = s.session.live_started();
+  j["mask_grid_builds"] = core::mask_grid_builds();
+  j["view_data_builds"] = s.caches.data_builds;
+  j["hover_text"] = s.frame.hover_text;
+  j["preset"] = s.editor.scene.preset;
+  j["n_layers"] = s.editor.scene.n_layers;
+  j["window"] = s.editor.scene.window;
+  j["live_window"] = s.session.run().variant.window;
+  for (const auto& [name, c] : s.caches.by_view) {
+    j["canvas"][name] = {
+        {"x", c.canvas.origin.x}, {"y", c.canvas.origin.y}, {"scale", c.canvas.scale}};
+    for (const fig::Mark& m : c.figure.marks)
+      if (const auto* h = std::get_if<fig::Heatmap>(&m); h && h->id > 0) {
+        j["heatmap"][name] = screen_rect(*h, c.canvas);  // the view's first data heatmap
+        break;
+      }
   }
-  const LiveUi& u = *s.live;
-  const auto r = u.session.result();
-  j["started"] = true;
-  j["idle"] = u.session.idle();
+  if (s.present.active)
+    for (const fig::Mark& m : s.present.cache.figure.marks)
+      if (const auto* h = std::get_if<fig::Heatmap>(&m); h && h->id > 0)
+        j["present_heatmaps"].push_back(screen_rect(*h, s.present.cache.canvas));
+  if (s.present.active) j["present_overlaps"] = text_overlaps(s.present.cache.figure);
+  if (!s.session.live_started())
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  const auto r = s.session.live_result();
+  j["idle"] = live_idle(s);
   j["model_path"] = r->model_path;
   j["model_name"] = r->model_name;
   j["backend"] = r->backend;
+  j["prompt"] = r->prompt;
   j["tokens"] = r->pass ? static_cast<int>(r->pass->tokens.size()) : 0;
   j["pass_ms"] = r->pass ? r->pass->ms : 0.0;
+  j["pass_window"] = r->pass ? r->pass->variant.window : 0;
   j["kv_heads"] = r->pass ? r->pass->kv_heads : 0;
   j["error"] = r->error;
   j["status_line"] = live_status_line(s);
@@ -178,70 +279,62 @@ std::string live_status_json(const AppState& s) {
     j["ppl_native"] = r->perplexity->native;
     j["ppl_variant"] = r->perplexity->variant;
   }
-  for (const auto& [name, c] : u.figures)
-    j["canvas"][name] = {
-        {"x", c.canvas.origin.x}, {"y", c.canvas.origin.y}, {"scale", c.canvas.scale}};
-  auto it = u.figures.find(fig::live_view_name(fig::LiveViewId::Attention));
-  if (it != u.figures.end()) {
-    const LiveFigureCache& c = it->second;
-    if (const fig::Heatmap* h = fig::find_heatmap(c.figure, fig::kLiveAttentionHeatmapId)) {
-      j["attention_map"] = {{"x", c.canvas.origin.x + h->x * c.canvas.scale},
-                            {"y", c.canvas.origin.y + h->y * c.canvas.scale},
-                            {"w", h->w * c.canvas.scale},
-                            {"h", h->h * c.canvas.scale},
-                            {"rows", h->rows},
-                            {"cols", h->cols}};
-    }
-  }
+  auto it = s.caches.by_view.find("live_attention");
+  if (it != s.caches.by_view.end())
+    if (const fig::Heatmap* h = fig::find_heatmap(it->second.figure, fig::kLiveAttentionHeatmapId))
+      j["attention_map"] = screen_rect(*h, it->second.canvas);
   // A load error can quote a model name or path that is not UTF-8: written as U+FFFD.
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-void draw_live_header(AppState& s) {
-  LiveUi& u = live_ui(s);
-  live_tick(s);
-  const auto r = u.session.result();
-  core::Scene sc = s.scene;
+void draw_live_progress(AppState& s) {
+  const core::LiveProgress p = s.session.live().progress();
+  if (p.busy) {
+    const float f =
+        p.fraction < 0 ? std::fmod(static_cast<float>(ImGui::GetTime()) * 0.5f, 1.0f) : p.fraction;
+    ImGui::ProgressBar(f, ImVec2(-1, 0), p.stage.c_str());
+  } else {
+    ImGui::TextDisabled("%s", live_status_line(s).c_str());
+  }
+  const auto r = s.session.live_result();
+  if (!r->error.empty()) ImGui::TextColored(ImVec4(0.95f, 0.35f, 0.3f, 1), "%s", r->error.c_str());
+}
+
+void draw_run_controls(AppState& s) {
+  LiveUi& u = s.live;
+  core::Scene sc = s.editor.scene;
   bool changed = false;
 
   // Model: one of the catalog's (downloaded by scripts/setup) or a GGUF file.
   if (!u.catalog_error.empty())
     ImGui::TextColored(ImVec4(0.95f, 0.35f, 0.3f, 1), "%s", u.catalog_error.c_str());
   std::vector<const char*> items;
-  for (const std::string& n : u.model_names) items.push_back(n.c_str());
+  for (const core::model::CatalogModel& m : u.catalog) items.push_back(m.name.c_str());
   items.push_back("GGUF file");
-  const int n_named = static_cast<int>(u.model_names.size());
-  int mi = static_cast<int>(std::find(u.model_names.begin(), u.model_names.end(), sc.model) -
-                            u.model_names.begin());
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+  const int n_named = static_cast<int>(u.catalog.size());
+  int mi = n_named;
+  for (int i = 0; i < n_named; ++i)
+    if (u.catalog[static_cast<size_t>(i)].name == sc.model) mi = i;
   if (ImGui::Combo("model", &mi, items.data(), static_cast<int>(items.size())) && mi < n_named) {
-    sc.model = u.model_names[mi];
-    changed = true;
+    choose_model(s, sc, items[static_cast<size_t>(mi)]);
+    return;
   }
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 22);
   if (u.path_buf[0] == '\0' && mi == n_named)
     std::snprintf(u.path_buf.data(), u.path_buf.size(), "%s", sc.model.c_str());
-  if (ImGui::InputTextWithHint("##gguf", "path/to/model.gguf", u.path_buf.data(), u.path_buf.size(),
-                               ImGuiInputTextFlags_EnterReturnsTrue) &&
-      u.path_buf[0]) {
-    sc.model = u.path_buf.data();
-    changed = true;
-  }
+  ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 8.5f);
+  const bool enter =
+      ImGui::InputTextWithHint("##gguf", "path/to/model.gguf", u.path_buf.data(), u.path_buf.size(),
+                               ImGuiInputTextFlags_EnterReturnsTrue);
   ImGui::SameLine();
-  if (ImGui::Button("Load")) {
-    if (u.path_buf[0]) {
-      sc.model = u.path_buf.data();
-      changed = true;
-    }
+  if ((ImGui::Button("Load") || enter) && u.path_buf[0]) {
+    choose_model(s, sc, u.path_buf.data());
+    return;
   }
   ImGui::SameLine();
   if (ImGui::Button("Browse...")) ImGui::OpenPopup("Open GGUF");
   draw_file_browser(s, u);
 
-  // Prompt: presets from assets/prompts and a free text box.
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
+  // Prompt: examples from assets/prompts and a free text box ("" = the default prompt).
   if (ImGui::BeginCombo("prompt", "examples")) {
     for (const auto& [name, text] : u.prompts)
       if (ImGui::Selectable(name.c_str())) {
@@ -253,30 +346,22 @@ void draw_live_header(AppState& s) {
   if (!ImGui::IsAnyItemActive() && sc.prompt != u.prompt_buf.data())
     std::snprintf(u.prompt_buf.data(), u.prompt_buf.size(), "%s", sc.prompt.c_str());
   if (ImGui::InputTextMultiline("##prompt", u.prompt_buf.data(), u.prompt_buf.size(),
-                                ImVec2(-1, ImGui::GetTextLineHeight() * 2.6f))) {
+                                ImVec2(-1, ImGui::GetTextLineHeight() * 3.2f))) {
     sc.prompt = u.prompt_buf.data();
     changed = true;
   }
+  if (sc.prompt.empty()) ImGui::TextDisabled("(empty: the default prompt, recall.txt)");
 
-  // Live setting: window override and K/V-head pooling.
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
-  if (ImGui::SliderInt("live window (0 = native)", &sc.variant.window, 0, 256)) changed = true;
-  ImGui::SameLine();
-  int conv = static_cast<int>(sc.variant.window_convention);
-  const char* kConv[] = {attn::convention_phrase(attn::WindowConvention::IncludingSelf),
-                         attn::convention_phrase(attn::WindowConvention::SelfPlusPrevious)};
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 11);
-  if (ImGui::Combo("##conv", &conv, kConv, 2)) {
-    sc.variant.window_convention = static_cast<attn::WindowConvention>(conv);
-    changed = true;
-  }
+  // The window is the Mask section's; the model can keep its own instead.
+  changed |= ImGui::Checkbox("model's own windows", &sc.model_windows);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("off: the live model runs with the scene's window and convention");
+  const auto r = s.session.live_result();
   if (r->config) {
-    ImGui::SameLine();
     const int native = r->config->n_kv_heads;
     const std::string cur = sc.variant.kv_heads > 0 && sc.variant.kv_heads != native
                                 ? std::to_string(sc.variant.kv_heads) + " (pooled)"
                                 : std::to_string(native) + " (native)";
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
     if (ImGui::BeginCombo("KV heads", cur.c_str())) {
       for (int k = native; k >= 1; --k)
         if (native % k == 0 && r->config->n_heads % k == 0 &&
@@ -287,58 +372,12 @@ void draw_live_header(AppState& s) {
       ImGui::EndCombo();
     }
   }
-  ImGui::SameLine();
-  const core::LiveProgress p = u.session.progress();
-  if (p.busy) {
-    const float f =
-        p.fraction < 0 ? std::fmod(static_cast<float>(ImGui::GetTime()) * 0.5f, 1.0f) : p.fraction;
-    ImGui::ProgressBar(f, ImVec2(-1, 0), p.stage.c_str());
+  if (s.session.live_started()) {
+    draw_live_progress(s);
   } else {
-    ImGui::TextDisabled("%s", live_status_line(s).c_str());
+    ImGui::TextDisabled("the model runs when a live view opens");
   }
-  if (!r->error.empty()) ImGui::TextColored(ImVec4(0.95f, 0.35f, 0.3f, 1), "%s", r->error.c_str());
-  if (changed) {
-    set_scene(s, sc);
-    u.session.update(s.scene);
-  }
-}
-
-LiveFigureCache& live_figure(AppState& s, fig::LiveViewId id) {
-  LiveUi& u = live_ui(s);
-  LiveFigureCache& c = u.figures[fig::live_view_name(id)];
-  const auto r = u.session.result();
-  const uint64_t opts = static_cast<uint64_t>(u.options.aggregate) * 7 + u.options.difference * 3 +
-                        static_cast<uint64_t>(u.options.ring_step + 1) * 101;
-  if (c.result_rev == r->revision + 1 && c.scene_version == s.scene_version && c.options == opts &&
-      c.theme == s.scene.theme)
-    return c;
-  const fig::Theme theme = screen_theme(s);
-  c.attention.reset();
-  if (id == fig::LiveViewId::Attention && r->pass && r->config) {
-    core::LiveAttentionOptions ao;
-    ao.layer = s.scene.layer;
-    ao.head = s.scene.head;
-    ao.aggregate = u.options.aggregate;
-    ao.difference = u.options.difference;
-    ao.thumb_cells = u.options.thumb_cells;
-    ao.thumbs = ao.difference ? r->diff_thumbs.get() : r->pass->thumbs.get();
-    c.attention = core::build_live_attention(*r->pass, r->native.get(), *r->config, ao);
-    c.figure = fig::figure_live_attention(*c.attention, s.scene, *r, theme);
-  } else {
-    c.figure = fig::build_live_figure(id, s.scene, *r, theme, u.options);
-  }
-  c.result_rev = r->revision + 1;
-  c.scene_version = s.scene_version;
-  c.options = opts;
-  c.theme = s.scene.theme;
-  c.version = ++s.figure_counter;
-  return c;
-}
-
-FigureCanvas draw_live_figure(AppState& s, fig::LiveViewId id, LiveFigureCache& c) {
-  const FigureDrawContext ctx{s.heatmaps, s.fonts, fig::live_view_name(id), c.version};
-  c.canvas = draw_figure(c.figure, ImGui::GetContentRegionAvail(), ctx);
-  return c.canvas;
+  if (changed) set_scene(s, sc);
 }
 
 }  // namespace app

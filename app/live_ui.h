@@ -1,83 +1,74 @@
-// State of the live-model panels (part 3): the LiveSession that runs the model on its worker
-// thread, the options the Scene does not carry (aggregate, difference, play), the GGUF file
-// browser and one cached Figure per live view. Panels poll session.result() each frame and
-// never wait on the worker.
+// The live model's app-side state (part 3): the options the Scene does not carry (aggregate,
+// difference, ring step, play), the GGUF path field and file browser, the prompt examples and
+// the scripted actions of tests. The worker itself is the Session's (AppState::session);
+// panels poll its result and never wait on it. The run controls (model, prompt, K/V heads)
+// are drawn once, in the controls column.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "app/figure_draw.h"
 #include "core/figure/live_views.h"
-#include "core/session/live_session.h"
+#include "core/model/catalog.h"
 
 namespace app {
 
 struct AppState;
 
-struct LiveFigureCache {
-  uint64_t result_rev = 0, scene_version = 0, options = 0;
-  std::string theme;
-  fig::Figure figure;
-  uint64_t version = 0;
-  std::optional<core::LiveAttention> attention;  // attention view: hover + highlight data
-  FigureCanvas canvas;                           // where it was drawn last frame
-};
-
 struct LiveUi {
-  core::LiveSession session;
   fig::LiveViewOptions options;
+  uint64_t options_key = 0;  // options as last handed to the session (a change touches kLook)
   int hover_token = -1;
   bool playing = false;
   double next_play_s = 0;
   // The GGUF path field and its browser popup.
   std::array<char, 1024> path_buf{};
   std::vector<char> prompt_buf = std::vector<char>(16384, '\0');
-  int tick_frame = -1;  // frame live_tick last ran (several live panels draw per frame)
   std::string browser_dir;
   std::vector<std::string> browser_dirs, browser_files;
   std::string browser_listed;  // directory the lists belong to
-  // Names from the model catalog (assets/models.json), read once when the live views start.
-  std::vector<std::string> model_names;
+  // The model catalog (assets/models.json), read once at start-up.
+  std::vector<core::model::CatalogModel> catalog;
   std::string catalog_error;  // why the catalog could not be read (shown under the model combo)
   // Prompts from assets/prompts/*.txt: (name, text).
   std::vector<std::pair<std::string, std::string>> prompts;
-  std::map<std::string, LiveFigureCache> figures;  // by view name
-  // Scripted actions for tests (--live-steps, --live-then-model).
+  std::string arch_from;  // GGUF path whose metadata last filled the "from model" architecture
+  // Scripted actions for tests (--live-steps, --live-then-model, --live-then-window).
   int script_steps = 0;
   std::string script_model;
+  int script_window = 0;  // --live-then-window: move the window slider once the pass is in
   bool script_started = false;
 };
 
-// The app's LiveUi, created (and the worker started) on first use.
-LiveUi& live_ui(AppState& s);
-bool live_started(const AppState& s);
+// Reads the catalog and lists the prompt examples and the browser's start folder.
+void live_ui_init(LiveUi& u);
 
-// Pushes the scene to the session (cheap when nothing changed) and runs scripted actions.
+// The catalog model whose preset is `preset` ("" = none): what the live views run for it.
+std::string catalog_model_for(const LiveUi& u, const std::string& preset);
+
+// Once per frame after Session::update: play, scripted actions, the "from model"
+// architecture of a loaded GGUF, and the live options' revision.
 void live_tick(AppState& s);
 
-// True when no live work is queued or running (or the session was never started).
+// True when no live work is queued or running (or the worker was never started).
 bool live_idle(const AppState& s);
 
 // Model, backend, tokens, last pass time and the last error, for the status bar.
 std::string live_status_line(const AppState& s);
 
-// JSON for --print-status: status, idle, error, and the large attention heatmap's screen rect.
+// JSON for --print-status: status, idle, error, builds, hover text, and where the live
+// attention heatmap and every view's canvas landed on screen.
 std::string live_status_json(const AppState& s);
 
-// The shared header of every live panel: model combo, GGUF path + browser, prompt box,
-// live window / KV-head settings, progress bar and the last error.
-void draw_live_header(AppState& s);
+// One line above each live view: the progress bar of the work in flight (else the status
+// line) and the last error in red. Starts the worker.
+void draw_live_progress(AppState& s);
 
-// The cached figure of a live view for the current result, scene, options and theme.
-LiveFigureCache& live_figure(AppState& s, fig::LiveViewId id);
-
-// Draws the figure into the rest of the window; returns the canvas.
-FigureCanvas draw_live_figure(AppState& s, fig::LiveViewId id, LiveFigureCache& c);
+// The run controls of the controls column: model (a preset's model or a GGUF), prompt,
+// "model's own windows", K/V heads, progress and the last error.
+void draw_run_controls(AppState& s);
 
 }  // namespace app

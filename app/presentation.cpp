@@ -9,7 +9,7 @@
 
 #include "app/app_state.h"
 #include "app/figure_draw.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/io/assets.h"
 #include "core/scene/scene_json.h"
 
@@ -29,9 +29,9 @@ core::Scene slide_scene(const AppState& s, std::string& title, std::string& capt
     caption = sl.caption;
     return sl.scene;
   }
-  title = s.scene.title.empty() ? "attnlab" : s.scene.title;
-  caption = s.scene.caption;
-  return s.scene;
+  title = s.editor.scene.title.empty() ? "attnlab" : s.editor.scene.title;
+  caption = s.editor.scene.caption;
+  return s.editor.scene;
 }
 
 // Wraps `text` in `font` at its own size, centred in [x0, x0 + w], starting at y; returns the
@@ -55,6 +55,15 @@ float centred_wrapped(ImDrawList* dl, ImFont* font, const std::string& text, flo
   }
   return h;
 }
+
+// The slides theme with the title a size up: it is read from the back of a lecture hall.
+fig::Theme presentation_theme() {
+  fig::Theme t = fig::theme_slides();
+  t.title_size *= 1.3f;
+  return t;
+}
+
+constexpr float kSlideUnits = 1280;  // layout width of a slide, as the exported deck
 
 }  // namespace
 
@@ -107,7 +116,7 @@ void draw_presentation(AppState& s) {
 
   std::string title, caption;
   core::Scene scene = slide_scene(s, title, caption);
-  const fig::Theme theme = fig::theme_slides();
+  const fig::Theme theme = presentation_theme();
 
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->Pos);
@@ -120,65 +129,41 @@ void draw_presentation(AppState& s) {
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
                    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  const float W = vp->Size.x, H = vp->Size.y, margin = std::max(24.0f, W * 0.03f);
-  const ImU32 fg = to_imcolor(theme.foreground), muted = to_imcolor(theme.muted);
-  ImFont* tf = s.fonts.present_title ? s.fonts.present_title : ImGui::GetFont();
-  ImFont* cf = s.fonts.present_caption ? s.fonts.present_caption : ImGui::GetFont();
-  float y = vp->Pos.y + margin * 0.6f;
-  y += centred_wrapped(dl, tf, title, vp->Pos.x + margin, W - 2 * margin, y, fg);
+  const float W = vp->Size.x, H = vp->Size.y, margin = std::max(16.0f, W * 0.015f);
+  float y = vp->Pos.y + margin * 0.5f;
   if (!p.error.empty()) {
     // Large enough to read from the lectern: the audience sees the current scene instead.
-    ImFont* ef = font_for_size(s.fonts, 28.0f);
+    ImFont* ef = font_for_size(s.gl.fonts, 28.0f);
     y += centred_wrapped(dl, ef ? ef : ImGui::GetFont(), "lecture not loaded: " + p.error,
                          vp->Pos.x + margin, W - 2 * margin, y, to_imcolor(fig::rgb8(213, 94, 0)));
   }
-  // Caption lines at the bottom, then the slide counter.
-  const float caption_w = W - 2 * margin;
-  float caption_h = 0;
-  if (!caption.empty()) {
-    // Measure by drawing into a scratch position would double-draw; estimate from the wrap.
-    const char* b = caption.c_str();
-    const char* end = b + caption.size();
-    while (b < end) {
-      const char* le = cf->CalcWordWrapPositionA(1.0f, b, end, caption_w);
-      if (le == b) le = b + 1;
-      caption_h += cf->FontSize * 1.2f;
-      b = le;
-      while (b < end && *b == ' ') ++b;
-    }
-  }
-  const float counter_h = s.fonts.ui ? s.fonts.ui->FontSize * 1.6f : 24.0f;
-  const float cap_y = vp->Pos.y + H - margin * 0.5f - counter_h - caption_h;
-  if (!caption.empty()) centred_wrapped(dl, cf, caption, vp->Pos.x + margin, caption_w, cap_y, fg);
+  const float counter_h = s.gl.fonts.ui ? s.gl.fonts.ui->FontSize * 1.4f : 24.0f;
   const std::string counter = std::to_string(p.slide + 1) + " / " + std::to_string(n) +
                               "    \u2190 \u2192  step    Esc  leave";
-  dl->AddText(s.fonts.ui, s.fonts.ui ? s.fonts.ui->FontSize : 16.0f,
-              ImVec2(vp->Pos.x + margin, vp->Pos.y + H - margin * 0.5f - counter_h * 0.8f), muted,
+  dl->AddText(s.gl.fonts.ui, s.gl.fonts.ui ? s.gl.fonts.ui->FontSize : 16.0f,
+              ImVec2(vp->Pos.x + margin, vp->Pos.y + H - counter_h), to_imcolor(theme.muted),
               counter.c_str());
 
-  // The figure fills what is left. It is laid out smaller than the area and scaled up, so its
-  // type grows with the screen (k = 1.4 at 900 px, 1.7 at 1080 px).
-  const float top = y + margin * 0.3f, bottom = cap_y - margin * 0.3f;
-  const ImVec2 area(W - 2 * margin, std::max(bottom - top, 50.0f));
-  const float k = std::clamp(H / 640.0f, 1.0f, 3.0f);
-  const fig::FigureSize size{std::floor(area.x / k), std::floor(area.y / k)};
-  const std::string key = std::to_string(static_cast<int>(size.width)) + "x" +
-                          std::to_string(static_cast<int>(size.height));
-  if (p.cache_slide != p.slide || p.cache.built_for != s.scene_version || p.cache.theme != key) {
-    // The slide header shows title and caption in large type, so the figure keeps only its
-    // view heading and drops the caption.
-    scene.title.clear();
-    scene.caption.clear();
-    const fig::ViewId view = fig::parse_view(scene.view).value_or(fig::ViewId::Mask);
-    p.cache.figure = fig::build_view_figure(view, scene, theme, size);
-    p.cache.version = ++s.figure_counter;
-    p.cache.built_for = s.scene_version;
-    p.cache.theme = key;
+  // The slide is the deck's page: title, figure and caption laid out together, 1280 units
+  // wide at the screen's aspect and scaled to fill it, as `attnlab export --lecture` draws it.
+  const ImVec2 area(W - 2 * margin, std::max(vp->Pos.y + H - counter_h - y, 50.0f));
+  const fig::FigureSize size{kSlideUnits, std::floor(kSlideUnits * area.y / area.x)};
+  const std::string key = std::to_string(static_cast<int>(size.height));
+  const uint64_t rev = s.session.revision(core::kArchitecture | core::kLook);
+  if (p.cache_slide != p.slide || p.cache_rev != rev || p.cache.layout_key != key) {
+    scene.title = title;
+    scene.caption = caption;
+    const fig::ViewEntry* e = fig::find_view(scene.view);
+    if (!e || e->live) e = fig::find_view("mask");  // lecture slides are analytic
+    p.cache.figure = fig::build_view_figure(*e, scene, theme, size);
+    p.cache.version = ++s.caches.counter;
+    p.cache_rev = rev;
+    p.cache.layout_key = key;
     p.cache_slide = p.slide;
   }
-  ImGui::SetCursorScreenPos(ImVec2(vp->Pos.x + margin, top));
-  const FigureDrawContext ctx{s.heatmaps, s.fonts, "present", p.cache.version};
-  draw_figure(p.cache.figure, area, ctx);
+  ImGui::SetCursorScreenPos(ImVec2(vp->Pos.x + margin, y));
+  const FigureDrawContext ctx{s.gl.heatmaps, s.gl.fonts, "present", p.cache.version};
+  p.cache.canvas = draw_figure(p.cache.figure, area, ctx);
   ImGui::End();
   ImGui::PopStyleColor();
   ImGui::PopStyleVar(2);

@@ -4,7 +4,7 @@
 #include <imgui_stdlib.h>
 
 #include "app/app_state.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/io/atomic_write.h"
 #include "core/scene/scene_json.h"
 
@@ -17,13 +17,13 @@ bool load_scene_into(AppState& s, const std::string& path) {
     set_scene(s, scene);
     s.focused = scene.view;
     s.focus_request = true;
-    s.scene_message = "loaded " + path;
-    for (const std::string& w : warnings) s.scene_message += "\nwarning: " + w;
-    s.scene_message_error = false;
+    s.editor.message = "loaded " + path;
+    for (const std::string& w : warnings) s.editor.message += "\nwarning: " + w;
+    s.editor.message_error = false;
     return true;
   } catch (const std::exception& e) {
-    s.scene_message = e.what();
-    s.scene_message_error = true;
+    s.editor.message = e.what();
+    s.editor.message_error = true;
     return false;
   }
 }
@@ -31,32 +31,32 @@ bool load_scene_into(AppState& s, const std::string& path) {
 bool save_scene_from(AppState& s, const std::string& path) {
   try {
     // The file records what is on screen: the focused view goes into `view`.
-    core::Scene scene = s.scene;
-    if (fig::parse_view(s.focused)) scene.view = s.focused;
+    core::Scene scene = s.editor.scene;
+    if (fig::find_view(s.focused)) scene.view = s.focused;
     core::save_scene(path, scene);
-    s.scene_message = "saved " + path;
-    s.scene_message_error = false;
+    s.editor.message = "saved " + path;
+    s.editor.message_error = false;
     return true;
   } catch (const std::exception& e) {
-    s.scene_message = e.what();
-    s.scene_message_error = true;
+    s.editor.message = e.what();
+    s.editor.message_error = true;
     return false;
   }
 }
 
 void draw_scene_io(AppState& s) {
-  ImGui::InputText("path", &s.scene_path);
-  if (ImGui::Button("Load")) load_scene_into(s, s.scene_path);
+  ImGui::InputText("path", &s.editor.path);
+  if (ImGui::Button("Load")) load_scene_into(s, s.editor.path);
   ImGui::SameLine();
-  if (ImGui::Button("Save")) save_scene_from(s, s.scene_path);
-  if (!s.edit_error.empty()) {
+  if (ImGui::Button("Save")) save_scene_from(s, s.editor.path);
+  if (!s.editor.edit_error.empty()) {
     ImGui::SameLine();
     ImGui::TextDisabled("(saves the last valid scene)");
   }
-  if (!s.scene_message.empty()) {
-    if (s.scene_message_error) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.3f, 1));
-    ImGui::TextWrapped("%s", s.scene_message.c_str());
-    if (s.scene_message_error) ImGui::PopStyleColor();
+  if (!s.editor.message.empty()) {
+    if (s.editor.message_error) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.3f, 1));
+    ImGui::TextWrapped("%s", s.editor.message.c_str());
+    if (s.editor.message_error) ImGui::PopStyleColor();
   }
 }
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "app/app_state.h"
+#include "app/live_ui.h"
 #include "app/scene_io_ui.h"
 #include "core/figure/colormap.h"
 #include "core/figure/views.h"
@@ -79,27 +80,32 @@ bool parse_segments(const std::string& text, std::vector<int>& out, std::string&
 
 void apply_edit(AppState& s) {
   try {
-    core::validate_scene(s.edit);
-    const std::string segments = s.segments_text;
-    set_scene(s, s.edit);
-    s.segments_text = segments;  // keep the user's spelling while typing
+    core::validate_scene(s.editor.edit);
+    const std::string segments = s.editor.segments_text;
+    set_scene(s, s.editor.edit);
+    s.editor.segments_text = segments;  // keep the user's spelling while typing
   } catch (const core::SceneError& e) {
-    s.edit_error = e.what();
+    s.editor.edit_error = e.what();
   }
 }
 
 void architecture_section(AppState& s, bool& changed) {
-  core::Scene& e = s.edit;
+  core::Scene& e = s.editor.edit;
   std::string preset = e.preset;
   if (string_combo("preset", preset, core::preset_names())) {
     core::apply_preset(e, preset);
     changed = true;
   }
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
   if (const core::Preset* p = core::find_preset(e.preset)) {
-    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
     ImGui::TextWrapped("%s", p->source);
-    ImGui::PopStyleColor();
+    if (catalog_model_for(s.live, p->name).empty())
+      ImGui::TextWrapped("%s has no small runnable model here: the live views run %s.", p->name,
+                         e.model.c_str());
+  } else if (e.preset == core::kFromModelPreset) {
+    ImGui::TextWrapped("read from the loaded model's metadata (%s)", e.model.c_str());
   }
+  ImGui::PopStyleColor();
   changed |= slider("n_layers", e.n_layers, 1, 128);
   changed |= slider("n_heads", e.n_heads, 1, 128);
   changed |= slider("n_kv_heads", e.n_kv_heads, 1, e.n_heads, false,
@@ -115,7 +121,7 @@ void architecture_section(AppState& s, bool& changed) {
 }
 
 void mask_section(AppState& s, bool& changed) {
-  core::Scene& e = s.edit;
+  core::Scene& e = s.editor.edit;
   const int old_len = e.seq_len;
   if (slider("seq_len", e.seq_len, 1, core::kMaxSeqLen, true)) {
     changed = true;
@@ -127,18 +133,20 @@ void mask_section(AppState& s, bool& changed) {
                                   attn::MaskKind::Chunked, attn::MaskKind::BlockDiagonal,
                                   attn::MaskKind::Sparse};
   changed |= combo("mask", e.mask, kinds, core::mask_kind_name);
-  changed |= slider("window", e.window, 0, std::max(e.seq_len, 2), true, "0 = no window");
+  changed |= slider("window", e.window, 0, std::max(e.seq_len, 2), true,
+                    "0 = no window. The one window: the mask views and, with a sliding-window "
+                    "mask, the live model (unless 'model's own windows' is ticked)");
   const attn::WindowConvention convs[] = {attn::WindowConvention::IncludingSelf,
                                           attn::WindowConvention::SelfPlusPrevious};
   changed |= combo("convention", e.window_convention, convs, core::window_convention_name);
   changed |=
       slider("chunk", e.chunk, 0, std::max(e.seq_len, 2), true, "prefill chunk C; 0 = one chunk");
-  if (ImGui::InputText("segments", &s.segments_text)) {
+  if (ImGui::InputText("segments", &s.editor.segments_text)) {
     std::string err;
-    if (parse_segments(s.segments_text, e.segments, err)) {
+    if (parse_segments(s.editor.segments_text, e.segments, err)) {
       changed = true;
     } else {
-      s.edit_error = err;
+      s.editor.edit_error = err;
     }
   }
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("packed prompt lengths, e.g. 24, 16, 24");
@@ -157,7 +165,7 @@ void mask_section(AppState& s, bool& changed) {
 }
 
 void cursor_section(AppState& s, bool& changed) {
-  core::Scene& e = s.edit;
+  core::Scene& e = s.editor.edit;
   changed |= slider("query", e.query, 0, std::max(e.seq_len - 1, 1), false,
                     "query position of the receptive field and the mask highlight");
   changed |= slider("step", e.step, 0, std::max(2 * e.seq_len, 2), false,
@@ -165,7 +173,7 @@ void cursor_section(AppState& s, bool& changed) {
 }
 
 void look_section(AppState& s, bool& changed) {
-  core::Scene& e = s.edit;
+  core::Scene& e = s.editor.edit;
   changed |= string_combo("theme", e.theme, {"dark", "light"});
   changed |= string_combo("colormap", e.colormap, {"viridis", "cividis"});
   changed |= ImGui::Checkbox("log scale", &e.log_scale);
@@ -182,16 +190,21 @@ void draw_controls(AppState& s) {
     architecture_section(s, changed);
   if (ImGui::CollapsingHeader("Mask", ImGuiTreeNodeFlags_DefaultOpen)) mask_section(s, changed);
   if (ImGui::CollapsingHeader("Cursor", ImGuiTreeNodeFlags_DefaultOpen)) cursor_section(s, changed);
+  if (ImGui::CollapsingHeader("Live model", ImGuiTreeNodeFlags_DefaultOpen)) {
+    ImGui::PopItemWidth();
+    ImGui::PushItemWidth(-ImGui::GetFontSize() * 4.5f);
+    draw_run_controls(s);  // applies its own edits (model, prompt, K/V heads)
+  }
   if (ImGui::CollapsingHeader("Display")) look_section(s, changed);
   if (ImGui::CollapsingHeader("Scene file", ImGuiTreeNodeFlags_DefaultOpen)) draw_scene_io(s);
   ImGui::PopItemWidth();
   if (changed) apply_edit(s);
-  if (!s.edit_error.empty()) {
+  if (!s.editor.edit_error.empty()) {
     ImGui::Separator();
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.35f, 0.3f, 1));
-    ImGui::TextWrapped("Not applied: %s", s.edit_error.c_str());
+    ImGui::TextWrapped("Not applied: %s", s.editor.edit_error.c_str());
     ImGui::PopStyleColor();
-    if (ImGui::Button("Revert to last valid")) set_scene(s, s.scene);
+    if (ImGui::Button("Revert to last valid")) set_scene(s, s.editor.scene);
   }
 }
 

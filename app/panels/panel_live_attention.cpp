@@ -3,10 +3,11 @@
 // difference to the native run. Hovering a token outlines its row and column everywhere.
 #include <imgui.h>
 
+#include <algorithm>
+
 #include "app/app_state.h"
-#include "app/live_ui.h"
 #include "app/panels/view_panel.h"
-#include "core/figure/views.h"
+#include "core/views/live_attention.h"
 
 namespace app {
 namespace {
@@ -21,20 +22,10 @@ void draw_overlay(const std::vector<fig::Mark>& marks, const FigureCanvas& cv) {
     }
 }
 
-void tooltip(const std::string& text) {
-  if (text.empty()) return;
-  ImGui::BeginTooltip();
-  ImGui::PushTextWrapPos(ImGui::GetFontSize() * 32.0f);
-  ImGui::TextUnformatted(text.c_str());
-  ImGui::PopTextWrapPos();
-  ImGui::EndTooltip();
-}
-
-void draw(AppState& s) {
-  draw_live_header(s);
-  LiveUi& u = live_ui(s);
-  const auto r = u.session.result();
-  core::Scene sc = s.scene;
+void controls(AppState& s) {
+  LiveUi& u = s.live;
+  const auto r = s.session.live_result();
+  core::Scene sc = s.editor.scene;
   bool changed = false;
   const int L = r->config ? r->config->n_layers : 1, H = r->config ? r->config->n_heads : 1;
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
@@ -58,46 +49,45 @@ void draw(AppState& s) {
   ImGui::SameLine();
   changed |= ImGui::Checkbox("log colour scale", &sc.log_scale);
   if (changed) set_scene(s, sc);
+}
 
-  LiveFigureCache& c = live_figure(s, fig::LiveViewId::Attention);
-  const FigureCanvas cv = draw_live_figure(s, fig::LiveViewId::Attention, c);
-  if (!c.attention) return;
-  const core::LiveAttention& a = *c.attention;
+// Thumbnail hover (click to zoom) and the token row/column highlight.
+void after(AppState& s, ViewCache& c) {
+  LiveUi& u = s.live;
+  const auto* a = fig::view_data<core::LiveAttention>(c.data);
   u.hover_token = -1;
-  if (cv.hovered) {
-    const float mx = cv.mouse.x, my = cv.mouse.y;
-    if (auto hit = fig::live_thumb_at(c.figure, a, mx, my)) {
-      tooltip("layer " + std::to_string(hit->layer) + ", head " + std::to_string(hit->head) +
-              " -- click to zoom");
-      if (ImGui::IsMouseClicked(0)) {
-        core::Scene z = s.scene;
-        z.layer = hit->layer;
-        z.head = hit->head;
-        u.options.aggregate = core::LiveAggregate::Head;
-        set_scene(s, z);
-      }
-    } else if (const fig::Heatmap* h = fig::find_heatmap(c.figure, fig::kLiveAttentionHeatmapId)) {
-      const float cell = h->w / std::max(1, h->cols);
-      if (auto cellq = fig::heatmap_cell_at(*h, mx, my)) {
-        u.hover_token = cellq->row;
-        tooltip(core::describe_live_attention_cell(a, cellq->row, cellq->col));
-      } else if (mx < h->x && mx > h->x - 140 && my >= h->y && my < h->y + h->h) {
-        u.hover_token = static_cast<int>((my - h->y) / cell);  // a query label
-      } else if (my < h->y && my > h->y - 140 && mx >= h->x && mx < h->x + h->w) {
-        u.hover_token = static_cast<int>((mx - h->x) / cell);  // a key label
-      }
-      if (u.hover_token >= a.n) u.hover_token = -1;
+  if (!a || !c.canvas.hovered) return;
+  const float mx = c.canvas.mouse.x, my = c.canvas.mouse.y;
+  if (auto hit = fig::live_thumb_at(c.figure, *a, mx, my)) {
+    show_tooltip(s, "layer " + std::to_string(hit->layer) + ", head " + std::to_string(hit->head) +
+                        " -- click to zoom");
+    if (ImGui::IsMouseClicked(0)) {
+      core::Scene z = s.editor.scene;
+      z.layer = hit->layer;
+      z.head = hit->head;
+      u.options.aggregate = core::LiveAggregate::Head;
+      set_scene(s, z);
     }
+  } else if (const fig::Heatmap* h = fig::find_heatmap(c.figure, fig::kLiveAttentionHeatmapId)) {
+    const float cell = h->w / std::max(1, h->cols);
+    if (auto cellq = fig::heatmap_cell_at(*h, mx, my)) {
+      u.hover_token = cellq->row;
+    } else if (mx < h->x && mx > h->x - 140 && my >= h->y && my < h->y + h->h) {
+      u.hover_token = static_cast<int>((my - h->y) / cell);  // a query label
+    } else if (my < h->y && my > h->y - 140 && mx >= h->x && mx < h->x + h->w) {
+      u.hover_token = static_cast<int>((mx - h->x) / cell);  // a key label
+    }
+    if (u.hover_token >= a->n) u.hover_token = -1;
   }
   if (u.hover_token >= 0)
-    draw_overlay(fig::live_attention_highlight(c.figure, a, u.hover_token, screen_theme(s)), cv);
+    draw_overlay(fig::live_attention_highlight(c.figure, *a, u.hover_token, screen_theme(s)),
+                 c.canvas);
 }
 
 }  // namespace
 
 Panel panel_live_attention() {
-  return live_panel(fig::LiveViewId::Attention, fig::live_view_title(fig::LiveViewId::Attention),
-                    draw);
+  return make_view_panel("live_attention", "Live attention", controls, after);
 }
 
 }  // namespace app

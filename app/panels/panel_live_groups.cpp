@@ -4,16 +4,14 @@
 #include <imgui.h>
 
 #include "app/app_state.h"
-#include "app/live_ui.h"
+#include "app/panels/view_panel.h"
 
 namespace app {
 namespace {
 
-void draw(AppState& s) {
-  draw_live_header(s);
-  LiveUi& u = live_ui(s);
-  const auto r = u.session.result();
-  core::Scene sc = s.scene;
+void controls(AppState& s) {
+  const auto r = s.session.live_result();
+  core::Scene sc = s.editor.scene;
   const int L = r->config ? r->config->n_layers : 1;
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
   if (ImGui::SliderInt("layer", &sc.layer, 0, L - 1)) set_scene(s, sc);
@@ -29,14 +27,12 @@ void draw(AppState& s) {
     sc.variant.kv_heads = 0;
     set_scene(s, sc);
   }
-  LiveFigureCache& c = live_figure(s, fig::LiveViewId::Groups);
-  draw_live_figure(s, fig::LiveViewId::Groups, c);
 }
 
 }  // namespace
 
 Panel panel_live_groups() {
-  return live_panel(fig::LiveViewId::Groups, "Live GQA", draw);
+  return make_view_panel("live_groups", "Live GQA", controls);
 }
 
 }  // namespace app

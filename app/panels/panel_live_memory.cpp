@@ -3,25 +3,22 @@
 #include <imgui.h>
 
 #include "app/app_state.h"
-#include "app/live_ui.h"
+#include "app/panels/view_panel.h"
 
 namespace app {
 namespace {
 
-void draw(AppState& s) {
-  draw_live_header(s);
-  LiveUi& u = live_ui(s);
-  if (ImGui::Button("Measure tokens/s (cache vs none)")) u.session.measure_speed();
+void controls(AppState& s) {
+  core::LiveSession& live = s.session.live();
+  if (ImGui::Button("Measure tokens/s (cache vs none)")) live.measure_speed();
   ImGui::SameLine();
-  if (ImGui::Button("Generate 8 tokens")) u.session.step(8);
-  LiveFigureCache& c = live_figure(s, fig::LiveViewId::Memory);
-  draw_live_figure(s, fig::LiveViewId::Memory, c);
+  if (ImGui::Button("Generate 8 tokens")) live.step(8);
 }
 
 }  // namespace
 
 Panel panel_live_memory() {
-  return live_panel(fig::LiveViewId::Memory, "Live KV memory", draw);
+  return make_view_panel("live_memory", "Live KV memory", controls);
 }
 
 }  // namespace app

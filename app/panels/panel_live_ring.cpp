@@ -1,30 +1,26 @@
 // Rolling buffer during generation: step or play greedy generation token by token and watch
 // the ring of W slots fill, wrap and evict, next to the same generation with a full cache.
+// W is the scene's window (the Mask section's slider).
 #include <imgui.h>
 
+#include <algorithm>
+
 #include "app/app_state.h"
-#include "app/live_ui.h"
+#include "app/panels/view_panel.h"
 
 namespace app {
 namespace {
 
-void draw(AppState& s) {
-  draw_live_header(s);
-  LiveUi& u = live_ui(s);
-  const auto r = u.session.result();
-  core::Scene sc = s.scene;
-  if (sc.variant.window == 0) {
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
-    if (ImGui::SliderInt("ring W", &sc.window, 1, 64)) set_scene(s, sc);
-    ImGui::SameLine();
-  } else {
-    ImGui::Text("ring W = live window %d", sc.variant.window);
-    ImGui::SameLine();
-  }
+void controls(AppState& s) {
+  LiveUi& u = s.live;
+  core::LiveSession& live = s.session.live();
+  const auto r = s.session.live_result();
+  ImGui::Text("ring W = window %d", s.session.run().ring_window);
+  ImGui::SameLine();
   if (ImGui::Button("Step")) {
     u.playing = false;
     u.options.ring_step = -1;
-    u.session.step(1);
+    live.step(1);
   }
   ImGui::SameLine();
   if (ImGui::Button(u.playing ? "Pause" : "Play")) {
@@ -35,7 +31,7 @@ void draw(AppState& s) {
   if (ImGui::Button("Reset")) {
     u.playing = false;
     u.options.ring_step = -1;
-    u.session.reset_generation();
+    live.reset_generation();
   }
   if (r->generation && r->generation->steps.size() > 1) {
     ImGui::SameLine();
@@ -44,14 +40,12 @@ void draw(AppState& s) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
     if (ImGui::SliderInt("show step", &st, 0, last)) u.options.ring_step = st == last ? -1 : st;
   }
-  LiveFigureCache& c = live_figure(s, fig::LiveViewId::Ring);
-  draw_live_figure(s, fig::LiveViewId::Ring, c);
 }
 
 }  // namespace
 
 Panel panel_live_ring() {
-  return live_panel(fig::LiveViewId::Ring, "Live rolling buffer", draw);
+  return make_view_panel("live_ring", "Live rolling buffer", controls);
 }
 
 }  // namespace app

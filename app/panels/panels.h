@@ -1,18 +1,13 @@
-// The panel list. A panel is an id, a title, a draw function (called inside an ImGui window
-// the shell opened) and, when it has something to export, the fig::Figure it shows. Add a
-// panel by writing panels/panel_<name>.cpp with a `Panel panel_<name>()` factory and one line
-// in make_panels() (panels.cpp); the shell adds the tab, the Export button and Ctrl+E.
+// The panel list. A panel is an id, a title and a draw function (called inside an ImGui
+// window the shell opened). A view panel shows one entry of the view registry
+// (core/figure/view_registry.h) through make_view_panel (view_panel.h), adding only its own
+// widgets; the shell adds the tab, the Export button and Ctrl+E, which export the entry's
+// figure. Add a panel with a `Panel panel_<name>()` factory and one line in make_panels().
 #pragma once
 
 #include <functional>
-#include <optional>
 #include <string>
 #include <vector>
-
-#include "core/figure/figure.h"
-#include "core/figure/live_views.h"
-#include "core/figure/theme.h"
-#include "core/figure/views.h"
 
 namespace app {
 
@@ -22,29 +17,14 @@ struct Panel {
   std::string id;        // "mask"; --view takes it, Ctrl+E exports the focused one
   std::string title;     // tab / window title
   bool sidebar = false;  // true for the controls: drawn in the left column, not as a view
+  bool exports = false;  // a registry view: the Export button and Ctrl+E write its figure
   std::function<void(AppState&)> draw;
-  // The figure to export in `theme` at its default size; empty when the panel has nothing to
-  // export.
-  std::function<std::optional<fig::Figure>(AppState&, const fig::Theme&)> figure;
-  // Optional: the same figure laid out at `size` (0 = default), so an export at another
-  // width/height is re-laid out rather than scaled. When empty, `figure` is used.
-  std::function<std::optional<fig::Figure>(AppState&, const fig::Theme&, fig::FigureSize)>
-      figure_at;
 };
 
 std::vector<Panel> make_panels();
 
-// A live-model panel: `draw` plus the export figure that every live view builds the same way
-// from the session's latest result (panel_live_common.cpp).
-Panel live_panel(fig::LiveViewId id, std::string title, std::function<void(AppState&)> draw);
-
-// Factories, one per file.
+// Factories of the panels with widgets of their own (one file each).
 Panel panel_controls();
-Panel panel_mask();
-Panel panel_receptive_field();
-Panel panel_ring();
-Panel panel_groups();
-Panel panel_kv_memory();
 Panel panel_live_attention();
 Panel panel_live_rollout();
 Panel panel_live_ring();

@@ -3,16 +3,16 @@
 #include <imgui.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 #include "app/app_state.h"
 #include "app/figure_draw.h"
+#include "app/live_ui.h"
 
 namespace app {
 
 fig::Theme screen_theme(const AppState& s) {
-  return fig::theme_by_name(s.scene.theme);
+  return fig::theme_by_name(s.editor.scene.theme);
 }
 
 namespace {
@@ -31,87 +31,74 @@ fig::FigureSize layout_size(ImVec2 avail) {
   return {std::floor(w * up), std::floor(h * up)};
 }
 
-// A scene's title and caption describe its own view (scene.view); the other panels keep
-// their view's heading rather than repeat a title about something else.
-core::Scene titled_for(const core::Scene& scene, fig::ViewId id) {
-  if (scene.view == fig::view_name(id)) return scene;
-  core::Scene s = scene;
-  s.title.clear();
-  s.caption.clear();
-  return s;
+// Black inside white: visible on every colormap entry and on both themes.
+void outline_cell(const fig::Heatmap& h, const fig::HeatmapCell& cell, const FigureCanvas& cv) {
+  const float cw = h.w / static_cast<float>(h.cols), ch = h.h / static_cast<float>(h.rows);
+  const float sc = cv.scale;
+  const ImVec2 a(cv.origin.x + (h.x + cw * static_cast<float>(cell.col)) * sc,
+                 cv.origin.y + (h.y + ch * static_cast<float>(cell.row)) * sc);
+  const ImVec2 b(a.x + std::max(cw * sc, 2.0f), a.y + std::max(ch * sc, 2.0f));
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRect(ImVec2(a.x - 1.5f, a.y - 1.5f), ImVec2(b.x + 1.5f, b.y + 1.5f), IM_COL32_WHITE, 0, 0,
+              2.0f);
+  dl->AddRect(a, b, IM_COL32_BLACK, 0, 0, 1.5f);
 }
 
-}  // namespace
-
-ViewCache& view_cache(AppState& s, fig::ViewId id, ImVec2 avail) {
-  ViewCache& c = s.views[fig::view_name(id)];
-  const fig::FigureSize size = layout_size(avail);
-  const std::string theme_key = s.scene.theme + "/" + std::to_string(static_cast<int>(size.width)) +
-                                "x" + std::to_string(static_cast<int>(size.height));
-  if (c.built_for != s.scene_version || c.theme != theme_key) {
-    const auto t0 = std::chrono::steady_clock::now();
-    c.figure = fig::build_view_figure(id, titled_for(s.scene, id), screen_theme(s), size);
-    s.figure_build_ms.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    c.built_for = s.scene_version;
-    c.theme = theme_key;
-    c.version = ++s.figure_counter;
-  }
-  return c;
-}
-
-void draw_view_panel(AppState& s, fig::ViewId id, const HoverText& hover) {
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
-  ViewCache& c = view_cache(s, id, avail);
-  const FigureDrawContext ctx{s.heatmaps, s.fonts, fig::view_name(id), c.version};
-  const FigureCanvas canvas = draw_figure(c.figure, avail, ctx);
-  if (!canvas.hovered || !hover) return;
+void hover(AppState& s, const fig::ViewEntry& e, const ViewCache& c) {
+  if (!c.canvas.hovered || !e.describe || !c.data.data) return;
+  const core::Scene scene = titled_for(s.session.scene(), e.id);
+  const fig::ViewInput in = view_input(s, e, scene);
   for (const fig::Mark& m : c.figure.marks) {
     const auto* h = std::get_if<fig::Heatmap>(&m);
     if (!h || h->id <= 0) continue;  // the colorbar (id -1) has nothing to explain
-    const auto cell = fig::heatmap_cell_at(*h, canvas.mouse.x, canvas.mouse.y);
+    const auto cell = fig::heatmap_cell_at(*h, c.canvas.mouse.x, c.canvas.mouse.y);
     if (!cell) continue;
-    if (c.hover_for != s.scene_version) {
-      c.mask.reset();
-      c.reach.reset();
-      c.ring.reset();
-      c.hover_for = s.scene_version;
-    }
-    const std::string text = hover(s, c, h->id, cell->row, cell->col);
+    const std::string text = e.describe(c.data, in, h->id, cell->row, cell->col);
     if (!text.empty()) {
-      // Outline the cell the text is about.
-      const float cw = h->w / static_cast<float>(h->cols), ch = h->h / static_cast<float>(h->rows);
-      const float sc = canvas.scale;
-      const ImVec2 a(canvas.origin.x + (h->x + cw * static_cast<float>(cell->col)) * sc,
-                     canvas.origin.y + (h->y + ch * static_cast<float>(cell->row)) * sc);
-      const ImVec2 b(a.x + std::max(cw * sc, 2.0f), a.y + std::max(ch * sc, 2.0f));
-      // Black inside white: visible on every colormap entry and on both themes.
-      ImDrawList* dl = ImGui::GetWindowDrawList();
-      dl->AddRect(ImVec2(a.x - 1.5f, a.y - 1.5f), ImVec2(b.x + 1.5f, b.y + 1.5f), IM_COL32_WHITE, 0,
-                  0, 2.0f);
-      dl->AddRect(a, b, IM_COL32_BLACK, 0, 0, 1.5f);
-      ImGui::BeginTooltip();
-      ImGui::PushTextWrapPos(ImGui::GetFontSize() * 32.0f);
-      ImGui::TextUnformatted(text.c_str());
-      ImGui::PopTextWrapPos();
-      ImGui::EndTooltip();
+      outline_cell(*h, *cell, c.canvas);
+      show_tooltip(s, text);
     }
     break;
   }
 }
 
-Panel make_view_panel(fig::ViewId id, HoverText hover) {
+}  // namespace
+
+void show_tooltip(AppState& s, const std::string& text) {
+  if (text.empty()) return;
+  s.frame.hover_text = text;
+  ImGui::BeginTooltip();
+  ImGui::PushTextWrapPos(ImGui::GetFontSize() * 32.0f);
+  ImGui::TextUnformatted(text.c_str());
+  ImGui::PopTextWrapPos();
+  ImGui::EndTooltip();
+}
+
+ViewCache& draw_view(AppState& s, const fig::ViewEntry& e) {
+  if (e.live) s.session.live();  // a live view on screen runs the model
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  ViewCache& c = cached_view(s, e, layout_size(avail), screen_theme(s));
+  const FigureDrawContext ctx{s.gl.heatmaps, s.gl.fonts, e.id, c.version};
+  c.canvas = draw_figure(c.figure, avail, ctx);
+  hover(s, e, c);
+  return c;
+}
+
+Panel make_view_panel(const std::string& id, const std::string& tab,
+                      std::function<void(AppState&)> controls,
+                      std::function<void(AppState&, ViewCache&)> after) {
+  const fig::ViewEntry* e = fig::find_view(id);
   Panel p;
-  p.id = fig::view_name(id);
-  p.title = fig::view_title(id);
-  p.draw = [id, hover](AppState& s) { draw_view_panel(s, id, hover); };
-  p.figure = [id](AppState& s, const fig::Theme& theme) -> std::optional<fig::Figure> {
-    return fig::build_view_figure(id, titled_for(s.scene, id), theme);
+  p.id = id;
+  p.title = !tab.empty() ? tab : e ? e->title : id;
+  p.draw = [e, controls, after](AppState& s) {
+    if (e && e->live) draw_live_progress(s);
+    if (controls) controls(s);
+    if (!e) return;
+    ViewCache& c = draw_view(s, *e);
+    if (after) after(s, c);
   };
-  p.figure_at = [id](AppState& s, const fig::Theme& theme,
-                     fig::FigureSize size) -> std::optional<fig::Figure> {
-    return fig::build_view_figure(id, titled_for(s.scene, id), theme, size);
-  };
+  p.exports = e != nullptr;
   return p;
 }
 

@@ -1,36 +1,35 @@
-// Shared body of the analytic view panels: the cached figure, drawing it to fill the panel,
-// and a tooltip for the hovered heatmap cell. Each panel_<view>.cpp adds only its hover text.
+// Shared body of every view panel, analytic or live: the cached figure from the registry
+// entry drawn to fill the panel, and the entry's hover text for the hovered heatmap cell,
+// read from data already built (hover never builds).
 #pragma once
 
 #include <imgui.h>
 
-#include <functional>
-#include <optional>
 #include <string>
 
 #include "app/panels/panels.h"
-#include "core/figure/views.h"
+#include "app/view_cache.h"
+#include "core/figure/view_registry.h"
 
 namespace app {
 
 struct AppState;
-struct ViewCache;
 
-// Hover text for cell (row, col) of the heatmap with id `heatmap_id`; "" for no tooltip.
-using HoverText =
-    std::function<std::string(AppState&, ViewCache&, int heatmap_id, int row, int col)>;
+// Lays the view out for the rest of the window and draws it, with hover text; returns the
+// cache entry (its canvas says where the figure landed).
+ViewCache& draw_view(AppState& s, const fig::ViewEntry& e);
 
-// The figure of `id` for the current scene and theme laid out for a panel of `avail` pixels,
-// rebuilt only when one of them changed.
-ViewCache& view_cache(AppState& s, fig::ViewId id, ImVec2 avail);
-
-// Draws the view's figure into the rest of the window, with hover text.
-void draw_view_panel(AppState& s, fig::ViewId id, const HoverText& hover);
-
-// A Panel for an analytic view: draw + export figure.
-Panel make_view_panel(fig::ViewId id, HoverText hover);
+// A Panel for a registry entry, titled `tab` ("" = the entry's title): `controls` (may be
+// empty) draws the view's own widgets above the figure; `after` (may be empty) draws
+// overlays after it.
+Panel make_view_panel(const std::string& id, const std::string& tab = "",
+                      std::function<void(AppState&)> controls = {},
+                      std::function<void(AppState&, ViewCache&)> after = {});
 
 // The app's screen theme (dark or light) from the scene.
 fig::Theme screen_theme(const AppState& s);
+
+// A wrapped tooltip (records the text for --print-status).
+void show_tooltip(AppState& s, const std::string& text);
 
 }  // namespace app

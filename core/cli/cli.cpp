@@ -19,7 +19,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"help", "list the subcommands", nullptr},
     {"export", "write views or a lecture as PDF, SVG or PNG (--scene FILE | --lecture FILE)",
-     cmd_export},
+     cmd_export, true},
     {"stats", "print the numbers behind the views as JSON (--scene FILE)", cmd_stats},
     {"live-bench", "time slider -> live attention view and decode tok/s cache vs none",
      cmd_live_bench, true},

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,9 +16,10 @@
 #include "core/cli/commands.h"
 #include "core/export/export.h"
 #include "core/figure/theme.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/scene/lecture.h"
 #include "core/scene/scene_json.h"
+#include "core/session/session.h"
 
 namespace core::cli {
 namespace {
@@ -32,9 +34,13 @@ constexpr const char* kUsage =
     "  --scale S              PNG pixels per unit, 1..8 (3 turns a 1280-unit slide into 3840 px)\n"
     "  --theme slides|screen  slides: light with large type (default); screen: the scene's theme\n"
     "  --caption TEXT         caption under the figure (--scene only; default: the scene's)\n"
-    "  --no-caption           leave the caption out\n";
+    "  --no-caption           leave the caption out\n"
+    "Live views (live_attention, ...) run the scene's model headless first; --view all writes\n"
+    "every view, the live ones included.\n";
 
 constexpr float kSlideWidth = 1280, kSlideHeight = 720;
+constexpr double kLiveTimeoutS = 600;  // a model load and pass on a slow machine
+constexpr int kExportRingSteps = 8;    // greedy tokens generated for live_ring / live_memory
 
 struct Args {
   std::string scene, lecture, view, out, theme = "slides";
@@ -107,11 +113,9 @@ Args parse_args(int argc, char** argv) {
   if (a.out.empty()) throw UsageError{"--out is required"};
   if (a.theme != "slides" && a.theme != "screen")
     throw UsageError{"--theme: unknown theme '" + a.theme + "' (allowed slides, screen)"};
-  if (!a.view.empty() && a.view != "all" && !fig::parse_view(a.view)) {
-    std::string allowed;
-    for (fig::ViewId id : fig::view_ids()) allowed += std::string(fig::view_name(id)) + ", ";
-    throw UsageError{"--view: unknown view '" + a.view + "' (allowed " + allowed + "all)"};
-  }
+  if (!a.view.empty() && a.view != "all" && !fig::find_view(a.view))
+    throw UsageError{"--view: unknown view '" + a.view + "' (allowed " + fig::view_id_list() +
+                     ", all)"};
   if (a.sized && (a.width == 0 || a.height == 0))
     throw UsageError{"--width and --height go together, both in 64..16384"};
   if (a.sized && (a.width < 64 || a.width > 16384 || a.height < 64 || a.height > 16384))
@@ -160,26 +164,41 @@ fig::Theme pick_theme(const Args& a, const Scene& s) {
 
 // Slides are 16:9 at 1280 x 720 units unless --width/--height say otherwise, so every page of
 // a deck has the same size; the screen theme keeps each view's own size.
-// The analytic view a name stands for. A scene or slide may name a live view, which needs a
-// model and is not exported yet: refused with the file, not dereferenced.
-fig::ViewId analytic_view(const std::string& name, const std::string& where) {
-  if (const auto id = fig::parse_view(name)) return *id;
-  throw exp::ExportError(where + ": view '" + name +
-                         "' is a live view (it needs a model); export draws the analytic "
-                         "views only: pass --view with one of them");
-}
-
 fig::FigureSize layout_size(const Args& a) {
   if (a.width > 0) return {a.width, a.height};
   if (a.theme == "slides") return {kSlideWidth, kSlideHeight};
   return {};
 }
 
-fig::Figure make(const Args& a, fig::ViewId id, const Scene& s) {
-  if (!a.no_caption) return fig::build_view_figure(id, s, pick_theme(a, s), layout_size(a));
-  Scene bare = s;  // laid out without a caption, so the plot takes its room
-  bare.caption.clear();
-  return fig::build_view_figure(id, bare, pick_theme(a, s), layout_size(a));
+// The scene's model, run headless once for the live views of an export.
+struct LiveRunner {
+  std::unique_ptr<Session> session;
+  const LiveResult& result(const Scene& s) {
+    if (!session) {
+      session = std::make_unique<Session>();
+      session->update(s);
+      if (!session->wait_live(kLiveTimeoutS))
+        throw exp::ExportError("the model did not finish within " +
+                               std::to_string(static_cast<int>(kLiveTimeoutS)) + " s");
+      // The rolling-buffer and memory views show generation: a few greedy tokens.
+      session->live().step(kExportRingSteps);
+      session->wait_live(kLiveTimeoutS);
+      const LiveResult& r = *session->live_result();
+      if (!r.config) throw exp::ExportError("model '" + s.model + "': " + r.error);
+      if (!r.error.empty()) throw exp::ExportError(r.error);
+    }
+    return *session->live_result();
+  }
+};
+
+fig::Figure make(const Args& a, const fig::ViewEntry& e, const Scene& s, LiveRunner& live) {
+  Scene scene = s;
+  if (a.no_caption) scene.caption.clear();  // laid out without a caption: the plot takes its room
+  fig::ViewInput in{scene};
+  if (e.live) in.live = &live.result(s);
+  const fig::ViewData data = e.build_data(in);
+  if (e.live && !data.data) throw exp::ExportError("view " + e.id + ": " + data.message);
+  return e.build_figure(data, in, pick_theme(a, s), layout_size(a));
 }
 
 exp::ExportOptions options(const Args& a, exp::Format f) {
@@ -201,19 +220,19 @@ int export_scene(const Args& a) {
   for (const std::string& w : warnings)
     std::fprintf(stderr, "attnlab export: %s: warning: %s\n", a.scene.c_str(), w.c_str());
   if (a.caption) scene.caption = *a.caption;
+  LiveRunner live;
   if (a.view == "all") {
     const exp::Format f = a.format.value_or(exp::Format::Pdf);
     ensure_folder(a.out);
-    for (fig::ViewId id : fig::view_ids())
-      write(make(a, id, scene),
-            join(a.out, std::string(fig::view_name(id)) + "." + exp::format_name(f)),
-            options(a, f));
+    for (const fig::ViewEntry& e : fig::view_entries())
+      write(make(a, e, scene, live), join(a.out, e.id + "." + exp::format_name(f)), options(a, f));
     return 0;
   }
   const exp::Format f =
       a.format ? *a.format : exp::format_from_path(a.out).value_or(exp::Format::Pdf);
-  const fig::ViewId id = analytic_view(a.view.empty() ? scene.view : a.view, a.scene);
-  write(make(a, id, scene), a.out, options(a, f));
+  // load_scene checked scene.view and parse_args checked --view: both name an entry.
+  const fig::ViewEntry& e = *fig::find_view(a.view.empty() ? scene.view : a.view);
+  write(make(a, e, scene, live), a.out, options(a, f));
   return 0;
 }
 
@@ -224,22 +243,24 @@ int export_lecture(const Args& a) {
     std::fprintf(stderr, "attnlab export: warning: %s\n", w.c_str());
   const exp::Format f = a.format.value_or(exp::Format::Pdf);
   ensure_folder(a.out);
+  if (const fig::ViewEntry* e = fig::find_view(a.view); e && e->live)
+    throw exp::ExportError("--view " + a.view + ": a lecture's slides are drawn without a model");
+  LiveRunner live;  // unused: lecture slides are analytic
   std::vector<fig::Figure> deck;
   for (size_t i = 0; i < lec.slides.size(); ++i) {
     const LectureSlide& sl = lec.slides[i];
     char nn[32];
     std::snprintf(nn, sizeof nn, "%02zu-", i + 1);
     const std::string base = nn + slug(sl.title);
-    const std::string where = a.lecture + ": slide " + std::to_string(i + 1);
-    const fig::ViewId own =
-        analytic_view(a.view.empty() || a.view == "all" ? sl.scene.view : a.view, where);
-    fig::Figure fig = make(a, own, sl.scene);
+    const fig::ViewEntry& own = *fig::find_view(sl.scene.view);
+    fig::Figure fig = make(a, own, sl.scene, live);
     if (a.view == "all") {
-      for (fig::ViewId id : fig::view_ids())
-        write(id == own ? fig : make(a, id, sl.scene),
-              join(a.out, base + "-" + fig::view_name(id) + "." + exp::format_name(f)),
-              options(a, f));
+      for (const fig::ViewEntry* e : fig::analytic_views())
+        write(e == &own ? fig : make(a, *e, sl.scene, live),
+              join(a.out, base + "-" + e->id + "." + exp::format_name(f)), options(a, f));
     } else {
+      const fig::ViewEntry& e = a.view.empty() ? own : *fig::find_view(a.view);
+      if (&e != &own) fig = make(a, e, sl.scene, live);
       write(fig, join(a.out, base + "." + exp::format_name(f)), options(a, f));
     }
     if (f == exp::Format::Pdf) deck.push_back(std::move(fig));

@@ -124,7 +124,7 @@ int cmd_live_bench(int argc, char** argv) {
   opts.max_tokens = 2048;
   for (int n : sizes) {
     LiveSession live(opts);
-    Scene sc;
+    LiveRun sc;
     sc.model = path;
     sc.prompt = prompt_of(tok, text, n);
     live.update(sc);  // native pass first (also the difference-mode reference)
@@ -147,7 +147,7 @@ int cmd_live_bench(int argc, char** argv) {
       LiveAttentionOptions ao;  // what the app's next frame builds
       ao.thumbs = r->pass->thumbs.get();
       const LiveAttention a = build_live_attention(*r->pass, r->native.get(), *r->config, ao);
-      const fig::Figure f = fig::figure_live_attention(a, sc, *r, fig::theme_dark());
+      const fig::Figure f = fig::figure_live_attention(a, Scene{}, *r, fig::theme_dark());
       const double total_ms = ms_since(t0);
       std::printf(
           "slider -> attention view, N=%d, window %d->%d: %.0f ms (forward pass %.0f ms, view + "

@@ -3,17 +3,18 @@
 
 #include "core/figure/axes.h"
 #include "core/figure/decorate.h"
+#include "core/figure/view_registry.h"
 #include "core/figure/views.h"
 #include "core/views/head_groups.h"
 #include "core/views/kv_memory.h"
 
 namespace fig {
 
-Figure figure_groups(const core::Scene& s, const Theme& t, FigureSize size) {
-  const core::HeadGroups g = core::build_head_groups(s);
+Figure figure_groups(const core::HeadGroups& g, const core::Scene& s, const Theme& t,
+                     FigureSize size) {
   Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight * 0.75f).width,
                          resolve_size(size, kFigureWidth, kFigureHeight * 0.75f).height);
-  f.title = s.title.empty() ? view_title(ViewId::Groups) : s.title;
+  f.title = s.title.empty() ? view_title("groups") : s.title;
   f.caption = s.caption;
   std::vector<std::string> info;
   info.push_back(g.label + ": " + std::to_string(g.n_heads) + " query heads share " +

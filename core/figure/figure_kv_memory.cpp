@@ -3,6 +3,7 @@
 
 #include "core/figure/axes.h"
 #include "core/figure/decorate.h"
+#include "core/figure/view_registry.h"
 #include "core/figure/views.h"
 #include "core/views/kv_memory.h"
 
@@ -21,11 +22,11 @@ std::vector<double> byte_ticks(double hi, int target) {
 
 }  // namespace
 
-Figure figure_kv_memory(const core::Scene& s, const Theme& t, FigureSize size) {
-  const core::KvMemorySeries m = core::build_kv_memory(s);
+Figure figure_kv_memory(const core::KvMemorySeries& m, const core::Scene& s, const Theme& t,
+                        FigureSize size) {
   Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight).width,
                          resolve_size(size, kFigureWidth, kFigureHeight).height);
-  f.title = s.title.empty() ? view_title(ViewId::KvMemory) : s.title;
+  f.title = s.title.empty() ? view_title("kv_memory") : s.title;
   f.caption = s.caption;
   f.x_label = std::string("sequence length (tokens") + (m.log_x ? ", log scale)" : ")");
   f.y_label = std::string("KV-cache bytes") + (m.log_x ? " (log scale)" : "");

@@ -7,6 +7,7 @@
 #include "core/figure/colormap.h"
 #include "core/figure/decorate.h"
 #include "core/figure/live_views.h"
+#include "core/figure/view_registry.h"
 #include "core/figure/views.h"
 
 namespace fig {
@@ -30,7 +31,7 @@ ValueScale value_scale(const core::Scene& s, bool difference) {
 Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,
                              const core::LiveResult& r, const Theme& t) {
   Figure f = make_figure(t, kLiveFigureWidth, kLiveFigureHeight);
-  f.title = s.title.empty() ? live_view_title(LiveViewId::Attention) : s.title;
+  f.title = s.title.empty() ? view_title("live_attention") : s.title;
   f.caption = s.caption;
   const Colormap cmap =
       a.difference ? Colormap::Diverging : parse_colormap(s.colormap).value_or(Colormap::Viridis);

@@ -4,12 +4,13 @@
 #include "core/figure/colormap.h"
 #include "core/figure/decorate.h"
 #include "core/figure/live_views.h"
+#include "core/figure/view_registry.h"
 
 namespace fig {
 
 Figure figure_live_groups(const core::LiveGroups& g, const core::Scene& s, const Theme& t) {
   Figure f = make_figure(t, kLiveFigureWidth, kLiveFigureHeight);
-  f.title = s.title.empty() ? live_view_title(LiveViewId::Groups) : s.title;
+  f.title = s.title.empty() ? view_title("live_groups") : s.title;
   f.caption = s.caption;
   const Colormap cmap = parse_colormap(s.colormap).value_or(Colormap::Viridis);
   const ValueScale scale = s.log_scale ? ValueScale::Log : ValueScale::Linear;

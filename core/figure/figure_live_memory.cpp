@@ -5,6 +5,7 @@
 #include "core/figure/axes.h"
 #include "core/figure/decorate.h"
 #include "core/figure/live_views.h"
+#include "core/figure/view_registry.h"
 #include "core/views/kv_memory.h"
 
 namespace fig {
@@ -24,7 +25,7 @@ Polyline line_of(const std::vector<int>& n, const std::vector<double>& y, const 
 
 Figure figure_live_memory(const core::LiveMemory& m, const core::Scene& s, const Theme& t) {
   Figure f = make_figure(t, kLiveFigureWidth, kLiveFigureHeight);
-  f.title = s.title.empty() ? live_view_title(LiveViewId::Memory) : s.title;
+  f.title = s.title.empty() ? view_title("live_memory") : s.title;
   f.caption = s.caption;
   f.x_label = "tokens in the sequence (N)";
   f.y_label = "KV-cache bytes (f32)";

@@ -5,12 +5,13 @@
 #include "core/figure/axes.h"
 #include "core/figure/decorate.h"
 #include "core/figure/live_views.h"
+#include "core/figure/view_registry.h"
 
 namespace fig {
 
 Figure figure_live_ring(const core::LiveRing& r, const core::Scene& s, const Theme& t) {
   Figure f = make_figure(t, kLiveFigureWidth, kLiveFigureHeight);
-  f.title = s.title.empty() ? live_view_title(LiveViewId::Ring) : s.title;
+  f.title = s.title.empty() ? view_title("live_ring") : s.title;
   f.caption = s.caption;
   std::vector<std::string> info = {
       "step " + std::to_string(r.step) + " of " + std::to_string(r.n_steps - 1) + ": N=" +

@@ -6,12 +6,13 @@
 #include "core/figure/colormap.h"
 #include "core/figure/decorate.h"
 #include "core/figure/live_views.h"
+#include "core/figure/view_registry.h"
 
 namespace fig {
 
 Figure figure_live_rollout(const core::LiveRollout& ro, const core::Scene& s, const Theme& t) {
   Figure f = make_figure(t, kLiveFigureWidth, kLiveFigureHeight);
-  f.title = s.title.empty() ? live_view_title(LiveViewId::Rollout) : s.title;
+  f.title = s.title.empty() ? view_title("live_rollout") : s.title;
   f.caption = s.caption;
   f.x_label = "input position (token)";
   f.y_label = "after layer";

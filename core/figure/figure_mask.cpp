@@ -6,6 +6,7 @@
 #include "core/figure/axes.h"
 #include "core/figure/colormap.h"
 #include "core/figure/decorate.h"
+#include "core/figure/view_registry.h"
 #include "core/figure/views.h"
 #include "core/views/mask_grid.h"
 
@@ -55,11 +56,10 @@ void add_line(Figure& f, Point a, Point b, Rgba c, float w, bool dashed) {
 
 }  // namespace
 
-Figure figure_mask(const core::Scene& s, const Theme& t, FigureSize size) {
-  core::MaskGrid g = core::build_mask_grid(s);
+Figure figure_mask(const core::MaskGrid& g, const core::Scene& s, const Theme& t, FigureSize size) {
   Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight).width,
                          resolve_size(size, kFigureWidth, kFigureHeight).height);
-  f.title = s.title.empty() ? view_title(ViewId::Mask) : s.title;
+  f.title = s.title.empty() ? view_title("mask") : s.title;
   f.caption = s.caption;
   f.x_label = "key position k";
   f.y_label = "query position q";
@@ -113,7 +113,7 @@ Figure figure_mask(const core::Scene& s, const Theme& t, FigureSize size) {
   // Exact grids draw visible cells at the top of the map; a fraction of 0 is drawn as masked
   // so that an empty block never looks like a faint visible one. The cells move into the
   // heatmap (a 512² grid is 1 MiB; copies of it showed up in the frame time).
-  h.values = std::move(g.cells);
+  h.values = g.cells;
   for (float& v : h.values)
     if (!(v > 0)) v = std::numeric_limits<float>::quiet_NaN();
   f.marks.push_back(std::move(h));

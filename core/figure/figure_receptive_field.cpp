@@ -5,16 +5,17 @@
 #include "core/figure/axes.h"
 #include "core/figure/colormap.h"
 #include "core/figure/decorate.h"
+#include "core/figure/view_registry.h"
 #include "core/figure/views.h"
 #include "core/views/receptive_field.h"
 
 namespace fig {
 
-Figure figure_receptive_field(const core::Scene& s, const Theme& t, FigureSize size) {
-  const core::ReceptiveField rf = core::build_receptive_field(s);
+Figure figure_receptive_field(const core::ReceptiveField& rf, const core::Scene& s, const Theme& t,
+                              FigureSize size) {
   Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight).width,
                          resolve_size(size, kFigureWidth, kFigureHeight).height);
-  f.title = s.title.empty() ? view_title(ViewId::ReceptiveField) : s.title;
+  f.title = s.title.empty() ? view_title("receptive_field") : s.title;
   f.caption = s.caption;
   f.x_label = "position (keys that can reach the query)";
   f.y_label = "after layer";

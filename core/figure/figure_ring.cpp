@@ -4,6 +4,7 @@
 #include "core/figure/axes.h"
 #include "core/figure/colormap.h"
 #include "core/figure/decorate.h"
+#include "core/figure/view_registry.h"
 #include "core/figure/views.h"
 #include "core/views/ring_state.h"
 
@@ -52,12 +53,12 @@ Heatmap position_strip(const std::vector<int>& pos, float x, float y, float w, f
 
 }  // namespace
 
-Figure figure_ring(const core::Scene& s, const Theme& t, FigureSize size) {
-  const core::RingState r = core::build_ring_state(s);
+Figure figure_ring(const core::RingState& r, const core::Scene& s, const Theme& t,
+                   FigureSize size) {
   const Colormap cmap = parse_colormap(s.colormap).value_or(Colormap::Viridis);
   Figure f = make_figure(t, resolve_size(size, kFigureWidth, kFigureHeight).width,
                          resolve_size(size, kFigureWidth, kFigureHeight).height);
-  f.title = s.title.empty() ? view_title(ViewId::Ring) : s.title;
+  f.title = s.title.empty() ? view_title("ring") : s.title;
   f.caption = s.caption;
   const int w = r.window;
   std::vector<std::string> info;

@@ -1,7 +1,7 @@
-// Registry of the live views (part 3): each turns a Scene plus the live session's result into
-// the Figure that both the app and the exporter draw (DESIGN.md §1), so every live view can
-// be exported. Options the Scene does not carry (aggregate, difference, ring step) come in
-// LiveViewOptions.
+// Figure builders of the live views (part 3): each turns its view data, built from the live
+// session's result, into the Figure that both the app and the exporter draw. Options the
+// Scene does not carry (aggregate, difference, ring step) come in LiveViewOptions. The list
+// of views is the registry (view_registry.h).
 #pragma once
 
 #include <optional>
@@ -21,14 +21,6 @@
 
 namespace fig {
 
-enum class LiveViewId { Attention, Rollout, Ring, Groups, Memory };
-
-const std::vector<LiveViewId>& live_view_ids();
-// "live_attention", "live_rollout", "live_ring", "live_groups", "live_memory"
-const char* live_view_name(LiveViewId id);
-const char* live_view_title(LiveViewId id);
-std::optional<LiveViewId> parse_live_view(std::string_view name);
-
 struct LiveViewOptions {
   core::LiveAggregate aggregate = core::LiveAggregate::Head;
   bool difference = false;  // attention: this setting minus native
@@ -40,10 +32,8 @@ inline constexpr float kLiveFigureWidth = 1200;
 inline constexpr float kLiveFigureHeight = 760;
 
 // A figure that says why there is nothing to show yet (no model, no pass, no generation).
-Figure figure_live_placeholder(LiveViewId id, const std::string& message, const Theme& t);
-
-Figure build_live_figure(LiveViewId id, const core::Scene& scene, const core::LiveResult& r,
-                         const Theme& theme, const LiveViewOptions& o = {});
+Figure figure_live_placeholder(const std::string& title, const std::string& message,
+                               const Theme& t);
 
 // Per-view builders from the view data (one file each: figure_live_<view>.cpp).
 Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,

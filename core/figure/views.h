@@ -1,23 +1,21 @@
-// Registry of the analytic views: their ids, names and the one function that turns a Scene
-// into the Figure that both the app and the exporter draw.
+// The figure builders of the analytic views: each turns its view data (core/views) and the
+// Scene into the Figure that both the app and the exporter draw. The list of views, with
+// their ids and titles, is the registry (view_registry.h).
 #pragma once
 
 #include <optional>
-#include <string_view>
 #include <vector>
 
 #include "core/figure/figure.h"
 #include "core/figure/theme.h"
 #include "core/scene/scene.h"
+#include "core/views/head_groups.h"
+#include "core/views/kv_memory.h"
+#include "core/views/mask_grid.h"
+#include "core/views/receptive_field.h"
+#include "core/views/ring_state.h"
 
 namespace fig {
-
-enum class ViewId { Mask, ReceptiveField, Ring, Groups, KvMemory };
-
-const std::vector<ViewId>& view_ids();
-const char* view_name(ViewId id);   // "mask", "receptive_field", "ring", "groups", "kv_memory"
-const char* view_title(ViewId id);  // "Attention mask", ...
-std::optional<ViewId> parse_view(std::string_view name);
 
 // Default figure size in figure units (the exporter's default PNG size at scale 1).
 inline constexpr float kFigureWidth = 960;
@@ -32,15 +30,17 @@ struct FigureSize {
 // The default size when `want` leaves a side at 0.
 FigureSize resolve_size(FigureSize want, float default_width, float default_height);
 
-Figure build_view_figure(ViewId id, const core::Scene& scene, const Theme& theme);
-Figure build_view_figure(ViewId id, const core::Scene& scene, const Theme& theme, FigureSize size);
-
 // Per-view builders (one file each: figure_<view>.cpp).
-Figure figure_mask(const core::Scene& scene, const Theme& theme, FigureSize size = {});
-Figure figure_receptive_field(const core::Scene& scene, const Theme& theme, FigureSize size = {});
-Figure figure_ring(const core::Scene& scene, const Theme& theme, FigureSize size = {});
-Figure figure_groups(const core::Scene& scene, const Theme& theme, FigureSize size = {});
-Figure figure_kv_memory(const core::Scene& scene, const Theme& theme, FigureSize size = {});
+Figure figure_mask(const core::MaskGrid& g, const core::Scene& s, const Theme& t,
+                   FigureSize size = {});
+Figure figure_receptive_field(const core::ReceptiveField& rf, const core::Scene& s, const Theme& t,
+                              FigureSize size = {});
+Figure figure_ring(const core::RingState& r, const core::Scene& s, const Theme& t,
+                   FigureSize size = {});
+Figure figure_groups(const core::HeadGroups& g, const core::Scene& s, const Theme& t,
+                     FigureSize size = {});
+Figure figure_kv_memory(const core::KvMemorySeries& m, const core::Scene& s, const Theme& t,
+                        FigureSize size = {});
 
 // Heatmap ids, so the app can map a hovered pixel back to what it shows.
 inline constexpr int kMaskHeatmapId = 1;           // (row, col) of MaskGrid

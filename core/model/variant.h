@@ -21,6 +21,7 @@ struct ModelVariant {
   int kv_heads = 0;                // mean-pool K/V heads down to this many; 0 = native
   CacheMode cache = CacheMode::Full;
   int chunk = 0;  // chunked prefill length; 0 = one-shot prefill
+  bool operator==(const ModelVariant&) const = default;
 };
 
 }  // namespace core

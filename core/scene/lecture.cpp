@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/io/atomic_write.h"
 #include "core/io/json_read.h"
 #include "core/scene/scene_json.h"
@@ -105,10 +105,11 @@ LectureSlide read_slide(const std::string& path, size_t index, const json& obj,
     warnings.push_back(r.where() + ": " + scoped(w, "scene."));
 
   if (!view.empty()) {
-    if (!fig::parse_view(view)) {
+    const fig::ViewEntry* e = fig::find_view(view);
+    if (!e || e->live) {  // slides are drawn without a model
       std::string allowed;
-      for (fig::ViewId id : fig::view_ids())
-        allowed += std::string(allowed.empty() ? "" : ", ") + fig::view_name(id);
+      for (const fig::ViewEntry* a : fig::analytic_views())
+        allowed += (allowed.empty() ? "" : ", ") + a->id;
       r.fail("key 'view': unknown view \"" + view + "\" (allowed " + allowed + ")");
     }
     slide.scene.view = view;

@@ -1,5 +1,7 @@
 #include "core/scene/presets.h"
 
+#include "core/model/catalog.h"
+
 namespace core {
 
 using attn::WindowConvention;
@@ -28,6 +30,7 @@ std::vector<std::string> preset_names() {
   std::vector<std::string> names;
   for (const Preset& p : presets()) names.emplace_back(p.name);
   names.emplace_back("custom");
+  names.emplace_back(kFromModelPreset);
   return names;
 }
 
@@ -46,9 +49,19 @@ std::string architecture_preset(const Scene& s) {
   return same ? p->name : "custom";
 }
 
+std::string preset_model(std::string_view preset) {
+  try {
+    for (const model::CatalogModel& m : model::model_catalog())
+      if (m.preset == preset) return m.name;
+  } catch (const std::exception&) {
+    // No catalog: no preset runs a model of its own; the scene keeps its model.
+  }
+  return "";
+}
+
 bool apply_preset(Scene& scene, std::string_view name) {
-  if (name == "custom") {
-    scene.preset = "custom";
+  if (name == "custom" || name == kFromModelPreset) {
+    scene.preset = std::string(name);
     return true;
   }
   const Preset* p = find_preset(name);
@@ -63,6 +76,7 @@ bool apply_preset(Scene& scene, std::string_view name) {
   scene.window_convention = p->window_convention;
   scene.global_every = p->global_every;
   scene.mask = p->window > 0 ? attn::MaskKind::SlidingWindow : attn::MaskKind::Causal;
+  if (std::string m = preset_model(p->name); !m.empty()) scene.model = m;
   if (scene.layer >= scene.n_layers) scene.layer = 0;
   if (scene.head >= scene.n_heads) scene.head = 0;
   return true;

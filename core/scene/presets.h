@@ -23,18 +23,26 @@ struct Preset {
   const char* source;  // where the numbers come from, shown in the app
 };
 
+// The architecture read from a loaded GGUF (core::architecture_from_model fills it).
+inline constexpr const char* kFromModelPreset = "from model";
+
+// The catalog model (assets/models.json) whose architecture is this preset: "gemma3" for
+// "Gemma-3-270M"; "" when none is (Mistral-7B, ...) or the catalog cannot be read.
+std::string preset_model(std::string_view preset);
+
 // The real presets, in display order ("custom" is not one of them: it changes nothing).
 const std::vector<Preset>& presets();
 
-// Preset names in display order, followed by "custom".
+// Preset names in display order, followed by "custom" and "from model".
 std::vector<std::string> preset_names();
 
 // nullptr when unknown (and for "custom").
 const Preset* find_preset(std::string_view name);
 
 // Copies the preset's fields into the scene, sets scene.preset and picks the mask kind the
-// model uses (sliding_window when it has a window, else causal). "custom" only sets the
-// name. Returns false, leaving the scene untouched, for an unknown name.
+// model uses (sliding_window when it has a window, else causal); a preset with a runnable
+// model also sets scene.model. "custom" and "from model" only set the name. Returns false, leaving
+// the scene untouched, for an unknown name.
 bool apply_preset(Scene& scene, std::string_view name);
 
 // The preset the scene's architecture really is: scene.preset while every architecture key

@@ -23,6 +23,7 @@ struct SparseParams {
   int local = 16;
   int random = 4;
   uint32_t seed = 1;
+  bool operator==(const SparseParams&) const = default;
 };
 
 struct Scene {
@@ -54,11 +55,14 @@ struct Scene {
   int query = 63;  // query position for the receptive field
   int step = 40;   // generation step for the rolling buffer (number of tokens written)
 
-  // Live model (parts 2-3).
+  // Live model (parts 2-3). The model runs with the window above (one window for the
+  // analytic and the live views) unless model_windows is set; variant.window and
+  // variant.window_convention are not read (old files' variant.window loads into `window`).
   std::string model = "smollm2";  // "smollm2", "gemma3" or a GGUF path
-  std::string prompt;
-  ModelVariant variant;
-  int layer = 0;  // selected layer / head in the attention views
+  std::string prompt;             // "" = the default prompt (assets/prompts/recall.txt)
+  bool model_windows = false;     // the live model keeps its own windows
+  ModelVariant variant;           // kv_heads, cache, chunk
+  int layer = 0;                  // selected layer / head in the attention views
   int head = 0;
 
   // Presentation (never invalidates computation).
@@ -68,6 +72,8 @@ struct Scene {
   bool log_scale = false;            // KV-memory axes / heatmap value scale
   std::string title;
   std::string caption;
+
+  bool operator==(const Scene&) const = default;
 };
 
 // Builds the attn::MaskSpec the scene describes. `segment_ends` receives the cumulative ends

@@ -5,9 +5,8 @@
 #include <set>
 
 #include "core/figure/colormap.h"
-#include "core/figure/live_views.h"
 #include "core/figure/theme.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/io/atomic_write.h"
 #include "core/io/json_read.h"
 #include "core/scene/presets.h"
@@ -18,6 +17,7 @@ namespace {
 using nlohmann::json;
 
 constexpr int kMaxWindow = 1 << 20;
+constexpr int kMaxModelIndex = 1023;  // layers / heads a scene may name
 constexpr int kMaxStep = 1 << 20;
 
 const char* type_name(const json& v) {
@@ -160,6 +160,19 @@ void check_range(const char* key, int64_t v, int64_t lo, int64_t hi, const char*
   throw SceneError(msg + ")");
 }
 
+// Files from before part 5 set the live model's window in variant.window: there is one window
+// now, so it becomes the scene's window (sliding, with the variant's convention).
+void read_old_live_window(Scene& s, std::vector<std::string>& warnings) {
+  if (s.variant.window <= 0) return;
+  s.window = s.variant.window;
+  s.window_convention = s.variant.window_convention;
+  s.mask = attn::MaskKind::SlidingWindow;
+  warnings.push_back("key 'variant.window' is read as 'window' = " + std::to_string(s.window) +
+                     " (one window drives the mask and the live model)");
+  s.variant.window = 0;
+  s.variant.window_convention = attn::WindowConvention::IncludingSelf;
+}
+
 }  // namespace
 
 void validate_scene(const Scene& s) {
@@ -185,28 +198,22 @@ void validate_scene(const Scene& s) {
   check_range("sparse.random", s.sparse.random, 0, 64);
   check_range("query", s.query, 0, s.seq_len - 1, "a position below seq_len");
   check_range("step", s.step, 0, kMaxStep, "tokens written so far");
-  check_range("layer", s.layer, 0, s.n_layers - 1);
-  check_range("head", s.head, 0, s.n_heads - 1);
-  check_range("variant.window", s.variant.window, 0, kMaxWindow, "0 = native");
-  check_range("variant.kv_heads", s.variant.kv_heads, 0, s.n_heads, "0 = native");
-  if (s.variant.kv_heads > 0 && s.n_heads % s.variant.kv_heads != 0)
-    throw SceneError("key 'variant.kv_heads': " + std::to_string(s.variant.kv_heads) +
-                     " does not divide n_heads = " + std::to_string(s.n_heads));
-  for (int l : s.variant.window_layers) check_range("variant.window_layers", l, 0, s.n_layers - 1);
+  // Layer, head and K/V heads select inside the live model, which need not have the scene's
+  // dimensions: they are checked against the loaded model (core::check_against_model), so a
+  // scene saved with any model loads again.
+  check_range("layer", s.layer, 0, kMaxModelIndex, "checked against the model when it runs");
+  check_range("head", s.head, 0, kMaxModelIndex, "checked against the model when it runs");
+  check_range("variant.kv_heads", s.variant.kv_heads, 0, kMaxModelIndex, "0 = native");
+  for (int l : s.variant.window_layers) check_range("variant.window_layers", l, 0, kMaxModelIndex);
   check_range("variant.chunk", s.variant.chunk, 0, kMaxSeqLen, "0 = one-shot prefill");
-  if (s.preset != "custom" && !find_preset(s.preset)) {
+  if (s.preset != "custom" && s.preset != kFromModelPreset && !find_preset(s.preset)) {
     std::string allowed;
     for (const std::string& n : preset_names()) allowed += (allowed.empty() ? "" : ", ") + n;
     throw SceneError("key 'preset': unknown preset \"" + s.preset + "\" (allowed " + allowed + ")");
   }
-  if (!fig::parse_view(s.view) && !fig::parse_live_view(s.view)) {
-    std::string allowed;
-    for (fig::ViewId id : fig::view_ids())
-      allowed += std::string(allowed.empty() ? "" : ", ") + fig::view_name(id);
-    for (fig::LiveViewId id : fig::live_view_ids())
-      allowed += std::string(", ") + fig::live_view_name(id);
-    throw SceneError("key 'view': unknown view \"" + s.view + "\" (allowed " + allowed + ")");
-  }
+  if (!fig::find_view(s.view))
+    throw SceneError("key 'view': unknown view \"" + s.view + "\" (allowed " + fig::view_id_list() +
+                     ")");
   bool theme_ok = false;
   for (const std::string& t : fig::theme_names()) theme_ok = theme_ok || t == s.theme;
   if (!theme_ok)
@@ -262,6 +269,10 @@ Scene scene_from_json(const json& j, const std::string& source,
   r.read("step", s.step);
   r.read("model", s.model);
   r.read("prompt", s.prompt);
+  // A preset with a runnable model runs it unless the file names another.
+  if (!j.contains("model"))
+    if (std::string m = preset_model(s.preset); !m.empty()) s.model = m;
+  r.read("model_windows", s.model_windows);
   if (const json* v = r.object("variant")) {
     ObjectReader rv(*v, "variant.");
     rv.read("window", s.variant.window);
@@ -272,6 +283,7 @@ Scene scene_from_json(const json& j, const std::string& source,
     rv.read("chunk", s.variant.chunk);
     rv.report_unknown(warnings);
   }
+  read_old_live_window(s, warnings);
   r.read("layer", s.layer);
   r.read("head", s.head);
   r.read("view", s.view);
@@ -341,9 +353,8 @@ nlohmann::ordered_json scene_to_json(const Scene& s) {
   j["step"] = s.step;
   j["model"] = s.model;
   j["prompt"] = s.prompt;
-  j["variant"] = {{"window", s.variant.window},
-                  {"window_convention", window_convention_name(s.variant.window_convention)},
-                  {"window_layers", s.variant.window_layers},
+  j["model_windows"] = s.model_windows;
+  j["variant"] = {{"window_layers", s.variant.window_layers},
                   {"kv_heads", s.variant.kv_heads},
                   {"cache", cache_mode_name(s.variant.cache)},
                   {"chunk", s.variant.chunk}};

@@ -77,18 +77,18 @@ LiveSession::~LiveSession() {
   thread_.join();
 }
 
-void LiveSession::update(const Scene& scene) {
-  const int rw = ring_generation_window(scene.variant, scene.window);
-  const bool model_changed = !seen_any_ || scene.model != seen_model_;
+void LiveSession::update(const LiveRun& run) {
+  const int rw = run.ring_window;
+  const bool model_changed = !seen_any_ || run.model != seen_model_;
   const bool pass_changed =
-      !seen_any_ || scene.prompt != seen_prompt_ || !same_attention(scene.variant, seen_variant_);
+      !seen_any_ || run.prompt != seen_prompt_ || !same_attention(run.variant, seen_variant_);
   const bool ring_changed =
-      seen_any_ && (rw != seen_ring_window_ || !same_variant(scene.variant, seen_variant_));
+      seen_any_ && (rw != seen_ring_window_ || !same_variant(run.variant, seen_variant_));
   if (!model_changed && !pass_changed && !ring_changed) return;
   seen_any_ = true;
-  seen_model_ = scene.model;
-  seen_prompt_ = scene.prompt;
-  seen_variant_ = scene.variant;
+  seen_model_ = run.model;
+  seen_prompt_ = run.prompt;
+  seen_variant_ = run.variant;
   seen_ring_window_ = rw;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -96,12 +96,12 @@ void LiveSession::update(const Scene& scene) {
     Request& r = *pending_;
     if (model_changed) {
       r.load = true;
-      r.model_path = scene.model;  // the worker resolves catalog names
+      r.model_path = run.model;  // the worker resolves catalog names
     }
     r.pass = r.pass || pass_changed;
     r.ring_changed = r.ring_changed || ring_changed || pass_changed;
-    r.prompt = scene.prompt;
-    r.variant = scene.variant;
+    r.prompt = run.prompt;
+    r.variant = run.variant;
     r.ring_window = rw;
     if (model_changed || pass_changed) {
       r.steps = 0;  // steps asked for the old prompt are void
@@ -184,156 +184,179 @@ void LiveSession::publish(const std::function<void(LiveResult&)>& edit) {
   result_ = std::move(next);
 }
 
-void LiveSession::process(Request& r) {
-  Worker& w = *w_;
+// Polls the cancel flag and reports progress under the stage's name.
+LiveControl LiveSession::control(const std::string& stage) {
   LiveControl ctl;
   ctl.cancel = &cancel_;
   ctl.n_threads = opts_.n_threads;
-  auto stage = [&](const std::string& name) {
-    set_progress(true, 0, name);
-    ctl.progress = [this, name](int done, int total) {
-      set_progress(true, total > 0 ? static_cast<float>(done) / total : 0, name);
-    };
+  set_progress(true, 0, stage);
+  ctl.progress = [this, stage](int done, int total) {
+    set_progress(true, total > 0 ? static_cast<float>(done) / total : 0, stage);
   };
+  return ctl;
+}
+
+bool LiveSession::load_stage(const std::string& path) {
+  Worker& w = *w_;
   try {
-    bool loaded = false;
-    if (r.load) {
-      try {
-        // Resolved here, where a bad catalog becomes the red load error like a bad file.
-        const std::string file = model::resolve_model_path(r.model_path);
-        set_progress(true, -1, "loading " + file_name(file));
-        auto m = model::Model::load(file, opts_.n_threads);
-        auto tok = std::make_unique<model::Tokenizer>(model::load_tokenizer(m->gguf()));
-        w.model = std::move(m);
-        w.tok = std::move(tok);
-        w.pass.reset();
-        w.native.reset();
-        w.gen.reset();
-        w.tokens.clear();
-        w.ppl_native = 0;
-        w.ppl_tokens.clear();
-        w.ppl_kv_heads = -1;
-        loaded = true;
-        model::RunOptions probe;
-        model::Session s(w.model, probe);
-        const std::string backend = s.backend_name();
-        publish([&](LiveResult& res) {
-          res.model_path = w.model->path();
-          res.model_name = w.model->config().name;
-          res.backend = backend;
-          res.config = w.model->config();
-          res.load_seconds = w.model->load_seconds();
-          res.error.clear();
-          res.pass.reset();
-          res.native.reset();
-          res.generation.reset();
-          res.perplexity.reset();
-          res.speed.reset();
-        });
-      } catch (const Cancelled&) {
-        throw;
-      } catch (const std::exception& e) {
-        const std::string msg = std::string("cannot load ") + r.model_path + ": " + e.what() +
-                                (w.model ? " (keeping " + file_name(w.model->path()) + ")" : "");
-        publish([&](LiveResult& res) { res.error = msg; });
-      }
-    }
+    // Resolved here, where a bad catalog becomes the red load error like a bad file.
+    const std::string file = model::resolve_model_path(path);
+    set_progress(true, -1, "loading " + file_name(file));
+    auto m = model::Model::load(file, opts_.n_threads);
+    auto tok = std::make_unique<model::Tokenizer>(model::load_tokenizer(m->gguf()));
+    w = Worker{};
+    w.model = std::move(m);
+    w.tok = std::move(tok);
+    model::RunOptions probe;
+    model::Session s(w.model, probe);
+    const std::string backend = s.backend_name();
+    publish([&](LiveResult& res) {
+      res.model_path = w.model->path();
+      res.model_name = w.model->config().name;
+      res.backend = backend;
+      res.config = w.model->config();
+      res.load_seconds = w.model->load_seconds();
+      res.error.clear();
+      res.pass.reset();
+      res.native.reset();
+      res.generation.reset();
+      res.perplexity.reset();
+      res.speed.reset();
+    });
+    return true;
+  } catch (const Cancelled&) {
+    throw;
+  } catch (const std::exception& e) {
+    const std::string msg = std::string("cannot load ") + path + ": " + e.what() +
+                            (w.model ? " (keeping " + file_name(w.model->path()) + ")" : "");
+    publish([&](LiveResult& res) { res.error = msg; });
+    return false;
+  }
+}
+
+// The prompt's tokens (cut to max_tokens, never empty) and the pass with every attention.
+void LiveSession::pass_stage() {
+  Worker& w = *w_;
+  w.gen.reset();
+  std::vector<int32_t> tokens = w.tok->encode(w.prompt);
+  bool truncated = false;
+  if (static_cast<int>(tokens.size()) > opts_.max_tokens) {
+    tokens.resize(opts_.max_tokens);
+    truncated = true;
+  }
+  if (tokens.empty()) tokens.push_back(w.tok->bos() >= 0 ? w.tok->bos() : 0);
+  if (tokens != w.tokens) w.native.reset();
+  w.tokens = tokens;
+  auto pass = std::make_shared<LivePass>(
+      run_live_pass(w.model, *w.tok, w.tokens, w.variant, control("forward pass")));
+  pass->truncated = truncated;
+  pass->thumbs = std::make_shared<AttentionThumbs>(
+      build_attention_thumbs(*pass, nullptr, w.model->config(), kLiveThumbCells));
+  w.pass = pass;
+  if (is_native(w.variant, w.model->config())) w.native = pass;
+  publish([&](LiveResult& res) {
+    res.pass = w.pass;
+    res.native = w.native;
+    res.prompt = w.prompt;
+    res.generation.reset();
+    res.diff_thumbs.reset();
+    res.error.clear();
+    if (res.perplexity && res.perplexity->kv_heads != w.pass->kv_heads) res.perplexity.reset();
+  });
+}
+
+// The native pass the difference mode compares against, and the difference thumbnails.
+void LiveSession::native_stage() {
+  Worker& w = *w_;
+  if (!w.native) {
+    auto native = std::make_shared<LivePass>(
+        run_live_pass(w.model, *w.tok, w.tokens, {}, control("native pass (for difference mode)")));
+    native->thumbs = std::make_shared<AttentionThumbs>(
+        build_attention_thumbs(*native, nullptr, w.model->config(), kLiveThumbCells));
+    w.native = native;
+  }
+  if (w.native == w.pass) return;
+  auto diff = std::make_shared<AttentionThumbs>(
+      build_attention_thumbs(*w.pass, w.native.get(), w.model->config(), kLiveThumbCells));
+  publish([&](LiveResult& res) {
+    res.native = w.native;
+    res.diff_thumbs = diff;
+  });
+}
+
+// Perplexity with pooled K/V heads next to the native model's, when the pass pools.
+void LiveSession::perplexity_stage() {
+  Worker& w = *w_;
+  const int native_kv = w.model->config().n_kv_heads;
+  if (w.pass->kv_heads == native_kv || w.ppl_kv_heads == w.pass->kv_heads) return;
+  if (w.ppl_tokens.empty()) {
+    w.ppl_tokens = w.tok->encode(read_file(opts_.ppl_text_path));
+    if (static_cast<int>(w.ppl_tokens.size()) > opts_.ppl_max_tokens)
+      w.ppl_tokens.resize(opts_.ppl_max_tokens);
+  }
+  if (w.ppl_native == 0)
+    w.ppl_native = live_perplexity(w.model, w.ppl_tokens, {}, control("perplexity, native"));
+  ModelVariant pv;
+  pv.kv_heads = w.pass->kv_heads;
+  auto ppl = std::make_shared<LivePerplexity>();
+  ppl->text_path = opts_.ppl_text_path;
+  ppl->n_tokens = static_cast<int>(w.ppl_tokens.size());
+  ppl->kv_heads = w.pass->kv_heads;
+  ppl->native = w.ppl_native;
+  ppl->variant =
+      live_perplexity(w.model, w.ppl_tokens, pv,
+                      control("perplexity, " + std::to_string(w.pass->kv_heads) + " KV heads"));
+  w.ppl_kv_heads = ppl->kv_heads;
+  publish([&](LiveResult& res) { res.perplexity = ppl; });
+}
+
+// Ring generation: restart when asked (or when its setting changed), then n greedy steps.
+void LiveSession::generation_stage(Request& r) {
+  Worker& w = *w_;
+  if (r.ring_changed && w.gen) {
+    w.gen.reset();
+    r.reset_gen = true;
+  }
+  if (r.reset_gen || (r.steps > 0 && !w.gen)) {
+    w.gen = std::make_unique<RingGenerator>(w.model, *w.tok, w.tokens, w.variant, w.ring_window,
+                                            control("ring generation: prefill"));
+    publish([&](LiveResult& res) {
+      res.generation = std::make_shared<LiveGeneration>(w.gen->state());
+    });
+  }
+  const LiveControl ctl = control("generating");
+  for (int i = 0; i < r.steps; ++i) {
+    set_progress(true, static_cast<float>(i) / r.steps, "generating");
+    w.gen->step(ctl);
+    publish([&](LiveResult& res) {
+      res.generation = std::make_shared<LiveGeneration>(w.gen->state());
+    });
+  }
+}
+
+void LiveSession::speed_stage() {
+  Worker& w = *w_;
+  auto sp = std::make_shared<LiveSpeed>(measure_decode_speed(w.model, w.tokens, opts_.speed_steps,
+                                                             control("tokens/s: cache vs none")));
+  publish([&](LiveResult& res) { res.speed = sp; });
+}
+
+// One request, stage by stage: load, pass (+ native, perplexity), generation, speed.
+void LiveSession::process(Request& r) {
+  Worker& w = *w_;
+  try {
+    const bool loaded = r.load && load_stage(r.model_path);
     if (!w.model) return;
     w.prompt = r.prompt;
     w.variant = r.variant;
     w.ring_window = r.ring_window;
     if (loaded || r.pass || !w.pass) {
-      w.gen.reset();
-      std::vector<int32_t> tokens = w.tok->encode(w.prompt);
-      bool truncated = false;
-      if (static_cast<int>(tokens.size()) > opts_.max_tokens) {
-        tokens.resize(opts_.max_tokens);
-        truncated = true;
-      }
-      if (tokens.empty()) tokens.push_back(w.tok->bos() >= 0 ? w.tok->bos() : 0);
-      if (tokens != w.tokens) w.native.reset();
-      w.tokens = tokens;
-      stage("forward pass");
-      auto pass =
-          std::make_shared<LivePass>(run_live_pass(w.model, *w.tok, w.tokens, w.variant, ctl));
-      pass->truncated = truncated;
-      pass->thumbs = std::make_shared<AttentionThumbs>(
-          build_attention_thumbs(*pass, nullptr, w.model->config(), kLiveThumbCells));
-      w.pass = pass;
-      if (is_native(w.variant, w.model->config())) w.native = pass;
-      publish([&](LiveResult& res) {
-        res.pass = w.pass;
-        res.native = w.native;
-        res.prompt = w.prompt;
-        res.generation.reset();
-        res.diff_thumbs.reset();
-        res.error.clear();
-        if (res.perplexity && res.perplexity->kv_heads != w.pass->kv_heads) res.perplexity.reset();
-      });
-      if (!w.native) {
-        stage("native pass (for difference mode)");
-        auto native = std::make_shared<LivePass>(run_live_pass(w.model, *w.tok, w.tokens, {}, ctl));
-        native->thumbs = std::make_shared<AttentionThumbs>(
-            build_attention_thumbs(*native, nullptr, w.model->config(), kLiveThumbCells));
-        w.native = native;
-      }
-      if (w.native != w.pass) {
-        auto diff = std::make_shared<AttentionThumbs>(
-            build_attention_thumbs(*w.pass, w.native.get(), w.model->config(), kLiveThumbCells));
-        publish([&](LiveResult& res) {
-          res.native = w.native;
-          res.diff_thumbs = diff;
-        });
-      }
-      const int native_kv = w.model->config().n_kv_heads;
-      if (w.pass->kv_heads != native_kv && w.ppl_kv_heads != w.pass->kv_heads) {
-        if (w.ppl_tokens.empty()) {
-          w.ppl_tokens = w.tok->encode(read_file(opts_.ppl_text_path));
-          if (static_cast<int>(w.ppl_tokens.size()) > opts_.ppl_max_tokens)
-            w.ppl_tokens.resize(opts_.ppl_max_tokens);
-        }
-        if (w.ppl_native == 0) {
-          stage("perplexity, native");
-          w.ppl_native = live_perplexity(w.model, w.ppl_tokens, {}, ctl);
-        }
-        stage("perplexity, " + std::to_string(w.pass->kv_heads) + " KV heads");
-        ModelVariant pv;
-        pv.kv_heads = w.pass->kv_heads;
-        auto ppl = std::make_shared<LivePerplexity>();
-        ppl->text_path = opts_.ppl_text_path;
-        ppl->n_tokens = static_cast<int>(w.ppl_tokens.size());
-        ppl->kv_heads = w.pass->kv_heads;
-        ppl->native = w.ppl_native;
-        ppl->variant = live_perplexity(w.model, w.ppl_tokens, pv, ctl);
-        w.ppl_kv_heads = ppl->kv_heads;
-        publish([&](LiveResult& res) { res.perplexity = ppl; });
-      }
+      pass_stage();
+      native_stage();
+      perplexity_stage();
     }
-    if (r.ring_changed && w.gen) {
-      w.gen.reset();
-      r.reset_gen = true;
-    }
-    if (r.reset_gen || (r.steps > 0 && !w.gen)) {
-      stage("ring generation: prefill");
-      w.gen =
-          std::make_unique<RingGenerator>(w.model, *w.tok, w.tokens, w.variant, w.ring_window, ctl);
-      publish([&](LiveResult& res) {
-        res.generation = std::make_shared<LiveGeneration>(w.gen->state());
-      });
-    }
-    for (int i = 0; i < r.steps; ++i) {
-      set_progress(true, static_cast<float>(i) / r.steps, "generating");
-      w.gen->step(ctl);
-      publish([&](LiveResult& res) {
-        res.generation = std::make_shared<LiveGeneration>(w.gen->state());
-      });
-    }
-    if (r.speed) {
-      stage("tokens/s: cache vs none");
-      auto sp = std::make_shared<LiveSpeed>(
-          measure_decode_speed(w.model, w.tokens, opts_.speed_steps, ctl));
-      publish([&](LiveResult& res) { res.speed = sp; });
-    }
+    generation_stage(r);
+    if (r.speed) speed_stage();
   } catch (const Cancelled&) {
     w.gen.reset();  // a newer request is pending; it rebuilds what it needs
     publish([](LiveResult& res) { ++res.cancelled; });

@@ -1,11 +1,12 @@
 // LiveSession: runs the real model for the app on one worker thread.
 //
 //   core::LiveSession live;
-//   live.update(scene);                       // every frame; cheap when nothing changed
+//   live.update(run);                         // every frame; cheap when nothing changed
 //   auto r = live.result();                   // immutable snapshot, never null
 //   core::LiveProgress p = live.progress();   // progress bar + stage text
 //
-// update() decides what a scene change invalidates: the model path → load (then a pass);
+// The run comes from the scene through core::live_run (session.h).
+// update() decides what a change invalidates: the model path → load (then a pass);
 // the prompt or the live setting (ModelVariant) → a forward pass; anything else (layer, head,
 // zoom, view) → nothing. Queuing new invalidating work raises the cancel flag, so a pass that
 // a newer slider position made stale stops between layers. A GGUF that fails to load leaves
@@ -21,10 +22,20 @@
 
 #include "core/model/forward.h"
 #include "core/model/tokenizer.h"
-#include "core/scene/scene.h"
 #include "core/session/live_result.h"
+#include "core/session/live_runs.h"
 
 namespace core {
+
+// What the live model runs: model name or GGUF path, a non-empty prompt, the variant (window
+// override, pooling, cache, chunk) and the ring generation's window.
+struct LiveRun {
+  std::string model = "smollm2";
+  std::string prompt;
+  ModelVariant variant;
+  int ring_window = 16;
+  bool operator==(const LiveRun&) const = default;
+};
 
 struct LiveSessionOptions {
   int n_threads = 0;          // 0 = hardware concurrency
@@ -41,7 +52,7 @@ class LiveSession {
   LiveSession(const LiveSession&) = delete;
   LiveSession& operator=(const LiveSession&) = delete;
 
-  void update(const Scene& scene);
+  void update(const LiveRun& run);
   // Ring generation on the current prompt: n more greedy tokens, or start over.
   void step(int n = 1);
   void reset_generation();
@@ -59,6 +70,14 @@ class LiveSession {
   struct Worker;
   void worker_loop();
   void process(Request& r);
+  // The stages process() runs in order (worker thread).
+  LiveControl control(const std::string& stage);
+  bool load_stage(const std::string& path);  // false: kept the previous model
+  void pass_stage();
+  void native_stage();
+  void perplexity_stage();
+  void generation_stage(Request& r);
+  void speed_stage();
   void set_progress(bool busy, float fraction, const std::string& stage);
   void publish(const std::function<void(LiveResult&)>& edit);
 

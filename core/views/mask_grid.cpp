@@ -1,11 +1,21 @@
 #include "core/views/mask_grid.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 
 #include "core/attention/window_text.h"
 
 namespace core {
+namespace {
+
+std::atomic<int64_t> g_builds{0};  // build_mask_grid calls (mask_grid_builds)
+
+}  // namespace
+
+int64_t mask_grid_builds() {
+  return g_builds.load();
+}
 
 int64_t count_visible_pairs(const Scene& scene) {
   std::vector<int32_t> ends;
@@ -20,6 +30,7 @@ int64_t count_visible_pairs(const Scene& scene) {
 }
 
 MaskGrid build_mask_grid(const Scene& scene, int max_cells) {
+  ++g_builds;
   std::vector<int32_t> ends;
   const attn::MaskSpec spec = mask_spec(scene, ends);
   MaskGrid g;

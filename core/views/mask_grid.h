@@ -33,6 +33,10 @@ inline constexpr int kMaskGridMaxCells = 512;
 
 MaskGrid build_mask_grid(const Scene& scene, int max_cells = kMaskGridMaxCells);
 
+// How many grids build_mask_grid has built in this process (tests count that hover builds
+// none).
+int64_t mask_grid_builds();
+
 // Exact count of visible pairs for the scene, O(N · intervals per row).
 int64_t count_visible_pairs(const Scene& scene);
 

@@ -5,7 +5,7 @@
 
 #include "core/export/export.h"
 #include "core/figure/theme.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/scene/presets.h"
 
 namespace {
@@ -16,7 +16,7 @@ fig::Figure mask_figure_512() {
   core::apply_preset(s, "Mistral-7B");
   s.seq_len = 32768;
   s.query = s.seq_len - 1;
-  return fig::build_view_figure(fig::ViewId::Mask, s, fig::theme_slides(), {1280, 720});
+  return fig::build_view_figure("mask", s, fig::theme_slides(), {1280, 720});
 }
 
 // The same figure with every cell a different value: the worst case for image compression.

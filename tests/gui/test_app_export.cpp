@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/export/export.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/scene/scene_json.h"
 #include "gui_run.h"
 
@@ -48,7 +48,7 @@ TEST(AppExport, PngHasTheFigureSizeTimesScale) {
   std::vector<std::string> warnings;
   const core::Scene scene =
       core::load_scene(std::string(ATTNLAB_SCENE_DIR) + "/mistral_swa.json", warnings);
-  const fig::Figure f = fig::build_view_figure(fig::ViewId::Groups, scene, fig::theme_dark());
+  const fig::Figure f = fig::build_view_figure("groups", scene, fig::theme_dark());
   const core::exp::PageSize page = core::exp::page_size(f, core::exp::ExportOptions{});
   EXPECT_EQ(img.w, static_cast<int>(std::lround(page.width * 2)));
   EXPECT_EQ(img.h, static_cast<int>(std::lround(page.height * 2)));

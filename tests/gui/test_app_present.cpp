@@ -1,5 +1,7 @@
 // Presentation mode: full screen in the slides theme, no controls, a slide title in large
 // type, and the arrow keys' slide index honoured (--slide stands in for pressing ->).
+#include <nlohmann/json.hpp>
+
 #include "core/figure/theme.h"
 #include "gui_run.h"
 
@@ -22,12 +24,13 @@ int rows_with(const gui::Image& img, gui::Rgb c, int y0, int y1) {
   return rows;
 }
 
-// Height of the tallest contiguous band of rows holding `c`, from y0 down to y1.
+// Height of the first contiguous band of rows holding `c` across the screen's width (the
+// slide title is left-aligned, as in the exported deck), from y0 down to y1.
 int first_band_height(const gui::Image& img, gui::Rgb c, int y0, int y1) {
   int y = y0;
-  while (y < y1 && img.count(c, img.w / 5, y, img.w * 4 / 5, y + 1) == 0) ++y;
+  while (y < y1 && img.count(c, 0, y, img.w, y + 1) == 0) ++y;
   const int start = y;
-  while (y < y1 && img.count(c, img.w / 5, y, img.w * 4 / 5, y + 1) > 0) ++y;
+  while (y < y1 && img.count(c, 0, y, img.w, y + 1) > 0) ++y;
   return y - start;
 }
 
@@ -86,4 +89,48 @@ TEST(AppPresent, BrokenLectureIsShownNotFatal) {
   const gui::Image img = gui::load_png(shot);
   const gui::Rgb warn = gui::to_rgb(fig::rgb8(213, 94, 0));
   EXPECT_GT(img.count(warn, 0, 0, img.w, img.h / 3), 50);
+}
+
+namespace {
+
+// The status JSON of a presentation run of the default lecture at `slide` (1-based).
+nlohmann::json present_status(const gui::TempDir& tmp, int slide) {
+  const gui::RunResult r = gui::run_app(
+      tmp, {"--present", "--slide", std::to_string(slide), "--frames", "3", "--print-status"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  const size_t at = r.out.rfind('{', r.out.find("mask_grid_builds"));
+  return at == std::string::npos ? nlohmann::json() : nlohmann::json::parse(r.out.substr(at));
+}
+
+const nlohmann::json* heatmap_with_id(const nlohmann::json& st, int id) {
+  if (!st.contains("present_heatmaps")) return nullptr;
+  for (const auto& h : st["present_heatmaps"])
+    if (h["id"] == id) return &h;
+  return nullptr;
+}
+
+}  // namespace
+
+// Slide 9 (rolling buffer, W=4096, C=1024): the chunk x (cache + chunk) mask keeps a height
+// worth reading and its labels do not overlap, as in the exported deck.
+TEST(AppPresent, Slide9ChunkMaskKeepsItsHeightAndLabelsApart) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  const nlohmann::json st = present_status(tmp, 9);
+  const nlohmann::json* chunk = heatmap_with_id(st, 4);  // fig::kRingChunkMaskHeatmapId
+  ASSERT_NE(chunk, nullptr) << st.dump();
+  EXPECT_GT((*chunk)["h"].get<double>(), 900 / 8.0) << "the mask collapsed to a line";
+  EXPECT_EQ(st["present_overlaps"], 0) << "text labels overlap";
+}
+
+// Slide 5: the mask fills the height between the title and the caption (more than half the
+// screen), not a fifth of it.
+TEST(AppPresent, Slide5MaskFillsTheSlide) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  const nlohmann::json st = present_status(tmp, 5);
+  const nlohmann::json* mask = heatmap_with_id(st, 1);  // fig::kMaskHeatmapId
+  ASSERT_NE(mask, nullptr) << st.dump();
+  EXPECT_GT((*mask)["h"].get<double>(), 900 * 0.5);
+  EXPECT_EQ(st["present_overlaps"], 0);
 }

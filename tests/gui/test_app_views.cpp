@@ -1,9 +1,11 @@
 // Every view panel renders through the real binary, and the mask panel shows what the scene
 // asks for: viridis cells for visible pairs, the theme's masked colour for the rest, and more
 // visible cells when the window grows.
+#include <nlohmann/json.hpp>
+
 #include "core/figure/colormap.h"
 #include "core/figure/theme.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/scene/scene_json.h"
 #include "core/views/mask_grid.h"
 #include "gui_run.h"
@@ -40,9 +42,9 @@ TEST(AppViews, EveryPanelRendersSomethingOfItsOwn) {
   gui::TempDir tmp;
   const std::string scene = std::string(ATTNLAB_SCENE_DIR) + "/mistral_swa.json";
   std::vector<gui::Image> shots;
-  for (fig::ViewId id : fig::view_ids()) {
-    SCOPED_TRACE(fig::view_name(id));
-    const gui::Image img = screenshot(tmp, scene, fig::view_name(id), fig::view_name(id));
+  for (const fig::ViewEntry* id : fig::analytic_views()) {
+    SCOPED_TRACE(id->id);
+    const gui::Image img = screenshot(tmp, scene, id->id, id->id);
     ASSERT_EQ(img.w, kW);
     ASSERT_EQ(img.h, kH);
     // The view area (right of the controls) holds a drawing, not a flat fill.
@@ -136,4 +138,31 @@ TEST(AppViews, RingWiderThanTheTextureLimitStillShowsItsPositions) {
   for (int i = 0; i < 256; ++i)
     lut_colours += img.count(gui::to_rgb(lut[i]), kW * 30 / 100, 0, kW, kH) > 0;
   EXPECT_GT(lut_colours, 150) << "the slot strip should sweep the colormap";
+}
+
+// Hover reads the grid the figure was built from: pointing at a 4096-wide mask for several
+// frames shows the cell's text and builds no second grid (the builds are counted).
+TEST(AppViews, HoverOnA4096MaskBuildsNoGrid) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  const std::string scene = std::string(ATTNLAB_ASSET_DIR) + "/scenes/swa_4096.json";
+  auto status = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--scene",  scene, "--view",        "mask",
+                                     "--frames", "6",   "--print-status"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const gui::RunResult r = gui::run_app(tmp, args);
+    EXPECT_EQ(r.rc, 0) << r.err;
+    return nlohmann::json::parse(r.out.substr(r.out.rfind('{', r.out.find("mask_grid_builds"))),
+                                 nullptr, false);
+  };
+  const nlohmann::json first = status({});
+  ASSERT_TRUE(first.contains("heatmap") && first["heatmap"].contains("mask")) << first.dump();
+  const auto& h = first["heatmap"]["mask"];
+  EXPECT_EQ(h["cols"], 512) << "N=4096 is drawn downsampled";
+  const int x = static_cast<int>(h["x"].get<double>() + h["w"].get<double>() * 0.4);
+  const int y = static_cast<int>(h["y"].get<double>() + h["h"].get<double>() * 0.6);
+  const nlohmann::json hovered = status({"--mouse", std::to_string(x) + "," + std::to_string(y)});
+  EXPECT_FALSE(hovered["hover_text"].get<std::string>().empty()) << hovered.dump();
+  EXPECT_EQ(first["mask_grid_builds"], 1);
+  EXPECT_EQ(hovered["mask_grid_builds"], 1) << "hover built a grid of its own";
 }

@@ -233,4 +233,72 @@ TEST(LiveGui, BadGgufKeepsPreviousModelAndShowsError) {
   EXPECT_GT(r.shot.count({242, 89, 77}, 360), 20) << "no error text on screen";
 }
 
+// The Gemma-3 preset runs Gemma-3 (the preset names its model), on the default prompt when
+// the scene has none: never SmolLM2, never one token.
+TEST(LiveGui, Gemma3PresetRunsGemma3OnADefaultPrompt) {
+  if (!fs::exists(core::model::resolve_model_path("gemma3")))
+    GTEST_SKIP() << "Gemma-3 not downloaded (scripts/setup)";
+  const nlohmann::json s = {{"version", 1}, {"preset", "Gemma-3-270M"}, {"seq_len", 64}};
+  const AppRun r = run_app(s, "live_attention", "", "gemma3");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.status["model_path"].get<std::string>().find("gemma-3"), std::string::npos)
+      << r.status.dump();
+  const std::string prompt =
+      core::read_file(std::string(ATTNLAB_ASSET_DIR) + "/prompts/recall.txt");
+  EXPECT_EQ(r.status["prompt"], prompt);
+  EXPECT_GT(r.status["tokens"].get<int>(), 20);
+  EXPECT_EQ(r.status["error"], "");
+}
+
+// Loading a GGUF by path fills the "from model" architecture from its metadata, so the
+// analytic views describe the model that runs (Gemma-3: 18 layers, W=512 on 5 of 6).
+TEST(LiveGui, LoadedGgufFillsTheFromModelArchitecture) {
+  const std::string gemma = core::model::resolve_model_path("gemma3");
+  if (!have_model() || !fs::exists(gemma)) GTEST_SKIP() << "models not downloaded (scripts/setup)";
+  const AppRun r = run_app(base_scene("Hello there, how are you?"), "live_attention",
+                           "--live-then-model " + gemma, "from_model");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_EQ(r.status["model_path"], gemma);
+  EXPECT_EQ(r.status["preset"], "from model");
+  EXPECT_EQ(r.status["n_layers"], 18);
+  EXPECT_EQ(r.status["window"], 512);
+}
+
+// Masked (background) pixels inside a heatmap's screen rectangle.
+int background_in(const AppRun& r, const nlohmann::json& rect) {
+  const int x0 = rect["x"].get<int>(), y0 = rect["y"].get<int>();
+  return r.shot.count(kBackground, x0, y0, x0 + rect["w"].get<int>(), y0 + rect["h"].get<int>());
+}
+
+// One window: moving the window slider (scripted, after the first pass) changes the mask view
+// and re-runs the live model with the same window; both show more masked cells for W=4.
+TEST(LiveGui, OneWindowSliderMovesMaskAndLiveAttention) {
+  if (!have_model()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
+  nlohmann::json s = base_scene(
+      "The secret word is umbrella. We talked about the weather and the trains. Then she "
+      "asked me for the secret word, and I said it was");
+  s["mask"] = "sliding_window";
+  s["window"] = 12;
+  s["window_convention"] = "including_self";
+  s["seq_len"] = 48;
+  s["query"] = 47;
+  const AppRun before = run_app(s, "live_attention", "--layout grid", "slider_before");
+  const AppRun after =
+      run_app(s, "live_attention", "--layout grid --live-then-window 4", "slider_after");
+  ASSERT_EQ(before.rc, 0) << before.out;
+  ASSERT_EQ(after.rc, 0) << after.out;
+  EXPECT_EQ(before.status["pass_window"], 12);
+  EXPECT_EQ(after.status["window"], 4);
+  EXPECT_EQ(after.status["live_window"], 4);
+  EXPECT_EQ(after.status["pass_window"], 4) << "the live model ran with the moved window";
+  ASSERT_TRUE(after.status["heatmap"].contains("mask")) << after.out;
+  ASSERT_TRUE(after.status.contains("attention_map")) << after.out;
+  EXPECT_GT(background_in(after, after.status["heatmap"]["mask"]),
+            background_in(before, before.status["heatmap"]["mask"]))
+      << "the mask view did not follow the window";
+  EXPECT_GT(background_in(after, after.status["attention_map"]),
+            background_in(before, before.status["attention_map"]))
+      << "the live attention did not follow the window";
+}
+
 }  // namespace

@@ -11,7 +11,7 @@
 #include "core/export/export.h"
 #include "core/figure/colormap.h"
 #include "core/figure/theme.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/scene/scene_json.h"
 #include "export_test_util.h"
 
@@ -73,11 +73,10 @@ TEST(Export, EveryViewInEveryFormat) {
   TempDir dir;
   const core::Scene scene = asset_scene("mistral_swa.json");
   for (const fig::Theme& theme : {fig::theme_slides(), fig::theme_dark()})
-    for (fig::ViewId id : fig::view_ids()) {
-      const fig::Figure f = fig::build_view_figure(id, scene, theme);
+    for (const fig::ViewEntry* id : fig::analytic_views()) {
+      const fig::Figure f = fig::build_view_figure(*id, scene, theme);
       for (Format fmt : kFormats) {
-        SCOPED_TRACE(std::string(fig::view_name(id)) + "." + core::exp::format_name(fmt) + " " +
-                     theme.name);
+        SCOPED_TRACE(std::string(id->id) + "." + core::exp::format_name(fmt) + " " + theme.name);
         const std::string bytes = core::exp::render_figure(f, opts(fmt));
         if (fmt == Format::Png) {
           EXPECT_TRUE(starts_with(bytes, "\x89PNG\r\n"));
@@ -88,18 +87,17 @@ TEST(Export, EveryViewInEveryFormat) {
         if (fmt == Format::Pdf) {
           EXPECT_TRUE(starts_with(bytes, "%PDF-"));
         }
-        const std::string path =
-            dir / (std::string(fig::view_name(id)) + "." + core::exp::format_name(fmt));
+        const std::string path = dir / (std::string(id->id) + "." + core::exp::format_name(fmt));
         core::exp::export_figure(f, path, opts(fmt));
         EXPECT_EQ(slurp(path), bytes);  // the file holds exactly what was rendered
       }
     }
-  EXPECT_EQ(listing(dir.path).size(), fig::view_ids().size() * 3);  // no temporaries left
+  EXPECT_EQ(listing(dir.path).size(), fig::analytic_views().size() * 3);  // no temporaries left
 }
 
 TEST(Export, PngScaleReaches4k) {
-  const fig::Figure f = fig::build_view_figure(fig::ViewId::Mask, asset_scene("mistral_swa.json"),
-                                               fig::theme_light());
+  const fig::Figure f =
+      fig::build_view_figure("mask", asset_scene("mistral_swa.json"), fig::theme_light());
   EXPECT_EQ(png_width(core::exp::render_figure(f, opts(Format::Png, 1))), 960);
   EXPECT_EQ(png_width(core::exp::render_figure(f, opts(Format::Png, 4))), 3840);
   EXPECT_THROW(core::exp::render_figure(f, opts(Format::Png, 0.5f)), ExportError);
@@ -114,18 +112,18 @@ TEST(Export, PngScaleReaches4k) {
 
 TEST(Export, SameBytesEveryTime) {
   const core::Scene scene = asset_scene("kv_memory_32k.json");
-  for (fig::ViewId id : fig::view_ids()) {
-    const fig::Figure f = fig::build_view_figure(id, scene, fig::theme_slides());
+  for (const fig::ViewEntry* id : fig::analytic_views()) {
+    const fig::Figure f = fig::build_view_figure(*id, scene, fig::theme_slides());
     for (Format fmt : kFormats) {
-      SCOPED_TRACE(std::string(fig::view_name(id)) + "." + core::exp::format_name(fmt));
+      SCOPED_TRACE(std::string(id->id) + "." + core::exp::format_name(fmt));
       EXPECT_EQ(core::exp::render_figure(f, opts(fmt)), core::exp::render_figure(f, opts(fmt)));
     }
   }
 }
 
 TEST(Export, PdfCarriesFixedMetadataAndNoCreationDate) {
-  const fig::Figure f = fig::build_view_figure(fig::ViewId::Ring, asset_scene("ring_chunked.json"),
-                                               fig::theme_light());
+  const fig::Figure f =
+      fig::build_view_figure("ring", asset_scene("ring_chunked.json"), fig::theme_light());
   const std::string pdf = core::exp::render_figure(f, opts(Format::Pdf));
   EXPECT_EQ(pdf.find("/CreationDate"), std::string::npos);
   EXPECT_EQ(pdf.find("/ModDate"), std::string::npos);
@@ -147,9 +145,9 @@ TEST(Export, PdfRasterisedMatchesPng) {
        {std::string("mistral_swa.json"), std::string("kv_memory_32k.json")}) {
     const core::Scene scene = asset_scene(name);
     Rgb previous;
-    for (fig::ViewId id : fig::view_ids()) {
-      SCOPED_TRACE(name + " " + fig::view_name(id));
-      const fig::Figure f = fig::build_view_figure(id, scene, fig::theme_slides(), {1280, 720});
+    for (const fig::ViewEntry* id : fig::analytic_views()) {
+      SCOPED_TRACE(name + " " + id->id);
+      const fig::Figure f = fig::build_view_figure(*id, scene, fig::theme_slides(), {1280, 720});
       const Rgb png = box_downsample(decode_png(core::exp::render_figure(f, opts(Format::Png))), 4);
       spit(dir / "f.pdf", core::exp::render_figure(f, opts(Format::Pdf)));
       const RunResult r =
@@ -159,7 +157,7 @@ TEST(Export, PdfRasterisedMatchesPng) {
       ASSERT_EQ(raster.w, png.w);
       ASSERT_EQ(raster.h, png.h);
       const double e = rmse(png, raster);
-      RecordProperty(std::string("rmse_") + fig::view_name(id), std::to_string(e));
+      RecordProperty(std::string("rmse_") + id->id, std::to_string(e));
       EXPECT_LT(e, kMaxRmse);
       if (!previous.px.empty()) {
         EXPECT_GT(rmse(png, previous), 2 * kMaxRmse);
@@ -176,9 +174,9 @@ TEST(Export, SvgIsXmlAndHoldsEveryCell) {
   TempDir dir;
   for (const std::string& name : asset_scene_names()) {
     const core::Scene scene = asset_scene(name);
-    for (fig::ViewId id : fig::view_ids()) {
-      SCOPED_TRACE(name + " " + fig::view_name(id));
-      const fig::Figure f = fig::build_view_figure(id, scene, fig::theme_light());
+    for (const fig::ViewEntry* id : fig::analytic_views()) {
+      SCOPED_TRACE(name + " " + id->id);
+      const fig::Figure f = fig::build_view_figure(*id, scene, fig::theme_light());
       const std::string svg = core::exp::render_figure(f, opts(Format::Svg));
       if (xmllint) {
         spit(dir / "f.svg", svg);
@@ -228,7 +226,7 @@ TEST(Export, SvgIsXmlAndHoldsEveryCell) {
 // A 512x512 grid stays one image: the vector files do not grow with the cell count.
 TEST(Export, BigGridsStaySmall) {
   core::Scene s = asset_scene("kv_memory_32k.json");  // 32k tokens -> a 512x512 mask grid
-  const fig::Figure f = fig::build_view_figure(fig::ViewId::Mask, s, fig::theme_slides());
+  const fig::Figure f = fig::build_view_figure("mask", s, fig::theme_slides());
   const fig::Heatmap* h = fig::find_heatmap(f, fig::kMaskHeatmapId);
   ASSERT_NE(h, nullptr);
   EXPECT_EQ(h->rows, 512);
@@ -239,8 +237,8 @@ TEST(Export, BigGridsStaySmall) {
 
 TEST(Export, MissingFolderThrowsNamingThePathAndWritesNothing) {
   TempDir dir;
-  const fig::Figure f = fig::build_view_figure(
-      fig::ViewId::Groups, asset_scene("gqa_llama70b.json"), fig::theme_light());
+  const fig::Figure f =
+      fig::build_view_figure("groups", asset_scene("gqa_llama70b.json"), fig::theme_light());
   const std::string path = dir / "missing/sub/figure.pdf";
   try {
     core::exp::export_figure(f, path, opts(Format::Pdf));
@@ -254,7 +252,7 @@ TEST(Export, MissingFolderThrowsNamingThePathAndWritesNothing) {
 TEST(Export, FailedWritesLeaveTheOldFileAndNoTemporary) {
   TempDir dir;
   const fig::Figure f =
-      fig::build_view_figure(fig::ViewId::Mask, asset_scene("sparse.json"), fig::theme_light());
+      fig::build_view_figure("mask", asset_scene("sparse.json"), fig::theme_light());
   // Rendering fails (bad scale): the existing file keeps its bytes.
   spit(dir / "old.png", "old bytes");
   EXPECT_THROW(core::exp::export_figure(f, dir / "old.png", opts(Format::Png, 20)), ExportError);
@@ -282,8 +280,8 @@ TEST(Export, DeckHasOnePagePerFigure) {
   TempDir dir;
   const core::Scene s = asset_scene("mistral_reach.json");
   std::vector<fig::Figure> pages;
-  for (fig::ViewId id : fig::view_ids())
-    pages.push_back(fig::build_view_figure(id, s, fig::theme_slides(), {1280, 720}));
+  for (const fig::ViewEntry* id : fig::analytic_views())
+    pages.push_back(fig::build_view_figure(*id, s, fig::theme_slides(), {1280, 720}));
   core::exp::export_pdf_deck(pages, dir / "deck.pdf", opts(Format::Pdf));
   const std::string pdf = slurp(dir / "deck.pdf");
   EXPECT_EQ(count_of(pdf, "/Type /Page") - count_of(pdf, "/Type /Pages"), 5);
@@ -305,16 +303,16 @@ TEST(Export, DeckHasOnePagePerFigure) {
 TEST(Export, NoTextLeavesTheFigure) {
   for (const std::string& name : asset_scene_names()) {
     const core::Scene scene = asset_scene(name);
-    for (fig::ViewId id : fig::view_ids())
+    for (const fig::ViewEntry* id : fig::analytic_views())
       for (const auto& [theme, size] :
            {std::pair{fig::theme_dark(), fig::FigureSize{}},
             std::pair{fig::theme_slides(), fig::FigureSize{}},
             std::pair{fig::theme_slides(), fig::FigureSize{1280, 720}}}) {
-        const fig::Figure f = fig::build_view_figure(id, scene, theme, size);
+        const fig::Figure f = fig::build_view_figure(*id, scene, theme, size);
         for (const core::exp::TextOverflow& o : core::exp::texts_outside(f))
-          ADD_FAILURE() << name << " " << fig::view_name(id) << " " << theme.name << " " << f.width
-                        << "x" << f.height << ": '" << o.text << "' spans x " << o.x0 << ".."
-                        << o.x1 << ", y " << o.y0 << ".." << o.y1;
+          ADD_FAILURE() << name << " " << id->id << " " << theme.name << " " << f.width << "x"
+                        << f.height << ": '" << o.text << "' spans x " << o.x0 << ".." << o.x1
+                        << ", y " << o.y0 << ".." << o.y1;
       }
   }
 }
@@ -323,13 +321,13 @@ TEST(Export, LongCaptionsWrapInsideThePage) {
   core::Scene s = asset_scene("mistral_swa.json");
   s.caption.clear();
   for (int i = 0; i < 12; ++i) s.caption += "A caption long enough to need several lines. ";
-  for (fig::ViewId id : fig::view_ids()) {
-    const fig::Figure f = fig::build_view_figure(id, s, fig::theme_slides());
+  for (const fig::ViewEntry* id : fig::analytic_views()) {
+    const fig::Figure f = fig::build_view_figure(*id, s, fig::theme_slides());
     int lines = 0;
     for (const fig::Mark& m : f.marks)
       if (const auto* t = std::get_if<fig::Text>(&m); t && t->caption) ++lines;
-    EXPECT_GE(lines, 4) << fig::view_name(id);
-    EXPECT_TRUE(core::exp::texts_outside(f).empty()) << fig::view_name(id);
+    EXPECT_GE(lines, 4) << id->id;
+    EXPECT_TRUE(core::exp::texts_outside(f).empty()) << id->id;
     ExportOptions without = opts(Format::Png);
     without.caption = false;
     EXPECT_NE(core::exp::render_figure(f, without), core::exp::render_figure(f, opts(Format::Png)));

@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
+#include "core/model/forward.h"
 #include "export_test_util.h"
 
 namespace {
@@ -42,7 +44,17 @@ TEST(ExportCli, OneViewFormatFromTheExtension) {
   EXPECT_EQ((b[16] << 24) | (b[17] << 16) | (b[18] << 8) | b[19], 3840);  // 960 units x 4
 }
 
+bool have_model(const std::string& name) {
+  return std::filesystem::exists(core::model::resolve_model_path(name));
+}
+
+#define NEED_MODEL_FILE(name) \
+  if (!have_model(name)) GTEST_SKIP() << name << " not downloaded (scripts/setup)"
+
+// gemma3_swa.json names the Gemma-3 preset, so it runs Gemma-3: --view all writes the five
+// analytic views and the five live ones.
 TEST(ExportCli, ViewAllWritesEveryViewInEveryFormat) {
+  NEED_MODEL_FILE("gemma3");
   TempDir dir;
   for (const char* fmt : {"pdf", "svg", "png"}) {
     const std::string out = dir / (std::string("all_") + fmt);  // created: its parent exists
@@ -50,27 +62,62 @@ TEST(ExportCli, ViewAllWritesEveryViewInEveryFormat) {
                                    fmt + " --out " + out + " --caption 'A caption from the CLI'");
     ASSERT_EQ(r.code, 0) << r.out;
     std::vector<std::string> want;
-    for (fig::ViewId id : fig::view_ids())
-      want.push_back(std::string(fig::view_name(id)) + "." + fmt);
+    for (const fig::ViewEntry& e : fig::view_entries()) want.push_back(e.id + "." + fmt);
     std::sort(want.begin(), want.end());
+    EXPECT_EQ(want.size(), 10u);
     EXPECT_EQ(listing(out), want);
   }
+}
+
+// The live attention view exported headless is the model's map: the default prompt's tokens
+// label its axes and the title names the model that ran (not a placeholder).
+TEST(ExportCli, LiveAttentionRunsTheModelHeadless) {
+  NEED_MODEL_FILE("smollm2");
+  TempDir dir;
+  const std::string scene = dir / "live.json";
+  spit(scene, R"({"preset": "SmolLM2-135M", "seq_len": 64, "view": "live_attention"})");
+  const RunResult pdf =
+      export_cmd("--scene " + scene + " --view live_attention --out " + (dir / "F.pdf"));
+  ASSERT_EQ(pdf.code, 0) << pdf.out;
+  EXPECT_EQ(slurp(dir / "F.pdf").rfind("%PDF", 0), 0u);
+  // The scene's own view is a live view: the normal path, without --view.
+  const RunResult png = export_cmd("--scene " + scene + " --out " + (dir / "F.png"));
+  ASSERT_EQ(png.code, 0) << png.out;
+  // A map of probabilities has many colours; the "loading the model..." placeholder has a
+  // background and grey text only.
+  const Rgb img = decode_png(slurp(dir / "F.png"));
+  ASSERT_GT(img.w, 0);
+  std::set<int> colours;
+  for (size_t i = 0; i + 2 < img.px.size(); i += 3)
+    colours.insert(img.px[i] << 16 | img.px[i + 1] << 8 | img.px[i + 2]);
+  EXPECT_GT(colours.size(), 200u);
+  EXPECT_NE(slurp(dir / "F.pdf").find("/Image"), std::string::npos) << "the heatmap image";
+}
+
+TEST(ExportCli, LayerOutsideTheModelIsExit2WithTheRange) {
+  NEED_MODEL_FILE("smollm2");
+  TempDir dir;
+  const std::string scene = dir / "bad.json";
+  spit(scene, R"({"preset": "Llama-2-70B", "layer": 70, "view": "live_attention"})");
+  const RunResult r = export_cmd("--scene " + scene + " --out " + (dir / "x.pdf"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("layer 70"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0..29"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.pdf"));
 }
 
 TEST(ExportCli, SameBytesAcrossRuns) {
   TempDir dir;
   for (const char* fmt : {"pdf", "svg", "png"}) {
-    for (const char* name : {"a", "b"}) {
-      const RunResult r =
-          export_cmd("--scene " + kScenes + "ring_chunked.json --view all --format " + fmt +
-                     " --out " + (dir / (std::string(name) + fmt)));
-      ASSERT_EQ(r.code, 0) << r.out;
-    }
-    for (fig::ViewId id : fig::view_ids()) {
-      const std::string file = std::string("/") + fig::view_name(id) + "." + fmt;
-      EXPECT_EQ(slurp(dir / (std::string("a") + fmt) + file),
-                slurp(dir / (std::string("b") + fmt) + file))
-          << file;
+    for (const fig::ViewEntry* id : fig::analytic_views()) {
+      for (const char* name : {"a", "b"}) {
+        const RunResult r =
+            export_cmd("--scene " + kScenes + "ring_chunked.json --view " + id->id + " --format " +
+                       fmt + " --out " + (dir / (std::string(name) + id->id + "." + fmt)));
+        ASSERT_EQ(r.code, 0) << r.out;
+      }
+      const std::string file = id->id + "." + fmt;
+      EXPECT_EQ(slurp(dir / ("a" + file)), slurp(dir / ("b" + file))) << file;
     }
   }
 }
@@ -155,7 +202,7 @@ TEST(ExportCli, LectureWritesOneFilePerSlideAndADeck) {
   const RunResult all =
       export_cmd("--lecture " + kLecture + " --view all --format svg --out " + (dir / "svg"));
   ASSERT_EQ(all.code, 0) << all.out;
-  EXPECT_EQ(listing(dir / "svg").size(), (files.size() - 1) * fig::view_ids().size());
+  EXPECT_EQ(listing(dir / "svg").size(), (files.size() - 1) * fig::analytic_views().size());
 }
 
 TEST(ExportCli, BadLectureNamesTheScene) {

@@ -7,7 +7,7 @@
 
 #include "core/figure/colormap.h"
 #include "core/figure/decorate.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/scene/presets.h"
 #include "core/scene/scene_json.h"
 
@@ -48,21 +48,21 @@ TEST(Figures, EveryViewEveryTheme) {
   for (const std::string& tn : fig::theme_names()) {
     const fig::Theme t = fig::theme_by_name(tn);
     for (const core::Scene& s : scenes())
-      for (fig::ViewId id : fig::view_ids()) {
-        const fig::Figure f = fig::build_view_figure(id, s, t);
-        ASSERT_GT(f.marks.size(), 5u) << fig::view_name(id);
+      for (const fig::ViewEntry* id : fig::analytic_views()) {
+        const fig::Figure f = fig::build_view_figure(*id, s, t);
+        ASSERT_GT(f.marks.size(), 5u) << id->id;
         EXPECT_FALSE(f.title.empty());
         for (const fig::Mark& mk : f.marks) {
           if (const auto* tx = std::get_if<fig::Text>(&mk)) {
-            EXPECT_GE(tx->x, 0) << fig::view_name(id) << ": " << tx->text;
-            EXPECT_LE(tx->x, f.width) << fig::view_name(id) << ": " << tx->text;
-            EXPECT_GE(tx->y, 0) << fig::view_name(id) << ": " << tx->text;
-            EXPECT_LE(tx->y, f.height) << fig::view_name(id) << ": " << tx->text;
+            EXPECT_GE(tx->x, 0) << id->id << ": " << tx->text;
+            EXPECT_LE(tx->x, f.width) << id->id << ": " << tx->text;
+            EXPECT_GE(tx->y, 0) << id->id << ": " << tx->text;
+            EXPECT_LE(tx->y, f.height) << id->id << ": " << tx->text;
           }
           if (const auto* h = std::get_if<fig::Heatmap>(&mk)) {
             EXPECT_EQ(h->values.size(), static_cast<size_t>(h->rows) * h->cols);
-            EXPECT_LE(h->x + h->w, f.width + 0.5f) << fig::view_name(id);
-            EXPECT_LE(h->y + h->h, f.height + 0.5f) << fig::view_name(id);
+            EXPECT_LE(h->x + h->w, f.width + 0.5f) << id->id;
+            EXPECT_LE(h->y + h->h, f.height + 0.5f) << id->id;
           }
         }
       }
@@ -73,7 +73,7 @@ TEST(Figures, MaskHeatmapMapsBackToCells) {
   core::Scene s;
   s.seq_len = 40;
   s.query = 39;
-  const fig::Figure f = fig::figure_mask(s, fig::theme_dark());
+  const fig::Figure f = fig::build_view_figure("mask", s, fig::theme_dark());
   const fig::Heatmap* h = fig::find_heatmap(f, fig::kMaskHeatmapId);
   ASSERT_NE(h, nullptr);
   ASSERT_EQ(h->rows, 40);
@@ -88,10 +88,21 @@ TEST(Figures, MaskHeatmapMapsBackToCells) {
   EXPECT_TRUE(std::isnan(h->values[39 * 40 + 0]));
 }
 
-TEST(Figures, ViewNamesRoundTrip) {
-  for (fig::ViewId id : fig::view_ids()) EXPECT_EQ(fig::parse_view(fig::view_name(id)), id);
-  EXPECT_FALSE(fig::parse_view("nope").has_value());
-  EXPECT_STREQ(fig::view_name(fig::ViewId::KvMemory), "kv_memory");
+TEST(Figures, RegistryHoldsEveryViewOnce) {
+  const std::vector<std::string> want = {
+      "mask",           "receptive_field", "ring",      "groups",      "kv_memory",
+      "live_attention", "live_rollout",    "live_ring", "live_groups", "live_memory"};
+  std::vector<std::string> ids;
+  for (const fig::ViewEntry& e : fig::view_entries()) {
+    ids.push_back(e.id);
+    EXPECT_EQ(fig::find_view(e.id), &e);
+    EXPECT_FALSE(e.title.empty()) << e.id;
+    EXPECT_TRUE(e.build_data && e.build_figure) << e.id;
+    EXPECT_EQ(e.live, e.id.rfind("live_", 0) == 0) << e.id;
+  }
+  EXPECT_EQ(ids, want);
+  EXPECT_EQ(fig::find_view("nope"), nullptr);
+  EXPECT_EQ(fig::analytic_views().size(), 5u);
 }
 
 TEST(Colormap, EndsAreThePublishedColours) {
@@ -170,8 +181,8 @@ TEST(Figures, RandomScenesBuild) {
     s.colormap = pick({0, 1}) ? "cividis" : "viridis";
     ASSERT_NO_THROW(core::validate_scene(s));
     const fig::Theme t = fig::theme_by_name(pick({0, 1}) ? "light" : "slides");
-    for (fig::ViewId id : fig::view_ids()) {
-      const fig::Figure f = fig::build_view_figure(id, s, t);
+    for (const fig::ViewEntry* id : fig::analytic_views()) {
+      const fig::Figure f = fig::build_view_figure(*id, s, t);
       for (const fig::Mark& mk : f.marks) {
         bool ok = true;
         if (const auto* p = std::get_if<fig::Polyline>(&mk)) {
@@ -184,7 +195,7 @@ TEST(Figures, RandomScenesBuild) {
         } else if (const auto* tx = std::get_if<fig::Text>(&mk)) {
           ok = finite_point(tx->x, tx->y);
         }
-        ASSERT_TRUE(ok) << fig::view_name(id) << " trial " << trial;
+        ASSERT_TRUE(ok) << id->id << " trial " << trial;
       }
     }
   }

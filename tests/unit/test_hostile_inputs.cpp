@@ -153,13 +153,15 @@ TEST(Hostile, NumberOverflowIsAJsonError) {
 }
 
 // ---- Export flags and sizes.
-TEST(Hostile, ExportRefusesLiveViewsZeroWidthAndHugePngs) {
-  const std::string live = write(
-      "live.json", R"({"version":1,"preset":"custom","model":"smollm2","view":"live_attention"})");
+TEST(Hostile, ExportLiveViewOfAMissingModelZeroWidthAndHugePngs) {
+  // A live view runs the scene's model headless: a model that is not there is exit 2 naming
+  // it, and no file.
+  const std::string live = write("live.json", R"({"version":1,"preset":"custom",
+      "model":"/nonexistent/model.gguf","view":"live_attention"})");
   CliRun r = attnlab("export --scene '" + live + "' --out '" + scratch("live.png") + "'");
   EXPECT_EQ(r.rc, 2) << r.err;
-  EXPECT_NE(r.err.find(live + ": view 'live_attention' is a live view"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/model.gguf"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(scratch("live.png")));
   const std::string scene = write("plain.json", R"({"version":1,"preset":"Mistral-7B"})");
   r = attnlab("export --scene '" + scene + "' --width 0 --height 0 --out '" + scratch("w.png") +
               "'");

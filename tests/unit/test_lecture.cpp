@@ -11,7 +11,7 @@
 #include "core/export/export.h"
 #include "core/figure/axes.h"
 #include "core/figure/theme.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 #include "core/scene/lecture.h"
 #include "core/scene/scene_json.h"
 
@@ -78,8 +78,7 @@ TEST(Lecture, ShippedLectureLoads) {
   for (const char* p :
        {"Llama-2-7B", "Llama-2-70B", "Mistral-7B", "Mixtral-8x7B", "Gemma-3-270M", "SmolLM2-135M"})
     EXPECT_TRUE(presets.count(p)) << p;
-  for (fig::ViewId id : fig::view_ids())
-    EXPECT_TRUE(views.count(fig::view_name(id))) << fig::view_name(id);
+  for (const fig::ViewEntry* id : fig::analytic_views()) EXPECT_TRUE(views.count(id->id)) << id->id;
 }
 
 // Every number a caption states is recomputed from the scene, and must appear in the caption
@@ -115,10 +114,10 @@ TEST(Lecture, EverySlideExportsAndKeepsItsTextOnThePage) {
   std::vector<fig::Figure> deck;
   for (const core::LectureSlide& s : lec.slides) {
     SCOPED_TRACE(s.title);
-    const fig::ViewId id = *fig::parse_view(s.scene.view);
+    const fig::ViewEntry* id = fig::find_view(s.scene.view);
     for (const auto& [theme, size] : {std::pair{fig::theme_slides(), fig::FigureSize{1280, 720}},
                                       std::pair{fig::theme_dark(), fig::FigureSize{}}}) {
-      const fig::Figure f = fig::build_view_figure(id, s.scene, theme, size);
+      const fig::Figure f = fig::build_view_figure(*id, s.scene, theme, size);
       EXPECT_EQ(f.title, s.title);
       for (const core::exp::TextOverflow& o : core::exp::texts_outside(f))
         ADD_FAILURE() << theme.name << ": '" << o.text << "' leaves the page";

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "core/figure/live_views.h"
-#include "core/figure/views.h"
+#include "core/figure/view_registry.h"
 
 namespace {
 
@@ -81,7 +81,8 @@ TEST(LiveFigures, AttentionMapIsNanExactlyWhereMasked) {
   core::Scene s;
   s.layer = 2;
   s.head = 4;
-  const fig::Figure f = fig::build_live_figure(fig::LiveViewId::Attention, s, r, fig::theme_dark());
+  const fig::Figure f = fig::build_figure(*fig::find_view("live_attention"), fig::ViewInput{s, &r},
+                                          fig::theme_dark());
   const fig::Heatmap* h = fig::find_heatmap(f, fig::kLiveAttentionHeatmapId);
   ASSERT_NE(h, nullptr);
   ASSERT_EQ(h->rows, 20);
@@ -180,13 +181,14 @@ TEST(LiveFigures, EveryLiveViewBuildsAndEmptyResultsArePlaceholders) {
   EXPECT_FALSE(ring.fits);
   const core::LiveMemory mem = core::build_live_memory(r);
   EXPECT_TRUE(mem.theory_matches);
-  for (fig::LiveViewId id : fig::live_view_ids()) {
-    const fig::Figure f = fig::build_live_figure(id, core::Scene{}, r, fig::theme_dark());
-    EXPECT_FALSE(f.marks.empty()) << fig::live_view_name(id);
-    EXPECT_TRUE(finite_marks(f)) << fig::live_view_name(id);
-    EXPECT_EQ(fig::parse_live_view(fig::live_view_name(id)), id);
-    const fig::Figure empty =
-        fig::build_live_figure(id, core::Scene{}, core::LiveResult{}, fig::theme_dark());
+  const core::Scene scene;
+  const core::LiveResult none;
+  for (const fig::ViewEntry& e : fig::view_entries()) {
+    if (!e.live) continue;
+    const fig::Figure f = fig::build_figure(e, fig::ViewInput{scene, &r}, fig::theme_dark());
+    EXPECT_FALSE(f.marks.empty()) << e.id;
+    EXPECT_TRUE(finite_marks(f)) << e.id;
+    const fig::Figure empty = fig::build_figure(e, fig::ViewInput{scene, &none}, fig::theme_dark());
     EXPECT_EQ(fig::find_heatmap(empty, fig::kLiveAttentionHeatmapId), nullptr);
   }
 }

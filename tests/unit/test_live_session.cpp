@@ -11,6 +11,7 @@
 
 #include "core/io/atomic_write.h"
 #include "core/model/tokenizer_gguf.h"
+#include "core/session/live_runs.h"
 #include "core/session/live_session.h"
 
 namespace {
@@ -31,13 +32,24 @@ core::Scene live_scene(const std::string& prompt) {
   return s;
 }
 
+// What the worker runs for this scene, with variant.window as the live window override (the
+// LiveSession level below core::Session, which derives it from the scene's one window).
+core::LiveRun run_of(const core::Scene& s) {
+  core::LiveRun r;
+  r.model = s.model;
+  r.prompt = s.prompt;
+  r.variant = s.variant;
+  r.ring_window = core::ring_generation_window(s.variant, s.window);
+  return r;
+}
+
 constexpr double kTimeout = 300;
 
 TEST(LiveSession, PassFollowsSceneAndLayerChangesAreFree) {
   if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
   core::LiveSession live;
   core::Scene s = live_scene(asset("prompts/capitals.txt"));
-  live.update(s);
+  live.update(run_of(s));
   ASSERT_TRUE(live.wait_idle(kTimeout));
   auto r = live.result();
   ASSERT_TRUE(r->error.empty()) << r->error;
@@ -56,7 +68,7 @@ TEST(LiveSession, PassFollowsSceneAndLayerChangesAreFree) {
   s.layer = 5;
   s.head = 2;
   s.view = "live_attention";
-  live.update(s);
+  live.update(run_of(s));
   EXPECT_TRUE(live.idle());
   EXPECT_EQ(live.result()->revision, rev);
 }
@@ -64,11 +76,11 @@ TEST(LiveSession, PassFollowsSceneAndLayerChangesAreFree) {
 TEST(LiveSession, NewerChangeCancelsStalePass) {
   if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
   core::LiveSession live;
-  live.update(live_scene("Hi"));
+  live.update(run_of(live_scene("Hi")));
   ASSERT_TRUE(live.wait_idle(kTimeout));
   // A long prompt keeps the worker busy long enough to be overtaken.
   core::Scene s = live_scene(asset("texts/ppl.txt"));
-  live.update(s);
+  live.update(run_of(s));
   const auto t0 = std::chrono::steady_clock::now();
   for (;;) {
     const core::LiveProgress p = live.progress();
@@ -77,7 +89,7 @@ TEST(LiveSession, NewerChangeCancelsStalePass) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   s.prompt = asset("prompts/story.txt");
-  live.update(s);
+  live.update(run_of(s));
   ASSERT_TRUE(live.wait_idle(kTimeout));
   auto r = live.result();
   EXPECT_GE(r->cancelled, 1) << "the long pass should have been cancelled";
@@ -90,7 +102,7 @@ TEST(LiveSession, FailedLoadKeepsPreviousModel) {
   if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
   core::LiveSession live;
   core::Scene s = live_scene("The cat sat on the mat.");
-  live.update(s);
+  live.update(run_of(s));
   ASSERT_TRUE(live.wait_idle(kTimeout));
   const auto before = live.result();
   ASSERT_TRUE(before->pass);
@@ -99,7 +111,7 @@ TEST(LiveSession, FailedLoadKeepsPreviousModel) {
       (std::filesystem::temp_directory_path() / "attnlab_live_bad.gguf").string();
   core::write_file_atomic(bad, "GGUF but not really a model");
   s.model = bad;
-  live.update(s);
+  live.update(run_of(s));
   ASSERT_TRUE(live.wait_idle(kTimeout));
   auto r = live.result();
   EXPECT_NE(r->error.find(bad), std::string::npos) << r->error;
@@ -107,7 +119,7 @@ TEST(LiveSession, FailedLoadKeepsPreviousModel) {
   EXPECT_EQ(r->pass, before->pass);
 
   s.prompt = "The dog sat on the log.";  // the previous model keeps running
-  live.update(s);
+  live.update(run_of(s));
   ASSERT_TRUE(live.wait_idle(kTimeout));
   r = live.result();
   ASSERT_TRUE(r->pass);
@@ -121,7 +133,7 @@ TEST(LiveSession, RingGenerationMatchesFullCacheWhileItFits) {
   core::LiveSession live;
   core::Scene s = live_scene(asset("prompts/story.txt"));
   s.variant.window = 32;
-  live.update(s);
+  live.update(run_of(s));
   live.step(3);
   ASSERT_TRUE(live.wait_idle(kTimeout));
   auto r = live.result();
@@ -135,7 +147,7 @@ TEST(LiveSession, RingGenerationMatchesFullCacheWhileItFits) {
 
   // A window smaller than the prompt: slot p mod W holds the last W positions.
   s.variant.window = 5;
-  live.update(s);
+  live.update(run_of(s));
   live.step(3);
   ASSERT_TRUE(live.wait_idle(kTimeout));
   r = live.result();
@@ -155,7 +167,7 @@ TEST(LiveSession, PoolingReportsPerplexityAndSpeedIsMeasured) {
   core::LiveSession live(o);
   core::Scene s = live_scene(asset("prompts/capitals.txt"));
   s.variant.kv_heads = 1;
-  live.update(s);
+  live.update(run_of(s));
   live.measure_speed();
   ASSERT_TRUE(live.wait_idle(kTimeout));
   auto r = live.result();
