@@ -186,7 +186,12 @@ bool can_dequantize(TensorType t) {
   }
 }
 
-void dequantize(TensorType t, const void* src, float* dst, int64_t n) {
+// The prefill GEMM decodes every weight panel through here; the loader picks the widest
+// clone the CPU supports (the block decoders inline into each).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void dequantize(TensorType t,
+                                                                             const void* src,
+                                                                             float* dst,
+                                                                             int64_t n) {
   TypeTraits tt;
   if (!can_dequantize(t) || !tensor_type_traits(static_cast<uint32_t>(t), &tt))
     throw std::invalid_argument(std::string("unsupported quant type ") + tensor_type_name(t));

@@ -13,20 +13,23 @@
 #include "core/attention/parallel_for.h"
 #include "core/model/activations.h"
 #include "core/model/blas_setup.h"
+#include "core/model/dequant.h"
 #include "core/model/paged_cache.h"
+#include "core/model/qgemm.h"
 #include "core/model/qgemv.h"
 #include "core/model/tensor_names.h"
 #include "core/model/thread_pool.h"
 
 namespace core::model {
 
-std::shared_ptr<const Model> Model::load(const std::string& path, int n_threads) {
+std::shared_ptr<const Model> Model::load(const std::string& path, int n_threads,
+                                         bool f32_matrices) {
   const auto t0 = std::chrono::steady_clock::now();
   tune_openblas();
   auto m = std::shared_ptr<Model>(new Model());
   m->file_ = std::make_unique<GgufFile>(path);
   m->config_ = read_config(*m->file_);
-  m->weights_ = load_weights(*m->file_, m->config_, n_threads);
+  m->weights_ = load_weights(*m->file_, m->config_, n_threads, f32_matrices);
   m->load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return m;
 }
@@ -86,29 +89,32 @@ LayerCache empty_cache(const LayerPlan& p) {
   return lc;
 }
 
-// One layer's weights as quantized blocks in the mapped file, for single-token steps.
-// A null matrix (data == nullptr) means: use the f32 copy (unsupported type, pooled K/V).
+// One layer's matrices as quantized blocks in the mapped file (pooled K/V heads: f32).
 struct LayerQuant {
   QuantMatrix wq, wk, wv, wo, gate, up, down;
 };
 
-// One product of a single-token step: W (quantized, or f32 when w.data is null) times x.
-struct GemvJob {
+// One product: y [T, w.rows] = x [T, w.cols] · Wᵀ.
+struct MatJob {
   const QuantMatrix& w;
-  const float* w_f32;  // [out, in]
-  float* y;            // [out]
-  int out;
+  float* y;
 };
 
 struct Session::State {
-  // y_j = W_j · x for every job (all share x [in]), rows split over the pool.
-  void gemv(const float* x, int in, std::initializer_list<GemvJob> jobs);
+  // y_j = x · W_jᵀ for every job (all share x [T, in]): one pool barrier for all of them.
+  // T = 1 runs the fused dequantize-dot rows, larger T the packed-panel GEMM.
+  void matmul(const float* x, int t_count, std::initializer_list<MatJob> jobs);
+  // fn(r) for the rows [0, rows) of element-wise work, split over the pool.
+  template <typename Fn>
+  void rows(int n_rows, size_t row_cost, Fn&& fn);
 
   std::vector<LayerCache> cache;  // [n_layers]
   std::vector<LayerQuant> quant;  // [n_layers]
-  QuantMatrix lm_head;
+  QuantMatrix lm_head, token_embd;
   std::unique_ptr<ThreadPool> pool;
-  std::vector<float> xsum;  // [in / 32] block sums of the vector of the current product
+  std::vector<float> xsum;     // [in / 32] block sums of x for a single-token product
+  std::vector<float> xpacked;  // x of a multi-token product, packed for qgemm (pack_x)  // [in /
+                               // 32] block sums of the vector of the current product
   // Scratch, sized for the current chunk of T tokens.
   std::vector<float> x, xb, q, k, v, att, o, gate, up;  // [T, ...]
   std::vector<float> rope_cos, rope_sin;                // [T, hd/2]
@@ -127,15 +133,6 @@ void rmsnorm_rows(float* out, const float* x, const float* w, int rows, int n, f
     const float s = 1.0f / std::sqrt(static_cast<float>(ss / n) + eps);
     for (int i = 0; i < n; ++i) orow[i] = xr[i] * s * w[i];
   }
-}
-
-// y[T, out] = x[T, in] · W[out, in]ᵀ
-void matmul(float* y, const float* x, const float* w, int t, int out, int in) {
-  if (t == 1)
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, w, in, x, 1, 0.0f, y, 1);
-  else
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, out, in, 1.0f, x, in, w, in, 0.0f, y,
-                out);
 }
 
 // Rotates every head of x[T, n_heads, hd] by its position.
@@ -181,34 +178,42 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
   if (kv_heads_ > c.n_kv_heads || c.n_kv_heads % kv_heads_ != 0 || c.n_heads % kv_heads_ != 0)
     throw std::invalid_argument("kv_heads " + std::to_string(kv_heads_) + " must divide the " +
                                 std::to_string(c.n_kv_heads) + " native KV heads");
+  const GgufFile& f = model_->gguf();
+  const TensorNames& n = tensor_names(c.arch);
   if (kv_heads_ != c.n_kv_heads) {
-    for (const LayerWeights& l : model_->weights().layers) {
-      pooled_wk_.push_back(pool_kv_heads(l.wk, c.n_kv_heads, kv_heads_, c.head_dim, c.d_model));
-      pooled_wv_.push_back(pool_kv_heads(l.wv, c.n_kv_heads, kv_heads_, c.head_dim, c.d_model));
+    auto pooled = [&](const std::string& name) {
+      const TensorInfo& t = f.tensor(name);
+      std::vector<float> w(t.n_elems);
+      dequantize(t.type, t.data, w.data(), static_cast<int64_t>(t.n_elems));
+      return pool_kv_heads(w, c.n_kv_heads, kv_heads_, c.head_dim, c.d_model);
+    };
+    for (int l = 0; l < c.n_layers; ++l) {
+      pooled_wk_.push_back(pooled(layer_tensor(l, n.attn_k)));
+      pooled_wv_.push_back(pooled(layer_tensor(l, n.attn_v)));
     }
   }
   if (opts_.n_threads <= 0) opts_.n_threads = default_threads();
   openblas_set_num_threads(opts_.n_threads);
   backend_ = opts_.backend ? opts_.backend : make_default_backend(opts_.n_threads);
-  // Single-token steps read the weights as the file stores them (4.5-8.5 bits a weight)
-  // instead of the f32 copy; pooled K/V heads exist only as f32.
-  const GgufFile& f = model_->gguf();
+  // Every product reads the weights as the file stores them (4.5-8.5 bits a weight); pooled
+  // K/V heads exist only as f32.
   auto qm = [&](const std::string& name) { return quant_matrix(f.tensor(name)); };
   st_->quant.resize(c.n_layers);
-  const TensorNames& n = tensor_names(c.arch);
   for (int l = 0; l < c.n_layers; ++l) {
     LayerQuant& q = st_->quant[l];
     q.wq = qm(layer_tensor(l, n.attn_q));
-    if (pooled_wk_.empty()) {
-      q.wk = qm(layer_tensor(l, n.attn_k));
-      q.wv = qm(layer_tensor(l, n.attn_v));
-    }
+    const int kvd = kv_heads_ * c.head_dim;
+    q.wk = pooled_wk_.empty() ? qm(layer_tensor(l, n.attn_k))
+                              : f32_matrix(pooled_wk_[l].data(), kvd, c.d_model);
+    q.wv = pooled_wv_.empty() ? qm(layer_tensor(l, n.attn_v))
+                              : f32_matrix(pooled_wv_[l].data(), kvd, c.d_model);
     q.wo = qm(layer_tensor(l, n.attn_output));
     q.gate = qm(layer_tensor(l, n.ffn_gate));
     q.up = qm(layer_tensor(l, n.ffn_up));
     q.down = qm(layer_tensor(l, n.ffn_down));
   }
-  st_->lm_head = qm(c.tied_embeddings ? n.token_embd : n.output);
+  st_->token_embd = qm(n.token_embd);
+  st_->lm_head = c.tied_embeddings ? st_->token_embd : qm(n.output);
   st_->pool = std::make_unique<ThreadPool>(opts_.n_threads);
   reset();
 }
@@ -242,30 +247,43 @@ void Session::check_cancel() {
   }
 }
 
-void Session::State::gemv(const float* x, int in, std::initializer_list<GemvJob> jobs) {
+void Session::State::matmul(const float* x, int t_count, std::initializer_list<MatJob> jobs) {
+  // A task: 32 rows of one matrix (one packed panel for T > 1). Enough of them that the
+  // pool's threads finish together; the 49k-262k-row logits split like any other matrix.
   constexpr int kRowsPerTask = 32;
-  xsum.resize(in / 32 + 1);
-  bool prepared = false;
   struct Range {
-    const GemvJob* job;
+    const MatJob* job;
     int r0, r1;
   };
   std::vector<Range> tasks;
-  for (const GemvJob& j : jobs) {
-    if (!j.w.data) {  // f32 fallback: OpenBLAS threads it itself
-      cblas_sgemv(CblasRowMajor, CblasNoTrans, j.out, in, 1.0f, j.w_f32, in, x, 1, 0.0f, j.y, 1);
-      continue;
-    }
-    if (!prepared && j.w.type == TensorType::Q4_1) {
+  bool prepared = false;
+  for (const MatJob& j : jobs) {
+    if (t_count == 1 && !prepared && qgemv_needs_xsum(j.w.type)) {
+      xsum.resize(j.w.cols / 32);
       qgemv_prepare(j.w, x, xsum.data());
       prepared = true;
     }
-    for (int r = 0; r < j.out; r += kRowsPerTask)
-      tasks.push_back({&j, r, std::min(j.out, r + kRowsPerTask)});
+    for (int r = 0; r < j.w.rows; r += kRowsPerTask)
+      tasks.push_back({&j, r, std::min(j.w.rows, r + kRowsPerTask)});
   }
+  if (t_count > 1) pack_x(x, t_count, jobs.begin()->w.cols, xpacked);
   pool->run(static_cast<int>(tasks.size()), [&](int i) {
     const Range& t = tasks[i];
-    qgemv_rows(t.job->w, x, xsum.data(), t.job->y, t.r0, t.r1);
+    if (t_count == 1)
+      qgemv_rows(t.job->w, x, xsum.data(), t.job->y, t.r0, t.r1);
+    else
+      qgemm_panels(t.job->w, xpacked.data(), t_count, t.job->y, t.r0 / kRowsPerTask,
+                   t.r0 / kRowsPerTask + 1);
+  });
+}
+
+template <typename Fn>
+void Session::State::rows(int n_rows, size_t row_cost, Fn&& fn) {
+  // Below ~20k element operations a wake-up costs more than the work.
+  const int per_task = std::max(1, static_cast<int>(20000 / std::max<size_t>(row_cost, 1)));
+  const int n_tasks = (n_rows + per_task - 1) / per_task;
+  pool->run(n_tasks, [&](int i) {
+    for (int r = i * per_task; r < std::min(n_rows, (i + 1) * per_task); ++r) fn(r);
   });
 }
 
@@ -331,9 +349,25 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
     if (tok[t] < 0 || tok[t] >= c.vocab)
       throw std::out_of_range("token id " + std::to_string(tok[t]) + " outside the vocabulary");
     s.pos[t] = pos0 + t;
-    const float* e = w.token_embd.data() + static_cast<size_t>(tok[t]) * d;
-    for (int i = 0; i < d; ++i) s.x[t * d + i] = e[i] * c.embed_scale;
   }
+  s.rows(T, d, [&](int t) {
+    float* xt = s.x.data() + static_cast<size_t>(t) * d;
+    dequantize_row(s.token_embd, tok[t], xt);
+    for (int i = 0; i < d; ++i) xt[i] *= c.embed_scale;
+  });
+  // Row-wise steps, each split over the pool when the chunk is big enough to pay for it.
+  auto norm = [&](float* out, const float* in, const std::vector<float>& wn, int n_rows, int n) {
+    s.rows(n_rows, n, [&](int r) {
+      const size_t o = static_cast<size_t>(r) * n;
+      rmsnorm_rows(out + o, in + o, wn.data(), 1, n, c.rms_eps);
+    });
+  };
+  auto add = [&](float* acc, const float* y) {
+    s.rows(T, d, [&](int t) {
+      for (size_t i = static_cast<size_t>(t) * d; i < static_cast<size_t>(t + 1) * d; ++i)
+        acc[i] += y[i];
+    });
+  };
 
   // Capture rows: which positions of this chunk are kept, and room for them.
   const CaptureSpec& cs = opts_.capture;
@@ -351,23 +385,12 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
   for (int l = 0; l < c.n_layers; ++l) {
     check_cancel();
     const LayerWeights& lw = w.layers[l];
-    const float* wk = pooled_wk_.empty() ? lw.wk.data() : pooled_wk_[l].data();
-    const float* wv = pooled_wv_.empty() ? lw.wv.data() : pooled_wv_[l].data();
-    rmsnorm_rows(s.xb.data(), s.x.data(), lw.attn_norm.data(), T, d, c.rms_eps);
     const LayerQuant& lq = s.quant[l];
-    if (T == 1) {
-      s.gemv(s.xb.data(), d,
-             {{lq.wq, lw.wq.data(), s.q.data(), qd},
-              {lq.wk, wk, s.k.data(), kvd},
-              {lq.wv, wv, s.v.data(), kvd}});
-    } else {
-      matmul(s.q.data(), s.xb.data(), lw.wq.data(), T, qd, d);
-      matmul(s.k.data(), s.xb.data(), wk, T, kvd, d);
-      matmul(s.v.data(), s.xb.data(), wv, T, kvd, d);
-    }
+    norm(s.xb.data(), s.x.data(), lw.attn_norm, T, d);
+    s.matmul(s.xb.data(), T, {{lq.wq, s.q.data()}, {lq.wk, s.k.data()}, {lq.wv, s.v.data()}});
     if (c.qk_norm) {
-      rmsnorm_rows(s.q.data(), s.q.data(), lw.q_norm.data(), T * nh, hd, c.rms_eps);
-      rmsnorm_rows(s.k.data(), s.k.data(), lw.k_norm.data(), T * nkv, hd, c.rms_eps);
+      norm(s.q.data(), s.q.data(), lw.q_norm, T * nh, hd);
+      norm(s.k.data(), s.k.data(), lw.k_norm, T * nkv, hd);
     }
     if (c.layers[l].rope_base != rope_base) {
       // Hugging Face builds inv_freq and position*inv_freq in f32; doing the same keeps the
@@ -382,8 +405,13 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
         }
       }
     }
-    rope(s.q.data(), T, nh, hd, c.rope_style, s.rope_cos.data(), s.rope_sin.data());
-    rope(s.k.data(), T, nkv, hd, c.rope_style, s.rope_cos.data(), s.rope_sin.data());
+    s.rows(T, qd + kvd, [&](int t) {
+      const size_t a = static_cast<size_t>(t) * half;
+      rope(s.q.data() + static_cast<size_t>(t) * qd, 1, nh, hd, c.rope_style, &s.rope_cos[a],
+           &s.rope_sin[a]);
+      rope(s.k.data() + static_cast<size_t>(t) * kvd, 1, nkv, hd, c.rope_style, &s.rope_cos[a],
+           &s.rope_sin[a]);
+    });
 
     bool any_rows = false;
     for (int t = 0; t < T; ++t)
@@ -427,47 +455,37 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
     }
     lc.used = cache_used(lc, last_pos);
 
-    if (T == 1)
-      s.gemv(s.att.data(), qd, {{lq.wo, lw.wo.data(), s.o.data(), d}});
-    else
-      matmul(s.o.data(), s.att.data(), lw.wo.data(), T, d, qd);
-    if (c.post_norms)
-      rmsnorm_rows(s.o.data(), s.o.data(), lw.post_attn_norm.data(), T, d, c.rms_eps);
-    for (size_t i = 0; i < td * d; ++i) s.x[i] += s.o[i];
+    s.matmul(s.att.data(), T, {{lq.wo, s.o.data()}});
+    if (c.post_norms) norm(s.o.data(), s.o.data(), lw.post_attn_norm, T, d);
+    add(s.x.data(), s.o.data());
 
-    rmsnorm_rows(s.xb.data(), s.x.data(), lw.ffn_norm.data(), T, d, c.rms_eps);
-    if (T == 1) {
-      s.gemv(s.xb.data(), d,
-             {{lq.gate, lw.w_gate.data(), s.gate.data(), ff},
-              {lq.up, lw.w_up.data(), s.up.data(), ff}});
-    } else {
-      matmul(s.gate.data(), s.xb.data(), lw.w_gate.data(), T, ff, d);
-      matmul(s.up.data(), s.xb.data(), lw.w_up.data(), T, ff, d);
-    }
-    if (c.gelu_tanh)
-      for (size_t i = 0; i < td * ff; ++i) s.gate[i] = gelu_tanh(s.gate[i]) * s.up[i];
-    else
-      silu_mul(s.gate.data(), s.up.data(), td * ff);
-    if (T == 1)
-      s.gemv(s.gate.data(), ff, {{lq.down, lw.w_down.data(), s.o.data(), d}});
-    else
-      matmul(s.o.data(), s.gate.data(), lw.w_down.data(), T, d, ff);
-    if (c.post_norms)
-      rmsnorm_rows(s.o.data(), s.o.data(), lw.post_ffn_norm.data(), T, d, c.rms_eps);
-    for (size_t i = 0; i < td * d; ++i) s.x[i] += s.o[i];
+    norm(s.xb.data(), s.x.data(), lw.ffn_norm, T, d);
+    s.matmul(s.xb.data(), T, {{lq.gate, s.gate.data()}, {lq.up, s.up.data()}});
+    s.rows(T, static_cast<size_t>(ff) * 8, [&](int t) {
+      float* g = s.gate.data() + static_cast<size_t>(t) * ff;
+      const float* u = s.up.data() + static_cast<size_t>(t) * ff;
+      if (c.gelu_tanh)
+        for (int i = 0; i < ff; ++i) g[i] = gelu_tanh(g[i]) * u[i];
+      else
+        silu_mul(g, u, ff);
+    });
+    s.matmul(s.gate.data(), T, {{lq.down, s.o.data()}});
+    if (c.post_norms) norm(s.o.data(), s.o.data(), lw.post_ffn_norm, T, d);
+    add(s.x.data(), s.o.data());
     if (opts_.progress) opts_.progress(++progress_done_, progress_total_);
   }
 
   const int n_out = all_logits ? T : 1;
   const float* xr = s.x.data() + static_cast<size_t>(T - n_out) * d;
-  rmsnorm_rows(s.xb.data(), xr, w.output_norm.data(), n_out, d, c.rms_eps);
+  norm(s.xb.data(), xr, w.output_norm, n_out, d);
   std::vector<float> logits(static_cast<size_t>(n_out) * c.vocab);
-  if (n_out == 1)
-    s.gemv(s.xb.data(), d, {{s.lm_head, w.lm_head(), logits.data(), c.vocab}});
-  else
-    matmul(logits.data(), s.xb.data(), w.lm_head(), n_out, c.vocab, d);
+  s.matmul(s.xb.data(), n_out, {{s.lm_head, logits.data()}});
   if (c.final_softcap > 0)
-    for (float& z : logits) z = c.final_softcap * std::tanh(z / c.final_softcap);
+    s.rows(static_cast<int>((logits.size() + 1023) / 1024), 1024 * 8, [&](int r) {
+      const size_t end = std::min(logits.size(), static_cast<size_t>(r + 1) * 1024);
+      for (size_t i = static_cast<size_t>(r) * 1024; i < end; ++i)
+        logits[i] = c.final_softcap * std::tanh(logits[i] / c.final_softcap);
+    });
   return logits;
 }
 

@@ -1,5 +1,5 @@
-// The CPU runtime: a loaded Model (config + f32 weights, shared and immutable) and Sessions
-// that run it with a ModelVariant (window override, kv-head pooling, cache mode, chunked
+// The CPU runtime: a loaded Model (config + the mapped GGUF weights, shared and immutable) and
+// Sessions that run it with a ModelVariant (window override, kv-head pooling, cache mode, chunked
 // prefill), capturing attention probabilities and cache state for the views.
 //
 //   auto m = core::model::Model::load(path);
@@ -34,8 +34,11 @@ namespace model {
 
 class Model {
  public:
-  // Maps, parses and dequantizes. Throws ModelError naming the file and the problem.
-  static std::shared_ptr<const Model> load(const std::string& path, int n_threads = 0);
+  // Maps, parses and checks every tensor. The forward pass reads the quantized blocks from the
+  // mapping; `f32_matrices` also keeps f32 copies of the matrices in weights() (for tests and
+  // tools that inspect them). Throws ModelError naming the file and the problem.
+  static std::shared_ptr<const Model> load(const std::string& path, int n_threads = 0,
+                                           bool f32_matrices = false);
   const Config& config() const { return config_; }
   const Weights& weights() const { return weights_; }
   const GgufFile& gguf() const { return *file_; }

@@ -6,9 +6,14 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "core/model/dequant.h"
+#include "core/model/qgemv_kernels.h"
 
 namespace core::model {
 
@@ -16,38 +21,32 @@ namespace {
 
 constexpr int kBlock = 32;
 
-// Bytes of one 32-element block (Q4_1: d, m, 16 nibble bytes; Q5_0: d, qh, 16 nibble bytes;
-// Q8_0: d, 32 int8).
-int block_bytes(TensorType t) {
-  switch (t) {
-    case TensorType::Q4_1:
-      return 20;
-    case TensorType::Q5_0:
-      return 22;
-    case TensorType::Q8_0:
-      return 34;
-    case TensorType::F32:
-      return 4 * kBlock;
-    default:
-      return 0;
-  }
+Isa detect_isa() {
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                    __builtin_cpu_supports("f16c");
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
+                      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                      __builtin_cpu_supports("avx512dq");
+  return avx512 ? Isa::Avx512 : avx2 ? Isa::Avx2 : Isa::Scalar;
 }
 
-// Portable path: decode each block with the same formulas as dequant.cpp, then dot.
-float dot_row_scalar(TensorType t, const uint8_t* row, const float* x, int nb) {
-  float sum = 0.0f;
-  float y[kBlock];
-  for (int b = 0; b < nb; ++b) {
-    const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes(t);
-    if (t == TensorType::F32) {
-      std::memcpy(y, blk, sizeof(y));
-    } else {
-      dequantize(t, blk, y, kBlock);
-    }
-    const float* xb = x + b * kBlock;
-    for (int j = 0; j < kBlock; ++j) sum += y[j] * xb[j];
-  }
-  return sum;
+Isa env_cap(Isa best) {
+  const char* env = std::getenv("ATTNLAB_ISA");
+  if (!env || !*env) return best;
+  const std::string s = env;
+  const Isa want = s == "scalar" ? Isa::Scalar : s == "avx2" ? Isa::Avx2 : Isa::Avx512;
+  return std::min(want, best);
+}
+
+std::atomic<Isa>& isa_slot() {
+  static std::atomic<Isa> isa{env_cap(best_isa())};
+  return isa;
+}
+
+// Elements per step of the generic path: one quant block, or 32 plain values.
+int chunk_elems(const QuantMatrix& w) {
+  return std::max(w.block_elems, kBlock);
 }
 
 __attribute__((target("avx2,fma,f16c"))) float hsum(__m256 v) {
@@ -66,6 +65,15 @@ __attribute__((target("avx2,fma,f16c"))) float half_avx(const uint8_t* p) {
 // Eight unsigned bytes -> eight floats.
 __attribute__((target("avx2,fma,f16c"))) __m256 u8x8(__m128i v) {
   return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
+}
+
+__attribute__((target("avx2,fma,f16c"))) float dot_f32_avx2(const float* w, const float* x, int n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  for (int i = 0; i < n; i += 16) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+  }
+  return hsum(_mm256_add_ps(a0, a1));
 }
 
 // Q4_1: x = q*d + m, so a block adds d * Σ q_j x_j + m * Σ x_j; Σ x_j comes precomputed.
@@ -138,82 +146,101 @@ __attribute__((target("avx2,fma,f16c"))) float dot_q8_0(const uint8_t* row, cons
   return hsum(acc);
 }
 
-__attribute__((target("avx2,fma,f16c"))) float dot_f32(const float* w, const float* x, int n) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-  for (int i = 0; i < n; i += 16) {
-    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
-    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
-  }
-  return hsum(_mm256_add_ps(a0, a1));
-}
-
-// AVX-512 halves the instructions per block: sixteen codes widen to sixteen floats at once.
-#define ATTNLAB_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
-
-ATTNLAB_AVX512 float dot_q4_1_512(const uint8_t* row, const float* x, const float* xsum, int nb) {
-  const __m128i low4 = _mm_set1_epi8(0x0f);
-  __m512 acc = _mm512_setzero_ps();
-  float offsets = 0.0f;
-  for (int b = 0; b < nb; ++b) {
-    const uint8_t* blk = row + static_cast<size_t>(b) * 20;
-    const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4));
-    const __m128i lo = _mm_and_si128(qs, low4);                     // elements 0..15
-    const __m128i hi = _mm_and_si128(_mm_srli_epi16(qs, 4), low4);  // elements 16..31
-    const float* xb = x + b * kBlock;
-    __m512 s = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), _mm512_loadu_ps(xb));
-    s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), _mm512_loadu_ps(xb + 16), s);
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(half_avx(blk)), s, acc);
-    offsets += half_avx(blk + 2) * xsum[b];
-  }
-  return _mm512_reduce_add_ps(acc) + offsets;
-}
-
-ATTNLAB_AVX512 float dot_q8_0_512(const uint8_t* row, const float* x, int nb) {
-  __m512 acc = _mm512_setzero_ps();
-  for (int b = 0; b < nb; ++b) {
-    const uint8_t* blk = row + static_cast<size_t>(b) * 34;
-    const float* xb = x + b * kBlock;
-    const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
-    const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 18));
-    __m512 s = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q0)), _mm512_loadu_ps(xb));
-    s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q1)), _mm512_loadu_ps(xb + 16), s);
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(half_avx(blk)), s, acc);
-  }
-  return _mm512_reduce_add_ps(acc);
-}
-
-bool have_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                         __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  return ok;
-}
-
-bool have_avx2() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                         __builtin_cpu_supports("f16c");
-  return ok;
-}
-
 }  // namespace
 
+namespace kernels {
+
+float dot_generic(const QuantMatrix& w, const uint8_t* row, const float* x, Isa isa) {
+  const int chunk = chunk_elems(w);
+  const size_t chunk_bytes = static_cast<size_t>(chunk / w.block_elems) *
+                             (w.row_bytes / static_cast<size_t>(w.cols / w.block_elems));
+  float y[256];
+  float sum = 0.0f;
+  for (int c = 0; c < w.cols; c += chunk) {
+    const uint8_t* src = row + static_cast<size_t>(c / chunk) * chunk_bytes;
+    dequantize(w.type, src, y, chunk);
+    if (isa != Isa::Scalar) {
+      sum += dot_f32_avx2(y, x + c, chunk);
+    } else {
+      for (int j = 0; j < chunk; ++j) sum += y[j] * x[c + j];
+    }
+  }
+  return sum;
+}
+
+float dot_avx2(const QuantMatrix& w, const uint8_t* row, const float* x, const float* xsum) {
+  const int nb = w.cols / kBlock;
+  switch (w.type) {
+    case TensorType::Q4_1:
+      return dot_q4_1(row, x, xsum, nb);
+    case TensorType::Q5_0:
+      return dot_q5_0(row, x, nb);
+    case TensorType::Q8_0:
+      return dot_q8_0(row, x, nb);
+    case TensorType::F32:
+      return dot_f32_avx2(reinterpret_cast<const float*>(row), x, w.cols);
+    default:
+      return dot_generic(w, row, x, Isa::Avx2);
+  }
+}
+
+}  // namespace kernels
+
+Isa best_isa() {
+  static const Isa isa = detect_isa();
+  return isa;
+}
+Isa current_isa() {
+  return isa_slot().load(std::memory_order_relaxed);
+}
+void force_isa(Isa isa) {
+  isa_slot().store(std::min(isa, best_isa()));
+}
+const char* isa_name(Isa isa) {
+  return isa == Isa::Avx512 ? "avx512" : isa == Isa::Avx2 ? "avx2" : "scalar";
+}
+
 bool qgemv_supported(TensorType t, int cols) {
-  return block_bytes(t) > 0 && cols > 0 && cols % kBlock == 0;
+  TypeTraits tt;
+  if (!can_dequantize(t) || !tensor_type_traits(static_cast<uint32_t>(t), &tt)) return false;
+  const int step = std::max(tt.block_elems, kBlock);
+  return cols > 0 && cols % step == 0 && tt.block_elems <= 256;
 }
 
 QuantMatrix quant_matrix(const TensorInfo& t) {
   QuantMatrix m;
   if (t.dims.size() != 2 || !qgemv_supported(t.type, static_cast<int>(t.dims[0]))) return m;
+  TypeTraits tt;
+  tensor_type_traits(static_cast<uint32_t>(t.type), &tt);
   m.type = t.type;
   m.cols = static_cast<int>(t.dims[0]);
   m.rows = static_cast<int>(t.dims[1]);
-  m.row_bytes = static_cast<size_t>(m.cols / kBlock) * block_bytes(t.type);
+  m.block_elems = tt.block_elems;
+  m.row_bytes = static_cast<size_t>(m.cols / tt.block_elems) * tt.block_bytes;
   m.data = t.data;
   return m;
 }
 
+QuantMatrix f32_matrix(const float* w, int rows, int cols) {
+  QuantMatrix m;
+  m.type = TensorType::F32;
+  m.data = reinterpret_cast<const uint8_t*>(w);
+  m.rows = rows;
+  m.cols = cols;
+  m.row_bytes = static_cast<size_t>(cols) * sizeof(float);
+  return m;
+}
+
+void dequantize_row(const QuantMatrix& w, int r, float* out) {
+  dequantize(w.type, w.data + static_cast<size_t>(r) * w.row_bytes, out, w.cols);
+}
+
+bool qgemv_needs_xsum(TensorType t) {
+  return t == TensorType::Q4_1 || t == TensorType::Q4_K;
+}
+
 void qgemv_prepare(const QuantMatrix& w, const float* x, float* xsum) {
-  if (w.type != TensorType::Q4_1) return;
+  if (!qgemv_needs_xsum(w.type)) return;
   for (int b = 0; b < w.cols / kBlock; ++b) {
     float s = 0.0f;
     for (int j = 0; j < kBlock; ++j) s += x[b * kBlock + j];
@@ -222,27 +249,18 @@ void qgemv_prepare(const QuantMatrix& w, const float* x, float* xsum) {
 }
 
 void qgemv_rows(const QuantMatrix& w, const float* x, const float* xsum, float* y, int r0, int r1) {
-  const int nb = w.cols / kBlock;
-  const bool fast = have_avx2();
-  const bool wide = have_avx512();
+  const Isa isa = current_isa();
   for (int r = r0; r < r1; ++r) {
     const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_bytes;
-    if (!fast) {
-      y[r] = dot_row_scalar(w.type, row, x, nb);
-      continue;
-    }
-    switch (w.type) {
-      case TensorType::Q4_1:
-        y[r] = wide ? dot_q4_1_512(row, x, xsum, nb) : dot_q4_1(row, x, xsum, nb);
+    switch (isa) {
+      case Isa::Avx512:
+        y[r] = kernels::dot_avx512(w, row, x, xsum);
         break;
-      case TensorType::Q5_0:
-        y[r] = dot_q5_0(row, x, nb);
-        break;
-      case TensorType::Q8_0:
-        y[r] = wide ? dot_q8_0_512(row, x, nb) : dot_q8_0(row, x, nb);
+      case Isa::Avx2:
+        y[r] = kernels::dot_avx2(w, row, x, xsum);
         break;
       default:
-        y[r] = dot_f32(reinterpret_cast<const float*>(row), x, w.cols);
+        y[r] = kernels::dot_generic(w, row, x, Isa::Scalar);
         break;
     }
   }

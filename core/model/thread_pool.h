@@ -1,12 +1,17 @@
-// A small persistent pool for the decode step: one token runs ~120 parallel matrix-vector
-// products, and starting threads for each (~20-50 µs) would cost more than the work.
-// The caller's thread takes part; tasks are handed out one at a time from an atomic counter.
+// A small persistent pool for the forward pass: one decode step runs ~120 parallel
+// matrix-vector products, and starting threads for each (~20-50 µs) or waking them through a
+// condition variable with a mutex costs more than the work. Waiting threads spin briefly (a
+// job that follows within a few microseconds starts at once) and then sleep on a futex
+// (std::atomic::wait), so on a loaded machine a waiting thread gives its core away instead
+// of burning the time slice the thread it waits for needs. The caller's thread takes part;
+// tasks are handed out one at a time from an atomic counter, and run() returns when every
+// task has finished: one barrier.
 #pragma once
 
+#include <immintrin.h>
+
 #include <atomic>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -18,11 +23,9 @@ class ThreadPool {
     for (int t = 1; t < n_threads; ++t) workers_.emplace_back([this] { work(); });
   }
   ~ThreadPool() {
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      stop_ = true;
-    }
-    wake_.notify_all();
+    stop_.store(true);
+    generation_.fetch_add(1);
+    generation_.notify_all();
     for (std::thread& t : workers_) t.join();
   }
   ThreadPool(const ThreadPool&) = delete;
@@ -36,49 +39,60 @@ class ThreadPool {
       for (int i = 0; i < n_tasks; ++i) fn(i);
       return;
     }
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      fn_ = &fn;
-      n_tasks_ = n_tasks;
-      next_.store(0);
-      busy_ = static_cast<int>(workers_.size());
-      ++generation_;
-    }
-    wake_.notify_all();
+    fn_ = &fn;
+    n_tasks_ = n_tasks;
+    next_.store(0, std::memory_order_relaxed);
+    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    generation_.fetch_add(1);  // seq_cst: publishes the job before the sleeper check below
+    if (sleepers_.load() > 0) generation_.notify_all();
     drain();
-    std::unique_lock<std::mutex> lk(mu_);
-    done_.wait(lk, [this] { return busy_ == 0; });
+    // Wait for the workers' last tasks: spin, then sleep until the last one wakes us.
+    for (int s = 0; s < kSpin && pending_.load(std::memory_order_acquire) != 0; ++s) _mm_pause();
+    for (int left = pending_.load(); left != 0; left = pending_.load()) {
+      caller_sleeps_.store(true);
+      if (pending_.load() != 0) pending_.wait(left);
+      caller_sleeps_.store(false);
+    }
     fn_ = nullptr;
   }
 
  private:
+  // Pause iterations a thread spins before it sleeps (~5-20 µs, by the CPU's pause latency).
+  static constexpr int kSpin = 256;
+
   void drain() {
     for (int i = next_.fetch_add(1); i < n_tasks_; i = next_.fetch_add(1)) (*fn_)(i);
   }
   void work() {
-    long seen = 0;
+    int seen = 0;  // not generation_'s value now: a job may have been posted before this started
     for (;;) {
-      {
-        std::unique_lock<std::mutex> lk(mu_);
-        wake_.wait(lk, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
-        seen = generation_;
+      int g = generation_.load(std::memory_order_acquire);
+      for (int s = 0; g == seen && s < kSpin; ++s) {
+        _mm_pause();
+        g = generation_.load(std::memory_order_acquire);
       }
+      if (g == seen) {
+        sleepers_.fetch_add(1);
+        generation_.wait(seen);
+        sleepers_.fetch_sub(1);
+        continue;
+      }
+      seen = g;
+      if (stop_.load()) return;
       drain();
-      std::lock_guard<std::mutex> lk(mu_);
-      if (--busy_ == 0) done_.notify_one();
+      if (pending_.fetch_sub(1) == 1 && caller_sleeps_.load()) pending_.notify_one();
     }
   }
 
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable wake_, done_;
   const std::function<void(int)>* fn_ = nullptr;
   int n_tasks_ = 0;
   std::atomic<int> next_{0};
-  int busy_ = 0;
-  long generation_ = 0;
-  bool stop_ = false;
+  std::atomic<int> pending_{0};
+  std::atomic<int> generation_{0};
+  std::atomic<bool> caller_sleeps_{false};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace core::model

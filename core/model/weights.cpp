@@ -5,14 +5,17 @@
 #include <thread>
 
 #include "core/model/dequant.h"
+#include "core/model/qgemv.h"
 #include "core/model/tensor_names.h"
 
 namespace core::model {
 
 namespace {
 
-// Dequantizes a named tensor after checking its shape: `dims` in ggml order.
-std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<int64_t> dims) {
+// Dequantizes a named tensor after checking its shape (`dims` in ggml order); a matrix only
+// when `f32_matrices`, else it is only checked (the forward pass reads its blocks).
+std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<int64_t> dims,
+                        bool f32_matrices) {
   const TensorInfo& t = f.tensor(name);
   if (t.dims != dims) {
     std::string want, got;
@@ -23,6 +26,10 @@ std::vector<float> load(const GgufFile& f, const std::string& name, std::vector<
   if (!can_dequantize(t.type))
     f.fail(std::string("unsupported quant type ") + tensor_type_name(t.type) + " for tensor " +
            name);
+  if (dims.size() == 2 && !qgemv_supported(t.type, static_cast<int>(dims[0])))
+    f.fail(std::string("tensor ") + name + " of type " + tensor_type_name(t.type) +
+           " has rows that are not whole blocks");
+  if (dims.size() == 2 && !f32_matrices) return {};
   std::vector<float> out(t.n_elems);
   dequantize(t.type, t.data, out.data(), static_cast<int64_t>(t.n_elems));
   return out;
@@ -60,12 +67,12 @@ std::vector<TensorSpec> tensor_specs(const Config& c) {
   return s;
 }
 
-Weights load_weights(const GgufFile& f, const Config& c, int n_threads) {
+Weights load_weights(const GgufFile& f, const Config& c, int n_threads, bool f32_matrices) {
   Weights w;
   w.layers.resize(c.n_layers);
   const std::vector<TensorSpec> specs = tensor_specs(c);
   for (const TensorSpec& t : specs)
-    if (t.layer < 0) w.*t.model_field = load(f, t.name, t.dims);
+    if (t.layer < 0) w.*t.model_field = load(f, t.name, t.dims, f32_matrices);
   // Layers are independent, so they dequantize in parallel; the first error wins.
   const int nt = std::max(
       1, n_threads > 0 ? n_threads : static_cast<int>(std::thread::hardware_concurrency()));
@@ -74,7 +81,7 @@ Weights load_weights(const GgufFile& f, const Config& c, int n_threads) {
     for (const TensorSpec& s : specs) {
       if (s.layer < 0 || s.layer % nt != t || errors[s.layer]) continue;
       try {
-        w.layers[s.layer].*s.layer_field = load(f, s.name, s.dims);
+        w.layers[s.layer].*s.layer_field = load(f, s.name, s.dims, f32_matrices);
       } catch (...) {
         errors[s.layer] = std::current_exception();
       }

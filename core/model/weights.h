@@ -1,6 +1,8 @@
-// Model weights, dequantized to f32 at load (SmolLM2 ~540 MB, Gemma-3-270M ~1.1 GB): the
-// matmuls then go straight to OpenBLAS sgemm/sgemv. Matrices are row-major [out, in], which
-// is how GGUF stores them (ggml dims[0] = in).
+// Model weights as f32. The forward pass reads the matrices straight from the mapped GGUF
+// blocks (qgemv.h, qgemm.h), so by default only the norm vectors are loaded here and the
+// matrix fields stay empty; tools and tests that want the f32 matrices (SmolLM2 ~540 MB,
+// Gemma-3-270M ~1.1 GB) ask for them. Matrices are row-major [out, in], which is how GGUF
+// stores them (ggml dims[0] = in).
 #pragma once
 
 #include <string>
@@ -47,9 +49,11 @@ struct TensorSpec {
 };
 std::vector<TensorSpec> tensor_specs(const Config& c);
 
-// Dequantizes every tensor. Throws ModelError naming the file and tensor for a missing
-// tensor, a wrong shape or an unsupported quant type.
-Weights load_weights(const GgufFile& f, const Config& c, int n_threads = 0);
+// Checks every tensor and dequantizes the norms (and the matrices too when `f32_matrices`).
+// Throws ModelError naming the file and tensor for a missing tensor, a wrong shape or an
+// unsupported quant type.
+Weights load_weights(const GgufFile& f, const Config& c, int n_threads = 0,
+                     bool f32_matrices = false);
 
 // Mean-pools K/V projection heads within groups to `kv_heads` heads (GQA paper's checkpoint
 // conversion): head j of the result is the mean of heads j*g .. j*g+g-1, g = n_kv / kv_heads.

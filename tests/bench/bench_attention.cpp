@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -123,6 +124,31 @@ void BM_attention_cuda(benchmark::State& state) {
   }
 #endif
 }
+
+// The long-prompt case of scripts/bench: N fresh queries (SmolLM2's shapes), causal or a
+// sliding window of `window` keys including self, threads from ATTNLAB_BENCH_THREADS.
+// tests/bench/bench_all.py times torch's SDPA on the same shapes and the same dense mask.
+void BM_attention_long(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const int window = static_cast<int>(state.range(1));
+  auto in = make_call(n, false);
+  if (window > 0) {
+    in->call.mask.kind = attn::MaskKind::SlidingWindow;
+    in->call.mask.window = window;
+  }
+  const char* env = std::getenv("ATTNLAB_BENCH_THREADS");
+  auto cpu = core::make_cpu_backend(env && *env ? std::atoi(env) : 0);
+  for (auto _ : state) {
+    cpu->attention(in->call);
+    benchmark::DoNotOptimize(in->out.data());
+  }
+  set_counters(state, n, false);
+}
+BENCHMARK(BM_attention_long)
+    ->ArgsProduct({{1024, 16384}, {0, 512}})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2)
+    ->UseRealTime();
 
 // {N, decode}
 BENCHMARK(BM_attention_cpu)

@@ -1,5 +1,6 @@
 // Forward-pass speed on the real models (issue 3, "Speed"):
 //   Prefill/<model>       N = 256 prompt tokens in one pass          -> tokens_per_s
+//   Prefill512/<model>    N = 512 prompt tokens in one pass          -> tokens_per_s
 //   DecodeFull/<model>    one token at context 512 with the full cache -> tokens_per_s
 //   DecodeNone/<model>    one token at context 512 with cache `none`   -> tokens_per_s
 // Each also reports tokens_per_cpu_s (tokens per CPU-second of the whole process, the
@@ -92,10 +93,10 @@ void report(benchmark::State& state, double tokens, double cpu_s) {
   if (bench_threads() > 0) state.counters["threads"] = bench_threads();
 }
 
-void BM_Prefill(benchmark::State& state, const std::string& name) {
+void BM_Prefill(benchmark::State& state, const std::string& name, int n_tokens) {
   const Loaded* l = loaded(name);
   if (!l) return state.SkipWithError("model not downloaded (run scripts/setup)");
-  const std::vector<int32_t> ids(l->ids.begin(), l->ids.begin() + kPrefillTokens);
+  const std::vector<int32_t> ids(l->ids.begin(), l->ids.begin() + n_tokens);
   core::model::Session s(l->model, options(core::CacheMode::Full));
   const double cpu0 = process_cpu_s();
   for (auto _ : state) {
@@ -104,7 +105,7 @@ void BM_Prefill(benchmark::State& state, const std::string& name) {
     state.ResumeTiming();
     benchmark::DoNotOptimize(s.prefill(ids));
   }
-  report(state, static_cast<double>(kPrefillTokens) * state.iterations(), process_cpu_s() - cpu0);
+  report(state, static_cast<double>(n_tokens) * state.iterations(), process_cpu_s() - cpu0);
 }
 
 // Decodes one token at a time after a prompt of kDecodeContext - 1 tokens, so the first timed
@@ -126,7 +127,11 @@ void BM_Decode(benchmark::State& state, const std::string& name, core::CacheMode
 
 void register_all() {
   for (const std::string name : {"smollm2", "gemma3"}) {
-    benchmark::RegisterBenchmark(("Prefill/" + name).c_str(), BM_Prefill, name)
+    benchmark::RegisterBenchmark(("Prefill/" + name).c_str(), BM_Prefill, name, kPrefillTokens)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(3)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("Prefill512/" + name).c_str(), BM_Prefill, name, kDecodeContext)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(3)
         ->UseRealTime();

@@ -1,5 +1,6 @@
 // Shared by the tests that load the real models or need scratch files: one loaded model per
-// name for the whole executable (loading dequantizes everything), a skip naming the missing
+// name for the whole executable (with f32 copies of the matrices, which the tests' own
+// reference computations read), a skip naming the missing
 // file, and one scratch folder per executable that is removed when the tests end.
 #pragma once
 
@@ -24,7 +25,7 @@ inline std::shared_ptr<const core::model::Model> shared_model(const std::string&
   const std::string path = core::model::resolve_model_path(name);
   struct stat st {};
   std::shared_ptr<const core::model::Model> m =
-      stat(path.c_str(), &st) == 0 ? core::model::Model::load(path) : nullptr;
+      stat(path.c_str(), &st) == 0 ? core::model::Model::load(path, 0, true) : nullptr;
   cache[name] = m;
   return m;
 }

@@ -10,8 +10,10 @@
 
 #include "core/model/dequant.h"
 #include "core/model/forward.h"
+#include "core/model/qgemm.h"
 #include "core/model/qgemv.h"
 
+using core::model::Isa;
 using core::model::QuantMatrix;
 using core::model::TensorType;
 
@@ -43,7 +45,22 @@ void expect_matches(const QuantMatrix& m, const std::vector<float>& x, const cha
   // Float64 reference; a float32 dot of n terms is within n * 2^-24 * sum|w x| (n <= 2048
   // here gives 1.2e-4 worst case; sums in 8-32 lanes make it ~sqrt(n) of that, < 1e-5).
   for (int r = 0; r < m.rows; ++r)
+    // f32 sums of n <= 2048 products: the probabilistic rounding bound (Higham & Mary 2019)
+    // is ~sqrt(n) * 2^-24 * sum|w x| <= 2.7e-6 of mag; 1e-5 is ~4x that.
     ASSERT_NEAR(y[r], ref[r], 1e-5 * mag[r] + 1e-30) << what << " row " << r;
+}
+
+// Runs `check` once on every kernel path this CPU has (portable, AVX2, AVX-512), so one
+// machine checks them all; the best path is restored afterwards.
+template <typename Fn>
+void on_every_isa(Fn&& check) {
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    if (isa > core::model::best_isa()) continue;
+    core::model::force_isa(isa);
+    SCOPED_TRACE(core::model::isa_name(isa));
+    check();
+  }
+  core::model::force_isa(core::model::best_isa());
 }
 
 // Finite positive halves in [2^-8, 2): exponent 7..15, random mantissa.
@@ -51,13 +68,20 @@ uint16_t random_half(std::mt19937& rng) {
   return static_cast<uint16_t>(((7 + rng() % 9) << 10) | (rng() & 0x3ff));
 }
 
+// Random codes and scales; the f16 scales are finite (d at byte 0, Q6_K's at byte 208).
 std::vector<uint8_t> random_blocks(TensorType t, int rows, int cols, std::mt19937& rng) {
-  const int bytes = t == TensorType::Q4_1 ? 20 : t == TensorType::Q5_0 ? 22 : 34;
-  std::vector<uint8_t> out(static_cast<size_t>(rows) * cols / 32 * bytes);
+  core::model::TypeTraits tt;
+  core::model::tensor_type_traits(static_cast<uint32_t>(t), &tt);
+  const int bytes = tt.block_bytes;
+  std::vector<uint8_t> out(static_cast<size_t>(rows) * cols / tt.block_elems * bytes);
   for (size_t b = 0; b < out.size(); b += bytes) {
     for (int i = 0; i < bytes; ++i) out[b + i] = static_cast<uint8_t>(rng());
     uint16_t d = random_half(rng);
-    std::memcpy(&out[b], &d, 2);
+    std::memcpy(&out[b + (t == TensorType::Q6_K ? 208 : 0)], &d, 2);
+    if (t == TensorType::Q4_K || t == TensorType::Q5_K) {
+      uint16_t dmin = random_half(rng);
+      std::memcpy(&out[b + 2], &dmin, 2);
+    }
     if (t == TensorType::Q4_1) {
       uint16_t m = random_half(rng) | 0x8000;  // a negative offset, as real Q4_1 minima are
       std::memcpy(&out[b + 2], &m, 2);
@@ -66,31 +90,72 @@ std::vector<uint8_t> random_blocks(TensorType t, int rows, int cols, std::mt1993
   return out;
 }
 
+QuantMatrix matrix_of(TensorType t, const std::vector<uint8_t>& blocks, int rows, int cols) {
+  core::model::TypeTraits tt;
+  core::model::tensor_type_traits(static_cast<uint32_t>(t), &tt);
+  QuantMatrix m;
+  m.type = t;
+  m.rows = rows;
+  m.cols = cols;
+  m.block_elems = tt.block_elems;
+  m.row_bytes = blocks.size() / rows;
+  m.data = blocks.data();
+  return m;
+}
+
 }  // namespace
 
 TEST(Qgemv, RandomBlocksMatchDequantize) {
   std::mt19937 rng(42);
   std::normal_distribution<float> gauss(0.0f, 1.0f);
-  for (TensorType t : {TensorType::Q4_1, TensorType::Q5_0, TensorType::Q8_0}) {
-    const int rows = 37, cols = 32 * 20;
+  for (TensorType t : {TensorType::Q4_1, TensorType::Q5_0, TensorType::Q8_0, TensorType::Q4_K,
+                       TensorType::Q6_K, TensorType::Q5_K}) {
+    const int rows = 37, cols = 256 * 3;
     const std::vector<uint8_t> blocks = random_blocks(t, rows, cols, rng);
-    QuantMatrix m;
-    m.type = t;
-    m.rows = rows;
-    m.cols = cols;
-    m.row_bytes = blocks.size() / rows;
-    m.data = blocks.data();
+    QuantMatrix m = matrix_of(t, blocks, rows, cols);
     std::vector<float> x(cols);
     for (float& v : x) v = gauss(rng);
-    expect_matches(m, x, core::model::tensor_type_name(t));
+    on_every_isa([&] { expect_matches(m, x, core::model::tensor_type_name(t)); });
+  }
+}
+
+// The prefill GEMM (qgemm.h) against the same double reference, row by row of x, for chunk
+// sizes around the kernel's 12-row tiles and a last panel narrower than 32 columns.
+TEST(Qgemm, RandomBlocksMatchDequantize) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  core::model::ThreadPool pool(2);
+  for (TensorType t :
+       {TensorType::Q4_1, TensorType::Q5_0, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q6_K}) {
+    const int rows = 45, cols = 256 * 2;
+    const std::vector<uint8_t> blocks = random_blocks(t, rows, cols, rng);
+    const QuantMatrix m = matrix_of(t, blocks, rows, cols);
+    for (int n_t : {2, 12, 13, 31}) {
+      std::vector<float> x(static_cast<size_t>(n_t) * cols), y(static_cast<size_t>(n_t) * rows);
+      for (float& v : x) v = gauss(rng);
+      on_every_isa([&] {
+        std::fill(y.begin(), y.end(), NAN);
+        core::model::qgemm(m, x.data(), n_t, y.data(), pool);
+        for (int i = 0; i < n_t; ++i) {
+          std::vector<double> ref, mag;
+          reference(m, x.data() + static_cast<size_t>(i) * cols, ref, mag);
+          for (int r = 0; r < rows; ++r)
+            // The same f32 rounding bound as expect_matches (one sum of n = 512 products).
+            ASSERT_NEAR(y[static_cast<size_t>(i) * rows + r], ref[r], 1e-5 * mag[r] + 1e-30)
+                << core::model::tensor_type_name(t) << " T=" << n_t << " x row " << i << " col "
+                << r;
+        }
+      });
+    }
   }
 }
 
 TEST(Qgemv, SupportedTypes) {
   EXPECT_TRUE(core::model::qgemv_supported(TensorType::Q4_1, 576));
   EXPECT_TRUE(core::model::qgemv_supported(TensorType::Q8_0, 640));
-  EXPECT_FALSE(core::model::qgemv_supported(TensorType::Q4_K, 1024));  // f32 fallback
-  EXPECT_FALSE(core::model::qgemv_supported(TensorType::Q8_0, 48));    // not whole blocks
+  EXPECT_TRUE(core::model::qgemv_supported(TensorType::Q4_K, 1024));
+  EXPECT_FALSE(core::model::qgemv_supported(TensorType::Q4_K, 640));  // not whole blocks
+  EXPECT_FALSE(core::model::qgemv_supported(TensorType::Q8_0, 48));   // not whole blocks
 }
 
 // Every quantized matrix of both real models: the first 64 rows against dequantize().
@@ -108,7 +173,7 @@ TEST(Qgemv, RealTensorsMatchDequantize) {
       m.rows = std::min(m.rows, 64);
       std::vector<float> x(m.cols);
       for (float& v : x) v = gauss(rng);
-      expect_matches(m, x, t.name.c_str());
+      on_every_isa([&] { expect_matches(m, x, t.name.c_str()); });
       ++checked;
     }
   }

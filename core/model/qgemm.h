@@ -1,0 +1,26 @@
+// Matrix products for prefill chunks straight from the quantized weights, the way llamafile's
+// tinyBLAS does it: W is dequantized 32 rows at a time into a packed panel [cols][32] that
+// stays in the calling core's cache, and a register-blocked kernel multiplies the panel with
+// up to 12 rows of x at once (24 AVX-512 accumulators). No f32 copy of any weight is kept.
+// Each output is one f32 sum over k in order, so the result does not depend on T, on the
+// thread count or on how the panels were split.
+#pragma once
+
+#include <vector>
+
+#include "core/model/qgemv.h"
+#include "core/model/thread_pool.h"
+
+namespace core::model {
+
+// y[T, w.rows] = x[T, w.cols] · Wᵀ; panels are split over the pool.
+void qgemm(const QuantMatrix& w, const float* x, int t_count, float* y, ThreadPool& pool);
+
+// x rearranged for the kernel: tiles of 12 rows, each [cols][12] (rows past T are 0).
+void pack_x(const float* x, int t_count, int cols, std::vector<float>& xp);
+
+// qgemm for the panels [p0, p1) only (32 output columns a panel), in the calling thread,
+// from x packed by pack_x.
+void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1);
+
+}  // namespace core::model

@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""One table of speed ratios from one run (issue 12, item 7); scripts/bench runs it.
+
+Every figure is a ratio between two programs measured in this run, alternating, on the same
+GGUF file, the same prompt (tests/bench/prompt.txt repeated) and the same thread count:
+  attnlab (build/tests/bench, build/attnlab) against llama.cpp (llama-cpp-python in the
+  benchmark's own venv): prefill 256 and 512 tokens, decode at context 512, peak RSS;
+  attnlab's exact path against transformers (float32, PyTorch CPU): prefill 256, decode;
+  slider -> live attention view (`attnlab live-bench`), SmolLM2 at N = 128 and 512;
+  attention alone at N = 16384 (SmolLM2's shapes), causal and a 512-key window, against
+  torch's scaled_dot_product_attention with the equivalent dense mask;
+  the share of this machine's fp32 / bf16 / int8 peak (tests/bench/bench_peak.cpp) that
+  prefill reaches.
+Each program runs in its own process (its peak RSS is its own), each side `--rounds` times,
+alternating; a figure is the best round of each side. Speeds are per wall-clock second; the
+"per CPU-s" columns divide by the CPU time of the whole process instead, the steadier figure
+when neighbours load the machine.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+FILES = {"smollm2": "SmolLM2-135M-Instruct.Q4_1.gguf", "gemma3": "gemma-3-270m-q4_k_m.gguf"}
+DECODE_CONTEXT = 512
+DECODE_STEPS = 16
+
+
+def prompt_text():
+    with open(os.path.join(HERE, "prompt.txt"), encoding="utf-8") as f:
+        return f.read()
+
+
+# ---------------------------------------------------------------- workers (child processes)
+
+def llama_worker(path, threads):
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=path, n_threads=threads, n_threads_batch=threads, n_ctx=1024,
+                n_batch=512, n_ubatch=512, verbose=False)
+    base, text = prompt_text(), ""
+    while len(llm.tokenize(text.encode(), add_bos=True)) <= DECODE_CONTEXT + DECODE_STEPS:
+        text += base
+    ids = llm.tokenize(text.encode(), add_bos=True)
+    out = {}
+    c_start = time.process_time()
+    for n in (256, 512):
+        best, best_cpu = 0.0, 0.0
+        for _ in range(3):
+            llm.reset()
+            t0, c0 = time.perf_counter(), time.process_time()
+            llm.eval(ids[:n])
+            best = max(best, n / (time.perf_counter() - t0))
+            best_cpu = max(best_cpu, n / (time.process_time() - c0))
+        out[f"prefill{n}"], out[f"prefill{n}_cpu"] = best, best_cpu
+    llm.reset()
+    llm.eval(ids[: DECODE_CONTEXT - 1])
+    t0, c0 = time.perf_counter(), time.process_time()
+    for i in range(DECODE_STEPS):
+        llm.eval([ids[DECODE_CONTEXT - 1 + i]])
+    out["decode"] = DECODE_STEPS / (time.perf_counter() - t0)
+    out["decode_cpu"] = DECODE_STEPS / (time.process_time() - c0)
+    out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    out["cpu_s"] = time.process_time() - c_start
+    print(json.dumps(out))
+
+
+def sdpa_worker(n, window, threads):
+    """torch SDPA with the dense boolean mask, one query head at a time (a [1, N, N] score
+    matrix; all nine at once would need ~10 GB at N = 16k). Best of two, seconds."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(threads)
+    g = torch.Generator().manual_seed(42)
+    q = torch.randn(1, 9, n, 64, generator=g)
+    k = torch.randn(1, 3, n, 64, generator=g)
+    v = torch.randn(1, 3, n, 64, generator=g)
+    i = torch.arange(n)
+    mask = i[:, None] >= i[None, :]
+    if window > 0:
+        mask &= (i[:, None] - i[None, :]) < window  # window keys including self
+    best = 1e30
+    with torch.inference_mode():
+        for _ in range(2):
+            t0 = time.perf_counter()
+            for h in range(9):
+                F.scaled_dot_product_attention(q[:, h:h + 1], k[:, h // 3:h // 3 + 1],
+                                               v[:, h // 3:h // 3 + 1], attn_mask=mask,
+                                               scale=0.125)
+            best = min(best, time.perf_counter() - t0)
+    print(json.dumps({"seconds": best, "torch": torch.__version__}))
+
+
+# ---------------------------------------------------------------- runners
+
+def run_json(cmd, env=None):
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr[-3000:]}")
+    return res.stdout
+
+
+def bench_rows(args, pattern, threads):
+    env = dict(os.environ, ATTNLAB_BENCH_THREADS=str(threads), ATTNLAB_MODELS=args.model_dir)
+    out = run_json([args.bench, f"--benchmark_filter={pattern}", "--benchmark_format=json"], env)
+    rows = {}
+    for b in json.loads(out)["benchmarks"]:
+        if b.get("error_occurred"):
+            raise RuntimeError(f"bench {b['name']}: {b.get('error_message')}")
+        rows[b["name"]] = b
+    return rows
+
+
+def attnlab_model(args, model, threads):
+    rows = bench_rows(args, f"^(Prefill|Prefill512|DecodeFull)/{model}/", threads)
+    get = lambda p: next(b for n, b in rows.items() if n.startswith(p + "/"))  # noqa: E731
+    return {"prefill256": get("Prefill")["tokens_per_s"],
+            "prefill256_cpu": get("Prefill")["tokens_per_cpu_s"],
+            "prefill512": get("Prefill512")["tokens_per_s"],
+            "prefill512_cpu": get("Prefill512")["tokens_per_cpu_s"],
+            "decode": get("DecodeFull")["tokens_per_s"],
+            "decode_cpu": get("DecodeFull")["tokens_per_cpu_s"],
+            "rss": max(b["peak_rss_MB"] for b in rows.values())}
+
+
+def child(args, *extra):
+    return json.loads(run_json([sys.executable, os.path.abspath(__file__), *extra,
+                                "--model-dir", args.model_dir]).strip().splitlines()[-1])
+
+
+def best_of(runs):
+    """Best round per key: the highest speed, the lowest RSS and time."""
+    out = {}
+    for k in runs[0]:
+        vals = [r[k] for r in runs]
+        out[k] = min(vals) if k in ("rss", "seconds") or isinstance(k, int) else max(vals)
+    return out
+
+
+def model_flops(path, n):
+    """Multiply-adds x 2 per token of a prefill of n tokens: every matrix of every layer once,
+    plus Q.K and P.V over the n/2 keys a causal query sees on average (n <= every window)."""
+    import gguf
+
+    r = gguf.GGUFReader(path)
+    mats = sum(int(t.n_elements) for t in r.tensors
+               if t.name.startswith("blk.") and len(t.shape) == 2)
+    arch = r.fields["general.architecture"].contents()
+    layers = int(r.fields[f"{arch}.block_count"].contents())
+    q_dim = next(int(t.shape[1]) for t in r.tensors if t.name == "blk.0.attn_q.weight")
+    return 2.0 * mats + layers * 2 * 2 * q_dim * (n / 2)
+
+
+def live_bench(args):
+    """The live session uses every core (it has no thread flag)."""
+    env = dict(os.environ, ATTNLAB_MODELS=args.model_dir)
+    out = run_json([args.attnlab, "live-bench", "--model", "smollm2", "--n", "128,512"], env)
+    best = {}
+    for m in re.finditer(r"N=(\d+), window \d+->\d+: (\d+) ms", out):
+        n, ms = int(m.group(1)), float(m.group(2))
+        best[n] = min(best.get(n, 1e30), ms)
+    return best
+
+
+# ---------------------------------------------------------------- table
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a and b else "n/a"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--models", default="smollm2,gemma3")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--attention-n", type=int, default=16384)
+    ap.add_argument("--skip", default="", help="comma list of: llama,hf,live,attention,peak")
+    ap.add_argument("--bench", default=os.path.join(ROOT, "build", "tests", "bench"))
+    ap.add_argument("--attnlab", default=os.path.join(ROOT, "build", "attnlab"))
+    ap.add_argument("--model-dir", default=os.environ.get(
+        "ATTNLAB_MODELS", os.path.expanduser("~/.cache/attnlab/models")))
+    ap.add_argument("--llama-worker", help=argparse.SUPPRESS)
+    ap.add_argument("--sdpa-worker", help=argparse.SUPPRESS)
+    ap.add_argument("--worker-threads", type=int, default=1, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.llama_worker:
+        return llama_worker(args.llama_worker, args.worker_threads)
+    if args.sdpa_worker:
+        n, w = map(int, args.sdpa_worker.split(","))
+        return sdpa_worker(n, w, args.worker_threads)
+
+    skip = set(filter(None, args.skip.split(",")))
+    threads = [int(t) for t in args.threads.split(",")]
+    models = [m for m in args.models.split(",") if os.path.exists(
+        os.path.join(args.model_dir, FILES[m]))]
+    lines = []
+    say = lambda s="": (print(s, flush=True), lines.append(s))  # noqa: E731
+    load0 = os.getloadavg()[0]
+
+    peak = {}
+    if "peak" not in skip:
+        rows = bench_rows(args, "^(Peak|Qgemm|Sgemm)/", 1)
+        for n, b in rows.items():
+            peak[n.split("/iterations")[0]] = b.get("gflops_per_cpu_s") or b.get("gops_per_cpu_s")
+
+    say(f"| | threads | attnlab | llama.cpp | ratio | attnlab per CPU-s | llama.cpp per CPU-s"
+        f" | ratio per CPU-s | goal |")
+    say("|---|---|---|---|---|---|---|---|---|")
+    share_rows, hf_rows = [], []
+    for model in models:
+        path = os.path.join(args.model_dir, FILES[model])
+        for t in threads:
+            ours, theirs = [], []
+            for _ in range(args.rounds):
+                ours.append(attnlab_model(args, model, t))
+                if "llama" not in skip:
+                    theirs.append(child(args, "--llama-worker", path, "--worker-threads", str(t)))
+            a = best_of(ours)
+            b = best_of(theirs) if theirs else {k: 0 for k in a}
+            for key, label, goal in (("prefill256", "prefill 256 tok/s", "≥ 1.5x at 2 threads"),
+                                     ("prefill512", "prefill 512 tok/s", "≥ 1.5x at 2 threads"),
+                                     ("decode", "decode at 512 tok/s", "≥ 1.2x at 2 threads")):
+                say(f"| {model} {label} | {t} | {a[key]:.1f} | {b[key]:.1f} | "
+                    f"{ratio(a[key], b[key])} | {a[key + '_cpu']:.1f} | "
+                    f"{b.get(key + '_cpu', 0):.1f} | {ratio(a[key + '_cpu'], b.get(key + '_cpu', 0))}"
+                    f" | {goal} |")
+            say(f"| {model} peak RSS MB | {t} | {a['rss']:.0f} | {b['rss']:.0f} | "
+                f"{ratio(a['rss'], b['rss'])} | | | | ≤ 1.5x |")
+            if peak.get("Peak/fp32"):
+                flops = model_flops(path, 512)
+                share_rows.append((model, t, a["prefill512_cpu"] * flops / 1e9 / peak["Peak/fp32"],
+                                   a["prefill512"] * flops / 1e9 / (peak["Peak/fp32"] * t)))
+            if t == max(threads) and "hf" not in skip:
+                hf_rows.append((model, t, a))
+
+    if hf_rows:
+        say()
+        say("| exact path vs transformers (fp32) | threads | attnlab | transformers | ratio |")
+        say("|---|---|---|---|---|")
+        for model, t, a in hf_rows:
+            hf = json.loads(run_json([sys.executable, os.path.join(HERE, "compare_transformers.py"),
+                                      "--hf-worker", "--model", model, "--threads", str(t),
+                                      "--model-dir", args.model_dir]).strip().splitlines()[-1])
+            say(f"| {model} prefill 256 tok/s | {t} | {a['prefill256']:.1f} | "
+                f"{hf['prefill_tok_s']:.1f} | {ratio(a['prefill256'], hf['prefill_tok_s'])} |")
+            say(f"| {model} decode at 512 tok/s | {t} | {a['decode']:.1f} | "
+                f"{hf['decode_full_tok_s']:.1f} | {ratio(a['decode'], hf['decode_full_tok_s'])} |")
+            say(f"| {model} peak RSS MB | {t} | {a['rss']:.0f} | {hf['peak_rss_mb']:.0f} | "
+                f"{ratio(a['rss'], hf['peak_rss_mb'])} |")
+
+    if "live" not in skip:
+        say()
+        say("| slider -> live attention view (SmolLM2, exact pass) | threads | ms | goal |")
+        say("|---|---|---|---|")
+        best = best_of([live_bench(args) for _ in range(args.rounds)])
+        for n, goal in ((128, "draft ≤ 60 ms"), (512, "exact ≤ 700 ms, draft ≤ 250 ms")):
+            say(f"| N = {n} | {os.cpu_count()} | {best.get(n, float('nan')):.0f} | {goal} |")
+
+    if "attention" not in skip:
+        say()
+        say(f"| attention alone, N = {args.attention_n}, SmolLM2 shapes | threads | attnlab CPU ms"
+            f" | torch SDPA + dense mask ms | ratio | goal |")
+        say("|---|---|---|---|---|---|")
+        t = max(threads)
+        rows = bench_rows(args, f"^BM_attention_long/{args.attention_n}/", t)
+        for w, label, goal in ((0, "causal", "≥ 1x"), (512, "window 512", "≥ 12x")):
+            ms = next(b["real_time"] for n, b in rows.items()
+                      if n.startswith(f"BM_attention_long/{args.attention_n}/{w}/"))
+            sd = best_of([child(args, "--sdpa-worker", f"{args.attention_n},{w}",
+                                "--worker-threads", str(t))])["seconds"] * 1e3
+            say(f"| {label} | {t} | {ms:.0f} | {sd:.0f} | {ratio(sd, ms)} | {goal} |")
+
+    if peak:
+        say()
+        say(f"| share of the measured peak | threads | per CPU-s | per wall-s |")
+        say("|---|---|---|---|")
+        say(f"| measured peak a core: fp32 {peak['Peak/fp32']:.0f} GFLOP/s, bf16 "
+            f"{peak.get('Peak/bf16') or 0:.0f} GFLOP/s, int8 {peak.get('Peak/int8') or 0:.0f}"
+            f" GOP/s | | | |")
+        for model, t, cpu_share, wall_share in share_rows:
+            say(f"| {model} prefill 512 (exact, fp32) of the fp32 peak | {t} | "
+                f"{100 * cpu_share:.0f}% | {100 * wall_share:.0f}% |")
+        for name, v in sorted(peak.items()):
+            if name.startswith(("Qgemm", "Sgemm")):
+                say(f"| {name}, 512 rows, 1 thread, of the fp32 peak | 1 | "
+                    f"{100 * v / peak['Peak/fp32']:.0f}% | |")
+        say("| bf16 / int8 paths | | not built (no draft pass yet) | |")
+    say()
+    say(f"load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after; {args.rounds} rounds, "
+        f"best of each side; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    out = os.path.join(ROOT, "build", "bench_table.md")
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"(table also in {out})")
+
+
+if __name__ == "__main__":
+    main()
