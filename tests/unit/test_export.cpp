@@ -284,12 +284,12 @@ TEST(Export, DeckHasOnePagePerFigure) {
     pages.push_back(fig::build_view_figure(*id, s, fig::theme_slides(), {1280, 720}));
   core::exp::export_pdf_deck(pages, dir / "deck.pdf", opts(Format::Pdf));
   const std::string pdf = slurp(dir / "deck.pdf");
-  EXPECT_EQ(count_of(pdf, "/Type /Page") - count_of(pdf, "/Type /Pages"), 5);
+  EXPECT_EQ(count_of(pdf, "/Type /Page") - count_of(pdf, "/Type /Pages"), 9);  // analytic views
   if (have_tool("pdfinfo")) {
     const RunResult r = run("pdfinfo " + (dir / "deck.pdf"));
     const size_t pages = r.out.find("Pages:");
     ASSERT_NE(pages, std::string::npos) << r.out;
-    EXPECT_EQ(std::stoi(r.out.substr(pages + 6)), 5) << r.out;
+    EXPECT_EQ(std::stoi(r.out.substr(pages + 6)), 9) << r.out;
     EXPECT_NE(r.out.find("1280 x 720 pts"), std::string::npos) << r.out;
   }
   EXPECT_EQ(pdf, [&] {

@@ -64,7 +64,7 @@ TEST(ExportCli, ViewAllWritesEveryViewInEveryFormat) {
     std::vector<std::string> want;
     for (const fig::ViewEntry& e : fig::view_entries()) want.push_back(e.id + "." + fmt);
     std::sort(want.begin(), want.end());
-    EXPECT_EQ(want.size(), 10u);
+    EXPECT_EQ(want.size(), 14u);
     EXPECT_EQ(listing(out), want);
   }
 }

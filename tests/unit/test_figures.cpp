@@ -90,8 +90,9 @@ TEST(Figures, MaskHeatmapMapsBackToCells) {
 
 TEST(Figures, RegistryHoldsEveryViewOnce) {
   const std::vector<std::string> want = {
-      "mask",           "receptive_field", "ring",      "groups",      "kv_memory",
-      "live_attention", "live_rollout",    "live_ring", "live_groups", "live_memory"};
+      "mask",         "receptive_field", "ring",        "groups",     "kv_memory",
+      "flash",        "paged",           "mla",         "sparse",     "live_attention",
+      "live_rollout", "live_ring",       "live_groups", "live_memory"};
   std::vector<std::string> ids;
   for (const fig::ViewEntry& e : fig::view_entries()) {
     ids.push_back(e.id);
@@ -102,7 +103,7 @@ TEST(Figures, RegistryHoldsEveryViewOnce) {
   }
   EXPECT_EQ(ids, want);
   EXPECT_EQ(fig::find_view("nope"), nullptr);
-  EXPECT_EQ(fig::analytic_views().size(), 5u);
+  EXPECT_EQ(fig::analytic_views().size(), 9u);
 }
 
 TEST(Colormap, EndsAreThePublishedColours) {
