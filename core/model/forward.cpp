@@ -293,9 +293,10 @@ void ensure_capacity(LayerCache& lc, int slots, int kv_dim) {
   if (lc.paged.block > 0) slots = paged_slot_count(lc.paged);  // the pool holds its blocks only
   if (slots <= lc.capacity) return;
   // A paged pool grows by exactly the blocks it took, so its bytes are its blocks.
-  const int cap = lc.ring > 0          ? lc.ring
-                  : lc.paged.block > 0 ? slots
-                                       : std::max({slots, 2 * lc.capacity, 64});
+  // A ring grows like a growing cache until it holds W slots: positions below W sit in slot
+  // p, so no slot is allocated before a position can reach it.
+  const int grown = std::max({slots, 2 * lc.capacity, 64});
+  const int cap = lc.ring > 0 ? std::min(lc.ring, grown) : lc.paged.block > 0 ? slots : grown;
   lc.k.resize(static_cast<size_t>(cap) * kv_dim);
   lc.v.resize(static_cast<size_t>(cap) * kv_dim);
   lc.slot_pos.resize(cap, -1);
@@ -314,7 +315,10 @@ int cache_slot(LayerCache& lc, int pos, int kv_dim) {
 // Slots the next attention call reads after positions up to last_pos were written. Paged:
 // the blocks the window has passed go back to the free list first (their slots read -1).
 int cache_used(LayerCache& lc, int last_pos) {
-  if (lc.paged.block == 0) return lc.ring > 0 ? lc.ring : std::max(lc.used, last_pos + 1);
+  if (lc.paged.block == 0) {
+    const int used = std::max(lc.used, last_pos + 1);
+    return lc.ring > 0 ? std::min(lc.ring, used) : used;
+  }
   paged_free_behind(lc.paged, last_pos + 1, lc.slot_pos.data());
   return paged_slot_count(lc.paged);
 }
@@ -447,7 +451,7 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
     backend_->attention(call);
 
     // Written only after attending, so a ring never evicts a key this chunk still needs.
-    ensure_capacity(lc, lc.ring > 0 ? lc.ring : last_pos + 1, kvd);
+    ensure_capacity(lc, lc.ring > 0 ? std::min(lc.ring, last_pos + 1) : last_pos + 1, kvd);
     for (int t = 0; t < T; ++t) {
       const int slot = cache_slot(lc, s.pos[t], kvd);
       attn::write_cache_slot(lc.k.data(), lc.v.data(), lc.slot_pos.data(), slot, s.pos[t],
@@ -553,12 +557,14 @@ void Session::update_cache_capture() {
     const LayerCache& lc = st_->cache[l];
     CacheCapture& cc = capture_.cache[l];
     cc.layer = l;
-    cc.n_slots = lc.capacity;
+    // A ring shows all W slots (those not allocated yet are empty); bytes are what is held.
+    cc.n_slots = lc.ring > 0 ? lc.ring : lc.capacity;
     cc.n_kv_heads = nkv;
     cc.bytes = (lc.k.capacity() + lc.v.capacity()) * sizeof(float);
     cc.slot_pos = lc.slot_pos;
-    cc.k_norm.assign(static_cast<size_t>(lc.capacity) * nkv, 0.0f);
-    cc.v_norm.assign(static_cast<size_t>(lc.capacity) * nkv, 0.0f);
+    cc.slot_pos.resize(cc.n_slots, -1);
+    cc.k_norm.assign(static_cast<size_t>(cc.n_slots) * nkv, 0.0f);
+    cc.v_norm.assign(static_cast<size_t>(cc.n_slots) * nkv, 0.0f);
     if (!opts_.capture.cache) continue;
     for (int s = 0; s < lc.capacity; ++s) {
       if (lc.slot_pos[s] < 0) continue;
