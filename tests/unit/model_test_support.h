@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/model/forward.h"
 
@@ -42,6 +43,23 @@ inline const std::string& scratch_dir(const char* prefix) {
     ::testing::AddGlobalTestEnvironment(new Cleanup);
   }
   return dir;
+}
+
+// Run options that capture attention, on 2 threads, for variant v.
+inline core::model::RunOptions capture_options(const core::ModelVariant& v) {
+  core::model::RunOptions o;
+  o.variant = v;
+  o.n_threads = 2;
+  o.capture.attention = true;
+  return o;
+}
+
+// n token ids spread over the vocabulary (a prompt that needs no tokenizer).
+inline std::vector<int32_t> synthetic_ids(const core::model::Model& m, int n) {
+  std::vector<int32_t> ids;
+  for (int i = 0; i < n; ++i)
+    ids.push_back(static_cast<int32_t>((i * 7919 + 13) % m.config().vocab));
+  return ids;
 }
 
 }  // namespace test_support

@@ -15,33 +15,21 @@
 namespace core::model {
 namespace {
 
-RunOptions options(const ModelVariant& v) {
-  RunOptions o;
-  o.variant = v;
-  o.n_threads = 2;
-  o.capture.attention = true;
-  return o;
-}
-
-std::vector<int32_t> prompt_ids(const Model& m, int n) {
-  std::vector<int32_t> ids;
-  for (int i = 0; i < n; ++i)
-    ids.push_back(static_cast<int32_t>((i * 7919 + 13) % m.config().vocab));
-  return ids;
-}
+using test_support::capture_options;
+using test_support::synthetic_ids;
 
 void paged_equals_full(int block, int window, int chunk) {
   NEED_MODEL(m, "smollm2");
   const int n = 30, steps = 6;
-  const std::vector<int32_t> ids = prompt_ids(*m, n);
+  const std::vector<int32_t> ids = synthetic_ids(*m, n);
   ModelVariant full;
   full.window = window;
   full.chunk = chunk;
   ModelVariant paged = full;
   paged.cache = CacheMode::Paged;
   paged.block = block;
-  Session a(m, options(full));
-  Session b(m, options(paged));
+  Session a(m, capture_options(full));
+  Session b(m, capture_options(paged));
   const std::string what = "B=" + std::to_string(block) + " W=" + std::to_string(window) +
                            " chunk " + std::to_string(chunk);
   std::vector<std::vector<float>> la, lb;

@@ -12,20 +12,8 @@
 namespace core::model {
 namespace {
 
-RunOptions options(const ModelVariant& v) {
-  RunOptions o;
-  o.variant = v;
-  o.n_threads = 2;
-  o.capture.attention = true;
-  return o;
-}
-
-std::vector<int32_t> prompt_ids(const Model& m, int n) {
-  std::vector<int32_t> ids;
-  for (int i = 0; i < n; ++i)
-    ids.push_back(static_cast<int32_t>((i * 7919 + 13) % m.config().vocab));
-  return ids;
-}
+using test_support::capture_options;
+using test_support::synthetic_ids;
 
 TEST(SparseForward, HiddenKeysGetZeroAndRowsSumToOne) {
   NEED_MODEL(m, "smollm2");
@@ -34,9 +22,9 @@ TEST(SparseForward, HiddenKeysGetZeroAndRowsSumToOne) {
   v.sparse_local = 5;
   v.sparse_random = 2;
   v.sparse_seed = 3;
-  Session s(m, options(v));
+  Session s(m, capture_options(v));
   const int n = 40;
-  s.prefill(prompt_ids(*m, n));
+  s.prefill(synthetic_ids(*m, n));
   const attn::MaskSpec mask = s.plan()[0].mask;
   ASSERT_EQ(mask.kind, attn::MaskKind::Sparse);
   int64_t hidden = 0;
@@ -64,9 +52,9 @@ TEST(SparseForward, BandCoveringThePromptIsCausal) {
   ModelVariant causal, wide;
   wide.sparse_global = 1;
   wide.sparse_local = n;  // every key of every row is in the band
-  Session a(m, options(causal));
-  Session b(m, options(wide));
-  const std::vector<int32_t> ids = prompt_ids(*m, n);
+  Session a(m, capture_options(causal));
+  Session b(m, capture_options(wide));
+  const std::vector<int32_t> ids = synthetic_ids(*m, n);
   EXPECT_EQ(a.prefill(ids, true), b.prefill(ids, true));
 }
 
