@@ -126,6 +126,22 @@ ATTN_HD bool visible(int32_t q, int32_t k, const MaskSpec& m) {
   return visibility(q, k, m) == Reason::Visible;
 }
 
+// How many leading rows of the mask see every key 0..q (nothing but the future hidden): all of
+// them for Causal (INT32_MAX), max distance + 1 for a window (W rows including self, W + 1
+// for self plus W previous), 0 for the masks whose rows are not told apart by one bound
+// (block-diagonal, sparse), which callers treat as "no row known to be plain causal".
+ATTN_HD int32_t causal_rows(const MaskSpec& m) {
+  switch (m.kind) {
+    case MaskKind::Causal:
+      return INT32_MAX;
+    case MaskKind::SlidingWindow:
+    case MaskKind::Chunked:
+      return m.window > 0 ? window_max_distance(m.window, m.convention) + 1 : INT32_MAX;
+    default:
+      return 0;
+  }
+}
+
 // The sparse pattern in its encoder (bidirectional) form, as Longformer and BigBird use it in
 // their encoders: global tokens see every position and every position sees them, the local
 // band reaches L-1 keys to each side, and the random keys are those visible() draws. The

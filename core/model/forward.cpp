@@ -70,6 +70,28 @@ std::vector<LayerPlan> plan_layers(const Config& c, const ModelVariant& v) {
   return plan;
 }
 
+int rows_in_common(const std::vector<LayerPlan>& a, const std::vector<LayerPlan>& b) {
+  if (a.size() != b.size()) return 0;
+  auto banded = [](const attn::MaskSpec& m) {  // one distance bound says everything
+    return m.kind == attn::MaskKind::Causal || m.kind == attn::MaskKind::SlidingWindow;
+  };
+  int rows = INT32_MAX;
+  for (size_t l = 0; l < a.size(); ++l) {
+    const attn::MaskSpec &x = a[l].mask, &y = b[l].mask;
+    const int cx = attn::causal_rows(x), cy = attn::causal_rows(y);
+    if (banded(x) && banded(y)) {  // the same bound in either convention is the same mask
+      if (cx != cy) rows = std::min({rows, cx, cy});
+      continue;
+    }
+    const bool same = x.kind == y.kind && x.window == y.window && x.convention == y.convention &&
+                      x.chunk == y.chunk && x.sparse_global == y.sparse_global &&
+                      x.sparse_local == y.sparse_local && x.sparse_random == y.sparse_random &&
+                      x.sparse_seed == y.sparse_seed && x.n_segments == 0 && y.n_segments == 0;
+    if (!same) rows = std::min({rows, cx, cy});
+  }
+  return rows;
+}
+
 // Per-layer K/V store. Growing caches keep position p in slot p; rolling ones use ring_slot.
 struct LayerCache {
   int capacity = 0;
@@ -238,6 +260,32 @@ void Session::reset() {
         st_->capture_index[l * c.n_heads + h] = static_cast<int>(capture_.attention.size());
         capture_.attention.push_back(AttentionCapture{l, h, 0, {}});
       }
+}
+
+void Session::truncate(int n_keep, const ModelVariant& v) {
+  const Config& c = model_->config();
+  const int kv = v.kv_heads > 0 ? v.kv_heads : c.n_kv_heads;
+  if (opts_.variant.cache != CacheMode::Full || v.cache != CacheMode::Full || kv != kv_heads_)
+    throw std::invalid_argument("truncate needs a growing cache and the same K/V heads");
+  n_keep = std::clamp(n_keep, 0, static_cast<int>(tokens_.size()));
+  for (LayerCache& lc : st_->cache) {  // a growing cache keeps position p in slot p
+    for (int s = n_keep; s < lc.capacity; ++s) lc.slot_pos[s] = -1;
+    lc.used = std::min(lc.used, n_keep);
+  }
+  for (AttentionCapture& a : capture_.attention)
+    if (a.n > n_keep) {
+      a.n = n_keep;
+      a.p.resize(static_cast<size_t>(n_keep) * (n_keep + 1) / 2);
+    }
+  tokens_.resize(n_keep);
+  capture_.n_tokens = n_keep;
+  opts_.variant = v;
+  plan_ = plan_layers(c, v);
+}
+
+void Session::set_control(const std::atomic<bool>* cancel, std::function<void(int, int)> progress) {
+  opts_.cancel = cancel;
+  opts_.progress = std::move(progress);
 }
 
 void Session::check_cancel() {

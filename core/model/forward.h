@@ -100,6 +100,12 @@ struct LayerPlan {
 };
 std::vector<LayerPlan> plan_layers(const Config& c, const ModelVariant& v);
 
+// Rows q < rows_in_common(a, b) see the same keys in every layer under both plans, so their
+// K/V and hidden states are the same in every layer: a pass under b may keep them from a pass
+// under a (Session::truncate). Layers whose masks differ agree on the rows that are still
+// plain causal under both (attn::causal_rows); INT32_MAX when every mask is the same.
+int rows_in_common(const std::vector<LayerPlan>& a, const std::vector<LayerPlan>& b);
+
 struct RunOptions {
   ModelVariant variant;
   CaptureSpec capture;
@@ -123,7 +129,16 @@ class Session {
   // One token; with CacheMode::None this recomputes the whole sequence.
   std::vector<float> decode(int32_t token);
   void reset();
+  // Keeps the first n_keep positions (every layer's K/V, their captured attention rows),
+  // forgets the rest and runs what follows under variant v. The caller vouches that rows
+  // below n_keep are the same under v (rows_in_common of the two plans) and for the tokens it
+  // will prefill next. Needs a growing cache (CacheMode::Full) and the same K/V heads under
+  // both variants; throws std::invalid_argument otherwise.
+  void truncate(int n_keep, const ModelVariant& v);
 
+  // Replaces the cancel flag and the progress callback of RunOptions (a session kept between
+  // passes reports under the caller of the pass at hand).
+  void set_control(const std::atomic<bool>* cancel, std::function<void(int, int)> progress);
   const Capture& capture() const { return capture_; }
   const std::vector<int32_t>& tokens() const { return tokens_; }
   const Config& config() const { return model_->config(); }

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/io/assets.h"
+#include "core/session/live_reuse.h"
 
 namespace core {
 namespace {
@@ -18,8 +19,10 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-model::RunOptions options(const ModelVariant& v, const LiveControl& ctl, bool attention,
-                          bool cache_norms) {
+}  // namespace
+
+model::RunOptions live_run_options(const ModelVariant& v, const LiveControl& ctl, bool attention,
+                                   bool cache_norms) {
   model::RunOptions o;
   o.variant = v;
   o.capture.attention = attention;
@@ -29,6 +32,13 @@ model::RunOptions options(const ModelVariant& v, const LiveControl& ctl, bool at
   o.cancel = ctl.cancel;
   o.progress = ctl.progress;
   return o;
+}
+
+namespace {
+
+model::RunOptions options(const ModelVariant& v, const LiveControl& ctl, bool attention,
+                          bool cache_norms) {
+  return live_run_options(v, ctl, attention, cache_norms);
 }
 
 int32_t argmax(const std::vector<float>& logits) {
@@ -60,23 +70,7 @@ bool is_native(const ModelVariant& v, const model::Config& c) {
 LivePass run_live_pass(const std::shared_ptr<const model::Model>& m, const model::Tokenizer& tok,
                        const std::vector<int32_t>& tokens, const ModelVariant& v,
                        const LiveControl& ctl) {
-  LivePass p;
-  p.tokens = tokens;
-  for (int32_t id : tokens) p.labels.push_back(ui_token_label(tok, id));
-  p.variant = v;
-  // The views read probabilities, so the pass keeps every key: a rolling cache would show
-  // evicted keys as 0, which is the ring view's lesson, not the attention view's.
-  ModelVariant run_v = v;
-  if (run_v.cache == CacheMode::Rolling || run_v.cache == CacheMode::None)
-    run_v.cache = CacheMode::Full;
-  const auto t0 = Clock::now();
-  model::Session s(m, options(run_v, ctl, true, true));
-  s.prefill(tokens);
-  p.ms = ms_since(t0);
-  p.plan = s.plan();
-  p.kv_heads = s.kv_heads();
-  p.capture = std::make_shared<model::Capture>(s.capture());
-  return p;
+  return LivePassCache().run(m, tok, tokens, v, ctl);  // from scratch
 }
 
 double live_perplexity(const std::shared_ptr<const model::Model>& m,

@@ -21,10 +21,15 @@ struct LiveControl {
   int n_threads = 0;
 };
 
+// Run options of the live session's passes: attention captured (or not), cache norms (or not).
+model::RunOptions live_run_options(const ModelVariant& v, const LiveControl& ctl, bool attention,
+                                   bool cache_norms);
+
 // Whether the variant changes anything about the native model's attention.
 bool is_native(const ModelVariant& v, const model::Config& c);
 
-// Prefills the tokens with every layer's and head's attention captured. Throws Cancelled.
+// Prefills the tokens with every layer's and head's attention captured, from scratch (the live
+// session resumes its last pass instead: LivePassCache). Throws Cancelled.
 LivePass run_live_pass(const std::shared_ptr<const model::Model>& m, const model::Tokenizer& tok,
                        const std::vector<int32_t>& tokens, const ModelVariant& v,
                        const LiveControl& ctl);

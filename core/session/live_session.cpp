@@ -6,6 +6,7 @@
 
 #include "core/io/atomic_write.h"
 #include "core/model/tokenizer_gguf.h"
+#include "core/session/live_reuse.h"
 #include "core/session/live_runs.h"
 #include "core/views/live_attention.h"
 
@@ -55,6 +56,7 @@ struct LiveSession::Worker {
   int ring_window = 16;
   std::vector<int32_t> tokens;
   std::shared_ptr<const LivePass> pass, native;
+  LivePassCache pass_cache, native_cache;  // the sessions of the last passes, to resume
   std::unique_ptr<RingGenerator> gen;
   std::vector<int32_t> ppl_tokens;
   double ppl_native = 0;  // 0 = not computed for this model
@@ -249,11 +251,20 @@ void LiveSession::pass_stage() {
   if (tokens.empty()) tokens.push_back(w.tok->bos() >= 0 ? w.tok->bos() : 0);
   if (tokens != w.tokens) w.native.reset();
   w.tokens = tokens;
-  auto pass = std::make_shared<LivePass>(
-      run_live_pass(w.model, *w.tok, w.tokens, w.variant, control("forward pass")));
+  std::shared_ptr<LivePass> pass;
+  if (is_native(w.variant, w.model->config()) && w.native) {
+    // The native pass depends on the prompt and the model only: back to native costs nothing.
+    pass = std::make_shared<LivePass>(*w.native);
+    pass->variant = w.variant;
+    pass->reused = static_cast<int>(pass->tokens.size());
+    pass->ms = 0;
+  } else {
+    pass = std::make_shared<LivePass>(
+        w.pass_cache.run(w.model, *w.tok, w.tokens, w.variant, control("forward pass")));
+    pass->thumbs = std::make_shared<AttentionThumbs>(
+        build_attention_thumbs(*pass, nullptr, w.model->config(), kLiveThumbCells));
+  }
   pass->truncated = truncated;
-  pass->thumbs = std::make_shared<AttentionThumbs>(
-      build_attention_thumbs(*pass, nullptr, w.model->config(), kLiveThumbCells));
   w.pass = pass;
   if (is_native(w.variant, w.model->config())) w.native = pass;
   publish([&](LiveResult& res) {
@@ -271,8 +282,8 @@ void LiveSession::pass_stage() {
 void LiveSession::native_stage() {
   Worker& w = *w_;
   if (!w.native) {
-    auto native = std::make_shared<LivePass>(
-        run_live_pass(w.model, *w.tok, w.tokens, {}, control("native pass (for difference mode)")));
+    auto native = std::make_shared<LivePass>(w.native_cache.run(
+        w.model, *w.tok, w.tokens, {}, control("native pass (for difference mode)")));
     native->thumbs = std::make_shared<AttentionThumbs>(
         build_attention_thumbs(*native, nullptr, w.model->config(), kLiveThumbCells));
     w.native = native;

@@ -1,0 +1,50 @@
+// Reuse between live passes (issue 12, item 4). The live session keeps the model::Session of
+// its last pass, so the next pass recomputes only the positions a change can reach:
+// - a new window: rows q < rows_in_common(old plan, new plan) see the same keys in every
+//   layer (with W keys including self, the rows q < min(W_old, W_new) are plain causal under
+//   both; with self plus W previous, q <= min(W_old, W_new)), so their K/V stay;
+// - a prompt edited at its end: the positions before the first token id that differs stay
+//   (K/V at position p depend on the ids 0..p only; ids are compared, not text, so a last
+//   token that re-tokenizes differently when text is appended already counts as changed).
+// The pass runs in chunks of kLivePassChunk positions and resumes at a chunk boundary, so a
+// resumed pass does the same arithmetic in the same order as a pass from scratch and equals
+// it bit for bit (test_live_reuse).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/model/forward.h"
+#include "core/model/tokenizer.h"
+#include "core/session/live_result.h"
+#include "core/session/live_runs.h"
+
+namespace core {
+
+// Positions per prefill chunk of a live pass (unless the variant sets its own chunk): the
+// granularity of reuse. Measured on Gemma-3 at N = 4096, 2 threads (README Speed).
+inline constexpr int kLivePassChunk = 256;
+
+// What a live pass runs for variant v: a growing cache that keeps every key (the views read
+// probabilities, and a rolling cache would show evicted keys as 0), in chunks.
+ModelVariant live_pass_variant(const ModelVariant& v);
+
+// Holds the session of the last pass; run() resumes it where it can.
+class LivePassCache {
+ public:
+  // The pass of `tokens` under v with every attention captured, keeping what it can of the
+  // previous run(). Throws Cancelled (the kept session is then empty).
+  LivePass run(const std::shared_ptr<const model::Model>& m, const model::Tokenizer& tok,
+               const std::vector<int32_t>& tokens, const ModelVariant& v, const LiveControl& ctl);
+  // Positions the next run() would keep for these tokens under v (0 = from scratch).
+  int reusable(const std::shared_ptr<const model::Model>& m, const std::vector<int32_t>& tokens,
+               const ModelVariant& v) const;
+  void clear();
+
+ private:
+  std::shared_ptr<const model::Model> model_;
+  ModelVariant run_v_;  // the variant the kept session last ran
+  std::unique_ptr<model::Session> s_;
+};
+
+}  // namespace core
