@@ -69,7 +69,7 @@ void after(AppState& s, ViewCache& c) {
       set_scene(s, z);
     }
   } else if (const fig::Heatmap* h = fig::find_heatmap(c.figure, fig::kLiveAttentionHeatmapId)) {
-    const float cell = h->w / std::max(1, h->cols);
+    const float cell = h->w / std::max(1, h->grid_cols > 0 ? h->grid_cols : h->cols);
     if (auto cellq = fig::heatmap_cell_at(*h, mx, my)) {
       u.hover_token = cellq->row;
     } else if (mx < h->x && mx > h->x - 140 && my >= h->y && my < h->y + h->h) {

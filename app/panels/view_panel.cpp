@@ -33,7 +33,9 @@ fig::FigureSize layout_size(ImVec2 avail) {
 
 // Black inside white: visible on every colormap entry and on both themes.
 void outline_cell(const fig::Heatmap& h, const fig::HeatmapCell& cell, const FigureCanvas& cv) {
-  const float cw = h.w / static_cast<float>(h.cols), ch = h.h / static_cast<float>(h.rows);
+  // A pooled map reports cells of its exact grid.
+  const float cw = h.w / static_cast<float>(h.grid_cols > 0 ? h.grid_cols : h.cols),
+              ch = h.h / static_cast<float>(h.grid_rows > 0 ? h.grid_rows : h.rows);
   const float sc = cv.scale;
   const ImVec2 a(cv.origin.x + (h.x + cw * static_cast<float>(cell.col)) * sc,
                  cv.origin.y + (h.y + ch * static_cast<float>(cell.row)) * sc);

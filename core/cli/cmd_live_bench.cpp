@@ -2,6 +2,8 @@
 // N = 128 and N = 512 prompt tokens it times a window-slider change until the attention view
 // is rebuilt from the new pass (LiveSession + build_live_attention + its Figure, exactly
 // what the app runs), and it measures decode tokens/s with the KV cache and without (`none`).
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -28,7 +30,8 @@ int usage(const char* msg) {
   if (msg) std::fprintf(stderr, "attnlab live-bench: %s\n", msg);
   std::fprintf(stderr,
                "usage: attnlab live-bench [--model NAME|FILE.gguf] [--n 128,512]\n"
-               "                          [--window W] [--speed-prompt T] [--speed-steps S]\n");
+               "                          [--window W] [--threads T] [--speed-prompt T]\n"
+               "                          [--speed-steps S]\n");
   return 2;
 }
 
@@ -62,15 +65,18 @@ std::shared_ptr<const LiveResult> wait_pass(const LiveSession& s, int window) {
 int cmd_live_bench(int argc, char** argv) {
   std::string model_name = "smollm2";
   std::vector<int> sizes = {128, 512};
-  int window = 32, speed_prompt = 64, speed_steps = 8;
+  int window = 32, speed_prompt = 64, speed_steps = 8, threads = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string f = argv[i];
     if (f == "--help" || f == "-h") {
       std::printf(
           "usage: attnlab live-bench [--model NAME|FILE.gguf] [--n 128,512]\n"
-          "                          [--window W] [--speed-prompt T] [--speed-steps S]\n"
-          "times a window-slider change to an updated live attention view at each N, and\n"
-          "decode tok/s with the KV cache against none (recomputing every step).\n"
+          "                          [--window W] [--threads T] [--speed-prompt T]\n"
+          "                          [--speed-steps S]\n"
+          "times a window-slider change to an updated live attention view at each N (up to\n"
+          "4096; the positions kept from the previous pass are reported), and decode tok/s\n"
+          "with the KV cache against none (recomputing every step). T: worker threads (0 =\n"
+          "all cores). Ends with the process's peak RSS.\n"
           "NAME is a model of assets/models.json (default smollm2).\n");
       return 0;
     }
@@ -89,6 +95,8 @@ int cmd_live_bench(int argc, char** argv) {
         }
       } else if (f == "--window") {
         window = std::stoi(v);
+      } else if (f == "--threads") {
+        threads = std::stoi(v);
       } else if (f == "--speed-prompt") {
         speed_prompt = std::stoi(v);
       } else if (f == "--speed-steps") {
@@ -101,7 +109,8 @@ int cmd_live_bench(int argc, char** argv) {
     }
   }
   for (int n : sizes)
-    if (n < 2 || n > 2048) return usage("--n: sizes must be 2..2048");
+    if (n < 2 || n > 4096) return usage("--n: sizes must be 2..4096");
+  if (threads < 0 || threads > 1024) return usage("--threads: 0..1024");
   if (window < 1 || window > (1 << 20) || speed_prompt < 2 || speed_prompt > 4096 ||
       speed_steps < 1 || speed_steps > 4096)
     return usage("--window 1..1048576, --speed-prompt 2..4096, --speed-steps 1..4096");
@@ -110,7 +119,7 @@ int cmd_live_bench(int argc, char** argv) {
   std::shared_ptr<const model::Model> m;
   try {
     path = model::resolve_model_path(model_name);
-    m = model::Model::load(path);
+    m = model::Model::load(path, threads);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "attnlab live-bench: %s\n", e.what());
     return 2;
@@ -121,7 +130,8 @@ int cmd_live_bench(int argc, char** argv) {
               m->load_seconds());
 
   LiveSessionOptions opts;
-  opts.max_tokens = 2048;
+  opts.max_tokens = 4096;
+  opts.n_threads = threads;
   for (int n : sizes) {
     LiveSession live(opts);
     LiveRun sc;
@@ -133,6 +143,8 @@ int cmd_live_bench(int argc, char** argv) {
       return 1;
     }
     const int tokens = static_cast<int>(live.result()->pass->tokens.size());
+    std::printf("first pass (native, from scratch), N=%d: %.0f ms\n", tokens,
+                live.result()->pass->ms);
     int from = 0;
     for (int w : {window, std::max(1, window / 2)}) {
       sc.variant.window = w;
@@ -150,19 +162,24 @@ int cmd_live_bench(int argc, char** argv) {
       const fig::Figure f = fig::figure_live_attention(a, Scene{}, *r, fig::theme_dark());
       const double total_ms = ms_since(t0);
       std::printf(
-          "slider -> attention view, N=%d, window %d->%d: %.0f ms (forward pass %.0f ms, view + "
-          "figure %.0f ms, %zu marks)\n",
-          tokens, from, w, total_ms, pass_ms, total_ms - pass_ms, f.marks.size());
+          "slider -> attention view, N=%d, window %d->%d: %.0f ms (forward pass %.0f ms, %d "
+          "positions kept, view + figure %.0f ms, %zu marks)\n",
+          tokens, from, w, total_ms, pass_ms, r->pass->reused, total_ms - pass_ms, f.marks.size());
       from = w;
       live.wait_idle(600);
     }
   }
   std::vector<int32_t> ids = tok.encode(prompt_of(tok, text, speed_prompt));
-  const LiveSpeed sp = measure_decode_speed(m, ids, speed_steps, {});
+  LiveControl sctl;
+  sctl.n_threads = threads;
+  const LiveSpeed sp = measure_decode_speed(m, ids, speed_steps, sctl);
   std::printf(
       "decode, %d-token prompt, %d steps: %.2f tok/s with the KV cache, %.2f tok/s without "
       "(none) = %.1fx\n",
       sp.prompt_tokens, sp.steps, sp.cache_tok_s, sp.none_tok_s, sp.ratio());
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("peak RSS: %.0f MB\n", ru.ru_maxrss / 1024.0);
   return 0;
 }
 

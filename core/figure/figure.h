@@ -67,6 +67,9 @@ struct Heatmap {
   float gamma = 1.0f;
   Rgba masked;
   int id = 0;  // lets the app map a hovered pixel back to (row, col) of a known grid
+  // A pooled map: the exact grid its cells cover (0 = one cell per row / column); hover
+  // reports a row and column of that grid (heatmap_cell_at).
+  int grid_rows = 0, grid_cols = 0;
 };
 
 using Mark = std::variant<Rect, Polyline, Markers, Text, Heatmap>;

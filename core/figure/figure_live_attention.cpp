@@ -132,8 +132,10 @@ Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,
   hm.y = y0;
   hm.w = big;
   hm.h = big;
-  hm.rows = a.n;
-  hm.cols = a.n;
+  hm.rows = a.cells;
+  hm.cols = a.cells;
+  hm.grid_rows = a.n;  // hover names the exact (query, key), pooled cells or not
+  hm.grid_cols = a.n;
   hm.values = a.values;
   hm.vmin = vmin;
   hm.vmax = a.vmax;
@@ -203,7 +205,7 @@ std::vector<Mark> live_attention_highlight(const Figure& f, const core::LiveAtte
       }
   }
   if (const Heatmap* h = find_heatmap(f, kLiveAttentionHeatmapId)) {
-    const float cs = h->w / std::max(1, h->cols);
+    const float cs = h->w / std::max(1, h->grid_cols);  // one position
     outline(h->x, h->y + token * cs, h->w, cs);
     outline(h->x + token * cs, h->y, cs, h->h);
   }

@@ -13,8 +13,10 @@ std::optional<HeatmapCell> heatmap_cell_at(const Heatmap& h, float x, float y) {
   if (h.rows <= 0 || h.cols <= 0 || h.w <= 0 || h.h <= 0) return std::nullopt;
   const float fx = (x - h.x) / h.w, fy = (y - h.y) / h.h;
   if (!(fx >= 0 && fx < 1 && fy >= 0 && fy < 1)) return std::nullopt;
-  return HeatmapCell{static_cast<int>(std::floor(fy * h.rows)),
-                     static_cast<int>(std::floor(fx * h.cols))};
+  const int rows = h.grid_rows > 0 ? h.grid_rows : h.rows;
+  const int cols = h.grid_cols > 0 ? h.grid_cols : h.cols;
+  return HeatmapCell{static_cast<int>(std::floor(fy * rows)),
+                     static_cast<int>(std::floor(fx * cols))};
 }
 
 const Heatmap* find_heatmap(const Figure& f, int id) {

@@ -142,6 +142,7 @@ struct Session::State {
   std::vector<float> rope_cos, rope_sin;                // [T, hd/2]
   std::vector<int32_t> pos;                             // [T]
   std::vector<int> capture_index;  // [n_layers * n_heads] into capture_.attention, -1 = none
+  std::vector<float> row_scratch;  // [T, n_heads, last position + 1] rows for on_rows
 };
 
 namespace {
@@ -477,6 +478,12 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
           any_rows = true;
         }
       }
+    if (opts_.on_rows) {  // every row, in scratch where the capture holds none
+      s.row_scratch.resize(td * nh * (last_pos + 1));
+      for (size_t i = 0; i < rows.size(); ++i)
+        if (!rows[i]) rows[i] = s.row_scratch.data() + i * (last_pos + 1);
+      any_rows = true;
+    }
 
     LayerCache& lc = s.cache[l];
     AttentionCall call;
@@ -497,6 +504,7 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
     call.out = s.att.data();
     call.prob_rows = any_rows ? rows.data() : nullptr;
     backend_->attention(call);
+    if (opts_.on_rows) opts_.on_rows(l, s.pos.data(), T, rows.data());
 
     // Written only after attending, so a ring never evicts a key this chunk still needs.
     ensure_capacity(lc, lc.ring > 0 ? std::min(lc.ring, last_pos + 1) : last_pos + 1, kvd);

@@ -113,6 +113,10 @@ struct RunOptions {
   const std::atomic<bool>* cancel = nullptr;          // polled between layers
   std::function<void(int done, int total)> progress;  // layer passes done / to do in this call
   std::shared_ptr<Backend> backend;                   // null = CPU backend
+  // Called after each layer's attention with every probability row of the chunk:
+  // rows[t * n_heads + h] holds keys 0..pos[t] (hidden keys 0). Rows the capture does not
+  // keep sit in scratch of [T, n_heads, positions] floats, so long prompts run chunked.
+  std::function<void(int layer, const int32_t* pos, int n_q, float* const* rows)> on_rows;
 };
 
 class Session {

@@ -37,8 +37,12 @@ struct LivePass {
   int kv_heads = 0;                    // K/V heads after pooling
   std::shared_ptr<const model::Capture> capture;  // attention [n_layers*n_heads] + cache
   double ms = 0;                                  // wall time of the pass
-  int reused = 0;          // positions kept from the previous pass (core/session/live_reuse.h)
-  bool truncated = false;  // prompt cut to LiveSessionOptions::max_tokens
+  int reused = 0;  // positions kept from the previous pass (core/session/live_reuse.h)
+  // -1: capture holds every (layer, head). Else a long prompt (core/session/live_capture.h):
+  // capture holds this layer's heads and every layer's mean (head kLayerMean), and thumbs
+  // are block maxima.
+  int focus_layer = -1;
+  bool truncated = false;                         // prompt cut to LiveSessionOptions::max_tokens
   std::shared_ptr<const AttentionThumbs> thumbs;  // of this pass alone
 };
 

@@ -16,6 +16,7 @@
 
 #include "core/model/forward.h"
 #include "core/model/tokenizer.h"
+#include "core/session/live_capture.h"
 #include "core/session/live_result.h"
 #include "core/session/live_runs.h"
 
@@ -32,19 +33,26 @@ ModelVariant live_pass_variant(const ModelVariant& v);
 // Holds the session of the last pass; run() resumes it where it can.
 class LivePassCache {
  public:
-  // The pass of `tokens` under v with every attention captured, keeping what it can of the
-  // previous run(). Throws Cancelled (the kept session is then empty).
+  LivePassCache();
+  ~LivePassCache();
+  LivePassCache(LivePassCache&&) noexcept;
+  LivePassCache& operator=(LivePassCache&&) noexcept;
+
+  // The pass of `tokens` under v, keeping what it can of the previous run(). Up to
+  // kLiveFullCaptureTokens it captures every map; a longer prompt keeps the focused capture
+  // of live_capture.h (focus_layer's heads, with_mean: the per-layer means). Throws
+  // Cancelled (the kept session is then empty).
   LivePass run(const std::shared_ptr<const model::Model>& m, const model::Tokenizer& tok,
-               const std::vector<int32_t>& tokens, const ModelVariant& v, const LiveControl& ctl);
-  // Positions the next run() would keep for these tokens under v (0 = from scratch).
+               const std::vector<int32_t>& tokens, const ModelVariant& v, const LiveControl& ctl,
+               int focus_layer = 0, bool with_mean = true);
+  // Positions the next run() would keep for these arguments (0 = from scratch).
   int reusable(const std::shared_ptr<const model::Model>& m, const std::vector<int32_t>& tokens,
-               const ModelVariant& v) const;
+               const ModelVariant& v, int focus_layer = 0, bool with_mean = true) const;
   void clear();
 
  private:
-  std::shared_ptr<const model::Model> model_;
-  ModelVariant run_v_;  // the variant the kept session last ran
-  std::unique_ptr<model::Session> s_;
+  struct Kept;
+  std::unique_ptr<Kept> k_;
 };
 
 }  // namespace core

@@ -43,6 +43,7 @@ struct LiveSession::Request {
   std::string prompt;
   ModelVariant variant;
   int ring_window = 16;
+  int focus_layer = 0;
   bool reset_gen = false;
   int steps = 0;
   bool speed = false;
@@ -54,6 +55,7 @@ struct LiveSession::Worker {
   std::string prompt;
   ModelVariant variant;
   int ring_window = 16;
+  int focus_layer = 0;
   std::vector<int32_t> tokens;
   std::shared_ptr<const LivePass> pass, native;
   LivePassCache pass_cache, native_cache;  // the sessions of the last passes, to resume
@@ -84,8 +86,9 @@ LiveSession::~LiveSession() {
 void LiveSession::update(const LiveRun& run) {
   const int rw = run.ring_window;
   const bool model_changed = !seen_any_ || run.model != seen_model_;
-  const bool pass_changed =
-      !seen_any_ || run.prompt != seen_prompt_ || !same_attention(run.variant, seen_variant_);
+  const bool pass_changed = !seen_any_ || run.prompt != seen_prompt_ ||
+                            !same_attention(run.variant, seen_variant_) ||
+                            (run.focus_layer != seen_focus_ && focused_pass_shown());
   const bool ring_changed =
       seen_any_ && (rw != seen_ring_window_ || !same_variant(run.variant, seen_variant_));
   if (!model_changed && !pass_changed && !ring_changed) return;
@@ -94,6 +97,7 @@ void LiveSession::update(const LiveRun& run) {
   seen_prompt_ = run.prompt;
   seen_variant_ = run.variant;
   seen_ring_window_ = rw;
+  seen_focus_ = run.focus_layer;
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (!pending_) pending_ = std::make_unique<Request>();
@@ -107,6 +111,7 @@ void LiveSession::update(const LiveRun& run) {
     r.prompt = run.prompt;
     r.variant = run.variant;
     r.ring_window = rw;
+    r.focus_layer = run.focus_layer;
     if (model_changed || pass_changed) {
       r.steps = 0;  // steps asked for the old prompt are void
       if (working_) cancel_ = true;
@@ -123,6 +128,7 @@ void LiveSession::step(int n) {
     pending_->prompt = seen_prompt_;
     pending_->variant = seen_variant_;
     pending_->ring_window = seen_ring_window_;
+    pending_->focus_layer = seen_focus_;
   }
   cv_.notify_all();
 }
@@ -136,6 +142,7 @@ void LiveSession::reset_generation() {
     pending_->prompt = seen_prompt_;
     pending_->variant = seen_variant_;
     pending_->ring_window = seen_ring_window_;
+    pending_->focus_layer = seen_focus_;
   }
   cv_.notify_all();
 }
@@ -148,8 +155,14 @@ void LiveSession::measure_speed() {
     pending_->prompt = seen_prompt_;
     pending_->variant = seen_variant_;
     pending_->ring_window = seen_ring_window_;
+    pending_->focus_layer = seen_focus_;
   }
   cv_.notify_all();
+}
+
+bool LiveSession::focused_pass_shown() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return result_->pass && result_->pass->focus_layer >= 0;
 }
 
 std::shared_ptr<const LiveResult> LiveSession::result() const {
@@ -249,20 +262,26 @@ void LiveSession::pass_stage() {
     truncated = true;
   }
   if (tokens.empty()) tokens.push_back(w.tok->bos() >= 0 ? w.tok->bos() : 0);
-  if (tokens != w.tokens) w.native.reset();
+  const bool focus_moved =
+      w.native && w.native->focus_layer >= 0 && w.native->focus_layer != w.focus_layer;
+  if (tokens != w.tokens || focus_moved) w.native.reset();
   w.tokens = tokens;
   std::shared_ptr<LivePass> pass;
-  if (is_native(w.variant, w.model->config()) && w.native) {
+  // A long native pass made for difference mode has no per-layer means (the rollout's).
+  const bool native_whole =
+      w.native && (w.native->focus_layer < 0 || w.native->capture->find(0, kLayerMean) != nullptr);
+  if (is_native(w.variant, w.model->config()) && native_whole) {
     // The native pass depends on the prompt and the model only: back to native costs nothing.
     pass = std::make_shared<LivePass>(*w.native);
     pass->variant = w.variant;
     pass->reused = static_cast<int>(pass->tokens.size());
     pass->ms = 0;
   } else {
-    pass = std::make_shared<LivePass>(
-        w.pass_cache.run(w.model, *w.tok, w.tokens, w.variant, control("forward pass")));
-    pass->thumbs = std::make_shared<AttentionThumbs>(
-        build_attention_thumbs(*pass, nullptr, w.model->config(), kLiveThumbCells));
+    pass = std::make_shared<LivePass>(w.pass_cache.run(w.model, *w.tok, w.tokens, w.variant,
+                                                       control("forward pass"), w.focus_layer));
+    if (!pass->thumbs)  // a long pass brings its block maxima
+      pass->thumbs = std::make_shared<AttentionThumbs>(
+          build_attention_thumbs(*pass, nullptr, w.model->config(), kLiveThumbCells));
   }
   pass->truncated = truncated;
   w.pass = pass;
@@ -282,10 +301,12 @@ void LiveSession::pass_stage() {
 void LiveSession::native_stage() {
   Worker& w = *w_;
   if (!w.native) {
-    auto native = std::make_shared<LivePass>(w.native_cache.run(
-        w.model, *w.tok, w.tokens, {}, control("native pass (for difference mode)")));
-    native->thumbs = std::make_shared<AttentionThumbs>(
-        build_attention_thumbs(*native, nullptr, w.model->config(), kLiveThumbCells));
+    auto native = std::make_shared<LivePass>(
+        w.native_cache.run(w.model, *w.tok, w.tokens, {},
+                           control("native pass (for difference mode)"), w.focus_layer, false));
+    if (!native->thumbs)
+      native->thumbs = std::make_shared<AttentionThumbs>(
+          build_attention_thumbs(*native, nullptr, w.model->config(), kLiveThumbCells));
     w.native = native;
   }
   if (w.native == w.pass) return;
@@ -363,6 +384,7 @@ void LiveSession::process(Request& r) {
     w.prompt = r.prompt;
     w.variant = r.variant;
     w.ring_window = r.ring_window;
+    w.focus_layer = r.focus_layer;
     if (loaded || r.pass || !w.pass) {
       pass_stage();
       native_stage();

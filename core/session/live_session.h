@@ -7,10 +7,12 @@
 //
 // The run comes from the scene through core::live_run (session.h).
 // update() decides what a change invalidates: the model path → load (then a pass);
-// the prompt or the live setting (ModelVariant) → a forward pass; anything else (layer, head,
-// zoom, view) → nothing. Queuing new invalidating work raises the cancel flag, so a pass that
-// a newer slider position made stale stops between layers. A GGUF that fails to load leaves
-// the previous model and its results in place and reports the error in result()->error.
+// the prompt or the live setting (ModelVariant) → a forward pass (resuming the last one where
+// it can, live_reuse.h); the layer → a pass only when the shown pass is a long prompt's
+// focused capture (live_capture.h); anything else (head, zoom, view) → nothing. Queuing new
+// invalidating work raises the cancel flag, so a pass that a newer slider position made stale stops
+// between layers. A GGUF that fails to load leaves the previous model and its results in place and
+// reports the error in result()->error.
 #pragma once
 
 #include <atomic>
@@ -34,12 +36,15 @@ struct LiveRun {
   std::string prompt;
   ModelVariant variant;
   int ring_window = 16;
+  // The scene's layer: a long prompt captures this layer's heads only (live_capture.h), so a
+  // new focus reruns a long pass; a short one holds every layer and ignores it.
+  int focus_layer = 0;
   bool operator==(const LiveRun&) const = default;
 };
 
 struct LiveSessionOptions {
   int n_threads = 0;          // 0 = hardware concurrency
-  int max_tokens = 512;       // prompts are cut to this many tokens
+  int max_tokens = 4096;      // prompts are cut to this many tokens
   int speed_steps = 16;       // decode steps per tokens/s measurement
   std::string ppl_text_path;  // empty = default_ppl_text_path()
   int ppl_max_tokens = 160;   // the perplexity text is cut to this many tokens
@@ -79,6 +84,7 @@ class LiveSession {
   void generation_stage(Request& r);
   void speed_stage();
   void set_progress(bool busy, float fraction, const std::string& stage);
+  bool focused_pass_shown() const;  // the published pass is a long prompt's focused capture
   void publish(const std::function<void(LiveResult&)>& edit);
 
   LiveSessionOptions opts_;
@@ -94,6 +100,7 @@ class LiveSession {
   std::string seen_model_, seen_prompt_;
   ModelVariant seen_variant_;
   int seen_ring_window_ = -1;
+  int seen_focus_ = 0;
   bool seen_any_ = false;
   std::unique_ptr<Worker> w_;  // worker-thread state (model, tokenizer, generator)
   std::thread thread_;

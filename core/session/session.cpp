@@ -96,6 +96,7 @@ LiveRun live_run(const Scene& s, const std::string& fallback_prompt) {
         if (!layer_is_global(s, l)) r.variant.window_layers.push_back(l);
   }
   r.ring_window = ring_generation_window(r.variant, s.window);
+  r.focus_layer = s.layer;
   return r;
 }
 
@@ -146,7 +147,9 @@ void Session::update(const Scene& scene) {
   if (!seen_ || !same_architecture(scene, scene_)) ++arch_rev_;
   if (!seen_ || !same_look(scene, scene_)) ++look_rev_;
   const LiveRun run = live_run(scene, default_prompt_);
-  if (!seen_ || !(run == run_)) ++run_rev_;
+  LiveRun a = run, b = run_;  // the focus layer is the look's layer: no run change of its own
+  a.focus_layer = b.focus_layer = 0;
+  if (!seen_ || !(a == b)) ++run_rev_;
   seen_ = true;
   scene_ = scene;
   run_ = run;

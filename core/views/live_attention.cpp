@@ -6,39 +6,60 @@
 #include <limits>
 
 #include "core/attention/window_text.h"
+#include "core/session/live_capture.h"
 
 namespace core {
 namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// Probabilities of one layer under an aggregate, [n*n] with 0 above the diagonal.
-std::vector<float> layer_map(const model::Capture& cap, int layer, int head, int n_heads, int n,
-                             LiveAggregate agg) {
-  std::vector<float> m(static_cast<size_t>(n) * n, 0.0f);
-  auto add = [&](const model::AttentionCapture& a, bool first, float w) {
-    const int rows = std::min(n, a.n);
-    for (int q = 0; q < rows; ++q) {
-      const float* r = a.row(q);
-      float* out = m.data() + static_cast<size_t>(q) * n;
-      for (int k = 0; k <= q; ++k) {
-        if (agg == LiveAggregate::Max)
-          out[k] = first ? r[k] : std::max(out[k], r[k]);
-        else
-          out[k] += w * r[k];
-      }
+// The captured maps one (layer, aggregate) reads: one head, the layer's heads (mean or max),
+// or a long pass's per-layer mean.
+struct MapSource {
+  std::vector<const model::AttentionCapture*> heads;
+  bool max = false;
+  float w = 1.0f;
+  float at(int q, int k) const {
+    float v = 0;
+    bool first = true;
+    for (const model::AttentionCapture* a : heads) {
+      const float x = q < a->n ? a->at(q, k) : 0.0f;
+      v = max ? (first ? x : std::max(v, x)) : v + w * x;
+      first = false;
     }
-  };
+    return v;
+  }
+};
+
+MapSource map_source(const model::Capture& cap, int layer, int head, int n_heads,
+                     LiveAggregate agg) {
+  MapSource s;
   if (agg == LiveAggregate::Head) {
-    if (const model::AttentionCapture* a = cap.find(layer, head)) add(*a, true, 1.0f);
-    return m;
+    if (const model::AttentionCapture* a = cap.find(layer, head)) s.heads.push_back(a);
+    return s;
   }
   for (int h = 0; h < n_heads; ++h)
-    if (const model::AttentionCapture* a = cap.find(layer, h)) add(*a, h == 0, 1.0f / n_heads);
-  return m;
+    if (const model::AttentionCapture* a = cap.find(layer, h)) s.heads.push_back(a);
+  s.max = agg == LiveAggregate::Max;
+  if (s.max || static_cast<int>(s.heads.size()) == n_heads) {
+    s.w = 1.0f / n_heads;
+    return s;
+  }
+  s.heads.clear();  // a long pass keeps only the mean of a layer outside its focus
+  if (const model::AttentionCapture* m = cap.find(layer, kLayerMean)) s.heads.push_back(m);
+  return s;
+}
+
+// The layer a view of a long pass can show: its focus (other layers hold no heads).
+int shown_layer(const LivePass& p, int layer) {
+  return p.focus_layer >= 0 ? p.focus_layer : layer;
 }
 
 }  // namespace
+
+// Fills a.values (cells x cells, block-pooled) from a.capture (and a.native_capture).
+void fill_live_attention_values(LiveAttention& a, const attn::MaskSpec& mk,
+                                const attn::MaskSpec* native_mk);
 
 const char* live_aggregate_name(LiveAggregate a) {
   switch (a) {
@@ -83,33 +104,21 @@ LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
   a.n_layers = c.n_layers;
   a.n_heads = c.n_heads;
   a.kv_heads = pass.kv_heads;
-  a.layer = std::clamp(o.layer, 0, c.n_layers - 1);
+  a.layer = shown_layer(pass, std::clamp(o.layer, 0, c.n_layers - 1));
   a.head = std::clamp(o.head, 0, c.n_heads - 1);
   a.aggregate = o.aggregate;
-  a.difference = o.difference && native && native->capture && native->tokens == pass.tokens;
+  a.difference = o.difference && native && native->capture && native->tokens == pass.tokens &&
+                 native->focus_layer == pass.focus_layer;
   a.labels = pass.labels;
   a.mask = pass.plan[a.layer].mask;
   a.setting = variant_label(pass.variant, c);
   if (!pass.capture || n == 0) return a;
-
-  auto masked_map = [&](int layer, int head) {
-    std::vector<float> m = layer_map(*pass.capture, layer, head, c.n_heads, n, o.aggregate);
-    const attn::MaskSpec& mk = pass.plan[layer].mask;
-    const attn::MaskSpec* nmk = a.difference ? &native->plan[layer].mask : nullptr;
-    if (a.difference) {
-      const std::vector<float> b =
-          layer_map(*native->capture, layer, head, c.n_heads, n, o.aggregate);
-      for (size_t i = 0; i < m.size(); ++i) m[i] -= b[i];
-    }
-    for (int q = 0; q < n; ++q)
-      for (int k = 0; k < n; ++k) {
-        const bool vis = attn::visible(q, k, mk) || (nmk && attn::visible(q, k, *nmk));
-        if (!vis) m[static_cast<size_t>(q) * n + k] = kNaN;
-      }
-    return m;
-  };
-
-  a.values = masked_map(a.layer, a.head);
+  a.capture = pass.capture;
+  if (a.difference) a.native_capture = native->capture;
+  a.block = (n + kLiveMapMaxCells - 1) / kLiveMapMaxCells;
+  a.cells = (n + a.block - 1) / a.block;
+  fill_live_attention_values(a, pass.plan[a.layer].mask,
+                             a.difference ? &native->plan[a.layer].mask : nullptr);
   float lo = 0, hi = 0;
   for (float x : a.values)
     if (!std::isnan(x)) {
@@ -128,7 +137,9 @@ LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
   const int t = std::max(1, std::min(n, o.thumb_cells));
   AttentionThumbs own;
   const AttentionThumbs* th = o.thumbs;
-  if (!th || th->thumb != t || th->difference != a.difference) {
+  if (pass.focus_layer >= 0 && pass.thumbs) {
+    th = pass.thumbs.get();  // a long pass brings its own (block maxima of this setting)
+  } else if (!th || th->thumb != t || th->difference != a.difference) {
     own = build_attention_thumbs(pass, a.difference ? native : nullptr, c, o.thumb_cells);
     th = &own;
   }
@@ -137,6 +148,25 @@ LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
   a.thumb_vmin = th->vmin;
   a.thumb_vmax = th->vmax;
   return a;
+}
+
+void fill_live_attention_values(LiveAttention& a, const attn::MaskSpec& mk,
+                                const attn::MaskSpec* native_mk) {
+  const int n = a.n, B = a.block, C = a.cells;
+  const int nh = a.n_heads;
+  const MapSource src = map_source(*a.capture, a.layer, a.head, nh, a.aggregate);
+  MapSource nat;
+  if (a.native_capture) nat = map_source(*a.native_capture, a.layer, a.head, nh, a.aggregate);
+  a.values.assign(static_cast<size_t>(C) * C, kNaN);
+  for (int q = 0; q < n; ++q) {
+    float* out = a.values.data() + static_cast<size_t>(q / B) * C;
+    for (int k = 0; k <= q; ++k) {
+      if (!attn::visible(q, k, mk) && !(native_mk && attn::visible(q, k, *native_mk))) continue;
+      const float x = a.native_capture ? src.at(q, k) - nat.at(q, k) : src.at(q, k);
+      float& o = out[k / B];
+      if (std::isnan(o) || (a.native_capture ? std::fabs(x) > std::fabs(o) : x > o)) o = x;
+    }
+  }
 }
 
 AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* native,
@@ -177,9 +207,20 @@ AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* nat
   return out;
 }
 
+float live_attention_value(const LiveAttention& a, int q, int k) {
+  if (q < 0 || k < 0 || q >= a.n || k >= a.n) return kNaN;
+  if (a.block == 1) return a.values[static_cast<size_t>(q) * a.cells + k];
+  if (k > q || !a.capture) return kNaN;
+  const attn::Reason r = attn::visibility(q, k, a.mask);
+  if (r != attn::Reason::Visible && !a.native_capture) return kNaN;
+  const float x = map_source(*a.capture, a.layer, a.head, a.n_heads, a.aggregate).at(q, k);
+  if (!a.native_capture) return x;
+  return x - map_source(*a.native_capture, a.layer, a.head, a.n_heads, a.aggregate).at(q, k);
+}
+
 std::string describe_live_attention_cell(const LiveAttention& a, int q, int k) {
   if (q < 0 || k < 0 || q >= a.n || k >= a.n) return "";
-  const float v = a.values[static_cast<size_t>(q) * a.n + k];
+  const float v = live_attention_value(a, q, k);
   std::string s = "query " + std::to_string(q) + " '" + a.labels[q] + "' -> key " +
                   std::to_string(k) + " '" + a.labels[k] + "': ";
   if (std::isnan(v)) {

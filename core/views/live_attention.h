@@ -3,6 +3,7 @@
 // over the heads of a layer), optionally as the difference to the native run.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,14 @@ struct LiveAttention {
   bool difference = false;          // values are this setting minus native
   std::vector<std::string> labels;  // [n]
   attn::MaskSpec mask;              // the selected layer's mask in this setting
-  // Large map [n*n], row = query, col = key. NaN where the key is hidden: not visible() under
-  // the layer's mask (difference: hidden in both runs).
+  // Large map [cells*cells], row = query, col = key. NaN where the key is hidden: not
+  // visible() under the layer's mask (difference: hidden in both runs). Exact (cells == n,
+  // block 1) up to kLiveMapMaxCells tokens; beyond, each cell is the max (difference: the
+  // value of largest magnitude) over a block x block square of positions.
+  int cells = 0, block = 1;
   std::vector<float> values;
+  // What the hover reads the exact value of a pooled map from.
+  std::shared_ptr<const model::Capture> capture, native_capture;
   float vmin = 0, vmax = 1;
   // Thumbnails [n_layers*n_heads][thumb*thumb]: each cell the max (difference: the value of
   // largest magnitude) over the block of n/thumb positions it covers; NaN when all masked.
@@ -43,7 +49,11 @@ struct LiveAttention {
   std::string setting;  // "native", "SWA W=8 (W keys including self)", "1 KV head (pooled)"...
 };
 
-// Needs pass.capture with every (layer, head); native may be null (difference unavailable).
+// Long maps are drawn pooled to at most this many cells a side (one texture, one image).
+inline constexpr int kLiveMapMaxCells = 1024;
+
+// Needs pass.capture with every (layer, head), or a long pass's focus layer (then the map
+// shows that layer); native may be null (difference unavailable).
 LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
                                    const model::Config& c, const LiveAttentionOptions& o);
 
@@ -57,7 +67,10 @@ int thumb_cell_of(int token, int n, int thumb);
 // "native", "SWA W=8 (including self) on all layers", "KV heads 3 -> 1 (pooled)", ...
 std::string variant_label(const ModelVariant& v, const model::Config& c);
 
-// Hover text for a cell of the large map.
+// The exact value at (q, k) of the large map (NaN where hidden), pooled or not.
+float live_attention_value(const LiveAttention& a, int q, int k);
+
+// Hover text for a (query, key) position of the large map.
 std::string describe_live_attention_cell(const LiveAttention& a, int q, int k);
 
 }  // namespace core

@@ -47,7 +47,8 @@ LiveGroups build_live_groups(const LiveResult& r, int layer, int thumb_cells) {
   LiveGroups g;
   if (!r.config || !r.pass || !r.pass->capture) return g;
   const model::Config& c = *r.config;
-  g.layer = std::clamp(layer, 0, c.n_layers - 1);
+  // A long pass holds the heads of its focus layer only (core/session/live_capture.h).
+  g.layer = r.pass->focus_layer >= 0 ? r.pass->focus_layer : std::clamp(layer, 0, c.n_layers - 1);
   g.n = static_cast<int>(r.pass->tokens.size());
   g.n_heads = c.n_heads;
   g.native_kv = c.n_kv_heads;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/session/live_capture.h"
 #include "core/views/live_attention.h"
 
 namespace core {
@@ -49,6 +50,50 @@ std::vector<double> attention_rollout(const model::Capture& cap, int layers, int
   return r;
 }
 
+namespace {
+
+// One layer's mean map as the rollout reads it for a long prompt: rows of the capture's
+// kLayerMean entry, visible keys [lo(i), i], each row's sum (with the residual) precomputed.
+struct MeanRows {
+  const model::AttentionCapture* mean = nullptr;
+  attn::MaskSpec mask;
+  std::vector<double> inv_sum;  // [q + 1] 1 / (row sum + residual), 0 for an empty row
+  int lo(int i) const {
+    const int rows = attn::causal_rows(mask);
+    const bool banded =
+        mask.kind == attn::MaskKind::Causal || mask.kind == attn::MaskKind::SlidingWindow;
+    return !banded || rows == INT32_MAX ? 0 : std::max(0, i - (rows - 1));
+  }
+  // next += w · row i of Â.
+  void apply(int i, double w, double residual, std::vector<double>& next) const {
+    const double f = w * inv_sum[i];
+    if (f == 0) return;
+    if (mean && i < mean->n) {
+      const float* row = mean->row(i);
+      const double a = (1.0 - residual) * f;
+      for (int k = lo(i); k <= i; ++k) next[k] += a * row[k];
+    }
+    next[i] += residual * f;
+  }
+};
+
+MeanRows mean_rows(const model::Capture& cap, const attn::MaskSpec& mask, int layer, int q,
+                   double residual) {
+  MeanRows m;
+  m.mean = cap.find(layer, kLayerMean);
+  m.mask = mask;
+  m.inv_sum.assign(q + 1, 0.0);
+  for (int i = 0; i <= q; ++i) {
+    double s = residual;
+    if (m.mean && i < m.mean->n)
+      for (int k = m.lo(i); k <= i; ++k) s += (1.0 - residual) * m.mean->row(i)[k];
+    m.inv_sum[i] = s > 0 ? 1.0 / s : 0.0;
+  }
+  return m;
+}
+
+}  // namespace
+
 LiveRollout build_live_rollout(const LivePass& pass, const model::Config& c, int query,
                                double residual) {
   LiveRollout ro;
@@ -59,10 +104,15 @@ LiveRollout build_live_rollout(const LivePass& pass, const model::Config& c, int
   if (!pass.capture || n == 0) return ro;
   const int q = std::clamp(query < 0 ? n - 1 : query, 0, n - 1);
   ro.query = q;
+  // A long prompt's capture holds each layer's mean (live_capture.h): its rows are read in
+  // place, as n x n matrices of every layer would not fit.
+  const bool long_pass = pass.focus_layer >= 0;
   std::vector<std::vector<double>> mats;
-  mats.reserve(c.n_layers);
-  for (int l = 0; l < c.n_layers; ++l)
+  for (int l = 0; !long_pass && l < c.n_layers; ++l)
     mats.push_back(rollout_layer_matrix(*pass.capture, l, c.n_heads, n, residual));
+  std::vector<MeanRows> means;
+  for (int l = 0; long_pass && l < c.n_layers; ++l)
+    means.push_back(mean_rows(*pass.capture, pass.plan[l].mask, l, q, residual));
   int64_t reach_d = 0;
   bool global = false;
   for (int l = 0; l < c.n_layers; ++l) {
@@ -73,6 +123,10 @@ LiveRollout build_live_rollout(const LivePass& pass, const model::Config& c, int
       std::vector<double> next(n, 0.0);
       for (int i = 0; i <= q; ++i) {
         if (r[i] == 0) continue;
+        if (long_pass) {
+          means[j].apply(i, r[i], residual, next);
+          continue;
+        }
         const double* row = mats[j].data() + static_cast<size_t>(i) * n;
         for (int k = 0; k <= i; ++k) next[k] += r[i] * row[k];
       }
