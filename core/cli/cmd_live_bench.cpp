@@ -165,6 +165,10 @@ int cmd_live_bench(int argc, char** argv) {
           "slider -> attention view, N=%d, window %d->%d: %.0f ms (forward pass %.0f ms, %d "
           "positions kept, view + figure %.0f ms, %zu marks)\n",
           tokens, from, w, total_ms, pass_ms, r->pass->reused, total_ms - pass_ms, f.marks.size());
+      const auto t1 = Clock::now();  // the rollout view (the app builds it on the UI thread)
+      const LiveRollout ro = build_live_rollout(*r->pass, *r->config, -1);
+      std::printf("  rollout view for the last query: %.0f ms (%zu layers)\n", ms_since(t1),
+                  ro.layers.size());
       from = w;
       live.wait_idle(600);
     }

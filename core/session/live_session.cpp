@@ -310,6 +310,10 @@ void LiveSession::native_stage() {
     w.native = native;
   }
   if (w.native == w.pass) return;
+  if (w.pass->focus_layer >= 0) {  // a long pass's thumbnails are its own block maxima
+    publish([&](LiveResult& res) { res.native = w.native; });
+    return;
+  }
   auto diff = std::make_shared<AttentionThumbs>(
       build_attention_thumbs(*w.pass, w.native.get(), w.model->config(), kLiveThumbCells));
   publish([&](LiveResult& res) {

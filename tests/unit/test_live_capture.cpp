@@ -17,6 +17,7 @@
 #include "core/session/live_capture.h"
 #include "core/session/live_reuse.h"
 #include "core/views/live_attention.h"
+#include "core/views/live_rollout.h"
 #include "tests/unit/model_test_support.h"
 
 namespace {
@@ -100,6 +101,57 @@ TEST(LiveCapture, LongPassKeepsFocusHeadsMeansAndBlockMaxima) {
         else
           EXPECT_EQ(got[i], want[i]) << l << "," << h << " cell " << i;
     }
+  }
+}
+
+// Row i of Â = (½·mean_h + ½·e_i) / row sum, in float64, from the heads or from a mean map.
+std::vector<double> rollout_row(const std::vector<const AttentionCapture*>& maps, int i) {
+  std::vector<double> row(i + 1, 0.0);
+  for (const AttentionCapture* a : maps)
+    for (int k = 0; k <= i; ++k) row[k] += 0.5 * a->at(i, k) / static_cast<double>(maps.size());
+  row[i] += 0.5;
+  double s = 0;
+  for (double x : row) s += x;
+  for (double& x : row) x /= s;
+  return row;
+}
+
+TEST(LiveCapture, LongRolloutReadsTheMeansWithinTheirRounding) {
+  NEED_MODEL(m, "smollm2");
+  const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
+  const int n = 560, q = n - 1;
+  const std::vector<int32_t> ids = test_support::synthetic_ids(*m, n);
+  core::LivePassCache cache;
+  const core::LivePass lp = cache.run(m, tok, ids, window(0), two_threads(), 0);
+  const auto ref = full_pass(m, ids, window(0));
+  core::LivePass whole = lp;  // every map: the rollout's short path
+  whole.capture = std::make_shared<core::model::Capture>(ref->capture());
+  whole.focus_layer = -1;
+  const core::model::Config& c = m->config();
+  const core::LiveRollout a = core::build_live_rollout(whole, c, q);
+  const core::LiveRollout b = core::build_live_rollout(lp, c, q);
+  ASSERT_EQ(a.layers.size(), b.layers.size());
+  // Products of row-stochastic matrices do not grow an L1 error, so after l layers the
+  // rollouts differ by at most the sum over those layers of the largest row L1 distance
+  // between the two Â (heads summed in float64 vs the capture's float mean), measured here.
+  double bound = 0;
+  for (int l = 0; l < c.n_layers; ++l) {
+    std::vector<const AttentionCapture*> heads;
+    for (int h = 0; h < c.n_heads; ++h) heads.push_back(ref->capture().find(l, h));
+    const std::vector<const AttentionCapture*> mean = {lp.capture->find(l, core::kLayerMean)};
+    double worst = 0;
+    for (int i = 0; i <= q; ++i) {
+      const std::vector<double> x = rollout_row(heads, i), y = rollout_row(mean, i);
+      double d = 0;
+      for (int k = 0; k <= i; ++k) d += std::fabs(x[k] - y[k]);
+      worst = std::max(worst, d);
+    }
+    bound += worst;
+    double diff = 0;
+    for (int k = 0; k < n; ++k)
+      diff += std::fabs(static_cast<double>(a.layers[l].influence[k]) - b.layers[l].influence[k]);
+    // + n float roundings of the influences themselves (stored as float, each <= 1).
+    EXPECT_LE(diff, bound + n * std::ldexp(1.0, -24)) << "after layer " << l + 1;
   }
 }
 
