@@ -284,6 +284,29 @@ void Session::truncate(int n_keep, const ModelVariant& v) {
   plan_ = plan_layers(c, v);
 }
 
+Capture Session::take_capture() {
+  Capture out;
+  out.n_tokens = capture_.n_tokens;
+  out.cache = capture_.cache;
+  out.cache_bytes = capture_.cache_bytes;
+  for (AttentionCapture& a : capture_.attention) {
+    out.attention.push_back(AttentionCapture{a.layer, a.head, a.n, std::move(a.p)});
+    a.p.clear();
+    a.n = 0;
+  }
+  return out;
+}
+
+void Session::restore_rows(const Capture& from, int n_keep) {
+  for (AttentionCapture& a : capture_.attention) {
+    const AttentionCapture* f = from.find(a.layer, a.head);
+    const int n = f ? std::min(n_keep, f->n) : 0;
+    a.n = n;
+    a.p.assign(f ? f->p.begin() : a.p.end(),
+               f ? f->p.begin() + static_cast<size_t>(n) * (n + 1) / 2 : a.p.end());
+  }
+}
+
 void Session::set_control(const std::atomic<bool>* cancel, std::function<void(int, int)> progress) {
   opts_.cancel = cancel;
   opts_.progress = std::move(progress);

@@ -140,6 +140,10 @@ class Session {
   // both variants; throws std::invalid_argument otherwise.
   void truncate(int n_keep, const ModelVariant& v);
 
+  // Moves the captured attention out (the entries stay, empty, for the next call; the cache
+  // state stays). restore_rows puts rows q < n_keep of such a capture back after truncate.
+  Capture take_capture();
+  void restore_rows(const Capture& from, int n_keep);
   // Replaces the cancel flag and the progress callback of RunOptions (a session kept between
   // passes reports under the caller of the pass at hand).
   void set_control(const std::atomic<bool>* cancel, std::function<void(int, int)> progress);

@@ -49,7 +49,7 @@ int LivePassCache::reusable(const std::shared_ptr<const model::Model>& m,
   auto kv = [&](const ModelVariant& x) { return x.kv_heads > 0 ? x.kv_heads : native_kv; };
   const int focus = focus_of(m->config(), tokens.size(), focus_layer);
   // The kept capture must hold the same maps: the same focus (or all), the same means.
-  if (!k.s || k.model != m || rv.chunk != k.run_v.chunk || kv(rv) != kv(k.run_v) ||
+  if (!k.s || !k.last_cap || k.model != m || rv.chunk != k.run_v.chunk || kv(rv) != kv(k.run_v) ||
       focus != k.focus || (focus >= 0 && with_mean != k.with_mean))
     return 0;
   const std::vector<int32_t>& old = k.s->tokens();
@@ -87,6 +87,7 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
   if (keep > 0) {
     k.s->set_control(ctl.cancel, ctl.progress);
     k.s->truncate(keep, rv);
+    k.s->restore_rows(*k.last_cap, keep);  // the session handed its maps to the last pass
   } else {
     k.last_cap.reset();
     k.last_blocks.clear();
@@ -123,7 +124,7 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
   p.focus_layer = focus;
   p.plan = k.s->plan();
   p.kv_heads = k.s->kv_heads();
-  auto cap = std::make_shared<model::Capture>(k.s->capture());
+  auto cap = std::make_shared<model::Capture>(k.s->take_capture());
   if (k.long_cap) {
     p.thumbs = std::make_shared<AttentionThumbs>(k.long_cap->thumbs(kLiveThumbCells));
     for (model::AttentionCapture& mean : k.long_cap->mean)
