@@ -33,6 +33,19 @@ std::string file_name(const std::string& path) {
   return s == std::string::npos ? path : path.substr(s + 1);
 }
 
+// A long pass without its per-layer means (they are most of its bytes).
+std::shared_ptr<const LivePass> without_means(const LivePass& p) {
+  auto slim = std::make_shared<LivePass>(p);
+  auto cap = std::make_shared<model::Capture>();
+  cap->n_tokens = p.capture->n_tokens;
+  cap->cache = p.capture->cache;
+  cap->cache_bytes = p.capture->cache_bytes;
+  for (const model::AttentionCapture& a : p.capture->attention)
+    if (a.head != kLayerMean) cap->attention.push_back(a);
+  slim->capture = std::move(cap);
+  return slim;
+}
+
 }  // namespace
 
 struct LiveSession::Request {
@@ -270,6 +283,8 @@ void LiveSession::pass_stage() {
   // A long native pass made for difference mode has no per-layer means (the rollout's).
   const bool native_whole =
       w.native && (w.native->focus_layer < 0 || w.native->capture->find(0, kLayerMean) != nullptr);
+  if (!is_native(w.variant, w.model->config()) && native_whole && w.native->focus_layer >= 0)
+    w.native = without_means(*w.native);  // difference mode reads its focus heads only
   if (is_native(w.variant, w.model->config()) && native_whole) {
     // The native pass depends on the prompt and the model only: back to native costs nothing.
     pass = std::make_shared<LivePass>(*w.native);

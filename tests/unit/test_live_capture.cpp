@@ -16,6 +16,7 @@
 #include "core/model/tokenizer_gguf.h"
 #include "core/session/live_capture.h"
 #include "core/session/live_reuse.h"
+#include "core/session/live_session.h"
 #include "core/views/live_attention.h"
 #include "core/views/live_rollout.h"
 #include "tests/unit/model_test_support.h"
@@ -187,6 +188,46 @@ TEST(LiveCapture, ResumedLongPassEqualsScratch) {
   expect_same_long(grown, fresh2.run(m, tok, ids, window(400), two_threads(), 2), "appended");
   // Another focus layer: nothing of the captured maps can be kept.
   EXPECT_EQ(cache.reusable(m, ids, window(400), 5), 0);
+}
+
+TEST(LiveCapture, LiveSessionFocusesLongPassesOnTheSceneLayer) {
+  NEED_MODEL(m, "smollm2");
+  const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
+  std::string text;
+  while (tok.encode(text).size() < 600)
+    text += "The lamp burned steadily through the night, and the keeper wrote it down. ";
+  core::LiveSessionOptions o;
+  o.n_threads = 2;
+  core::LiveSession live(o);
+  core::LiveRun run;
+  run.model = "smollm2";
+  run.prompt = text;
+  run.focus_layer = 4;
+  live.update(run);
+  ASSERT_TRUE(live.wait_idle(600));
+  auto r = live.result();
+  ASSERT_TRUE(r->pass) << r->error;
+  EXPECT_EQ(r->pass->focus_layer, 4);
+  EXPECT_TRUE(r->pass->capture->find(4, 0) && !r->pass->capture->find(3, 0));
+  EXPECT_TRUE(r->pass->capture->find(29, core::kLayerMean));
+  // A window: the pass resumes; the native pass keeps its focus heads, not its means.
+  run.variant.window = 300;
+  live.update(run);
+  ASSERT_TRUE(live.wait_idle(600));
+  r = live.result();
+  EXPECT_EQ(r->pass->reused, 256);
+  EXPECT_TRUE(r->pass->capture->find(0, core::kLayerMean));
+  ASSERT_TRUE(r->native);
+  EXPECT_TRUE(r->native->capture->find(4, 0));
+  EXPECT_FALSE(r->native->capture->find(0, core::kLayerMean));
+  // Another layer reruns the pass with that focus (a short prompt would rerun nothing).
+  run.focus_layer = 7;
+  live.update(run);
+  ASSERT_TRUE(live.wait_idle(600));
+  r = live.result();
+  EXPECT_EQ(r->pass->focus_layer, 7);
+  EXPECT_EQ(r->native->focus_layer, 7);
+  EXPECT_TRUE(r->pass->capture->find(7, 1));
 }
 
 // A synthetic pass of n tokens, one layer, two heads, a window of w keys including self.
