@@ -94,7 +94,13 @@ struct Capture {
 
 // The effective per-layer attention settings after applying a ModelVariant.
 struct LayerPlan {
-  attn::MaskSpec mask;  // Causal or SlidingWindow, or Sparse with ModelVariant::sparse_local
+  // Causal or SlidingWindow; Sparse with ModelVariant::sparse_local; BlockDiagonal (keeping
+  // the layer's window) with ModelVariant::segments.
+  attn::MaskSpec mask;
+  // BlockDiagonal: the segment ends mask.segment_ends points into, shared by every copy of
+  // the plan so the pointer stays valid as long as one copy lives. [segments - 1]: the last
+  // segment is open (decode steps continue it).
+  std::shared_ptr<const std::vector<int32_t>> segment_ends;
   int cache_slots = 0;  // rolling: window slots; 0 = grows with the sequence
   int cache_block = 0;  // paged: tokens per block (core/model/paged_cache.h); 0 = not paged
 };

@@ -89,6 +89,15 @@ struct LiveSpeed {
   double ratio() const { return none_tok_s > 0 ? cache_tok_s / none_tok_s : 0; }
 };
 
+// Packed prompts: the packed pass against one separate pass per segment (live_packed.h).
+struct LivePacked {
+  std::vector<int> segments;  // [n_segments] token lengths
+  double max_dlogit = 0;      // max |packed - separate| over every position's logits
+  double max_logit = 0;       // max |logit| of the packed pass, the scale of max_dlogit
+  double max_dp = 0;          // max |packed - separate| of next-token probabilities
+  double ms = 0;              // wall time of the packed and the separate passes
+};
+
 struct LiveResult {
   uint64_t revision = 0;  // bumps with every publication
   int cancelled = 0;      // pieces of work a newer change cancelled so far
@@ -106,6 +115,7 @@ struct LiveResult {
   std::shared_ptr<const LiveGeneration> generation;
   std::shared_ptr<const LivePerplexity> perplexity;
   std::shared_ptr<const LiveSpeed> speed;
+  std::shared_ptr<const LivePacked> packed;  // when the pass packs prompts
   std::string prompt;
 };
 
