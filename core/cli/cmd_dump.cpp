@@ -24,6 +24,7 @@ constexpr const char* kUsage =
     "                            limited to 1024 tokens, a chosen subset is not)\n"
     "  --segments N,N,..         pack prompts (see below); the lengths sum to the token count\n"
     "  JSON: {model, arch, variant, tokens[n], token_text[n], topk[n][10] {id, logit, text},\n"
+    "         positions[n] (RoPE positions: restart at 0 in each --segments prompt),\n"
     "         attention{\"layer\": {\"head\": rows[n][q+1]}}}\n";
 
 constexpr int kTopK = 10;
@@ -114,6 +115,7 @@ int dump(int argc, char** argv) {
     topk.push_back(std::move(pos));
   }
   j["topk"] = std::move(topk);
+  j["positions"] = s.capture().rope_positions;
 
   nlohmann::ordered_json att = nlohmann::ordered_json::object();
   for (const model::AttentionCapture& a : s.capture().attention) {

@@ -385,6 +385,10 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
                         ? s.pos[t] - attn::segment_start(s.pos[t], m.segment_ends, m.n_segments)
                         : s.pos[t];
   }
+  // pos0 is where this call starts, so a recomputing (cache none) call rewrites the list.
+  capture_.rope_positions.resize(pos0);
+  capture_.rope_positions.insert(capture_.rope_positions.end(), s.rope_pos.begin(),
+                                 s.rope_pos.end());
   s.rows(T, d, [&](int t) {
     float* xt = s.x.data() + static_cast<size_t>(t) * d;
     dequantize_row(s.token_embd, tok[t], xt);

@@ -86,6 +86,9 @@ struct CacheCapture {
 
 struct Capture {
   int n_tokens = 0;  // positions processed so far
+  // [n_tokens] the RoPE position each token ran at: its sequence position, or its position
+  // inside its packed prompt (ModelVariant::segments), restarting at 0 per prompt.
+  std::vector<int32_t> rope_positions;
   std::vector<AttentionCapture> attention;
   std::vector<CacheCapture> cache;  // [n_layers]
   size_t cache_bytes = 0;           // sum over layers; 0 for CacheMode::None between passes

@@ -307,6 +307,8 @@ TEST(CliModel, SegmentsPackThePromptsTokens) {
   ASSERT_EQ(r.rc, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(slurp(path));
   EXPECT_EQ(j["variant"]["segments"], nlohmann::json::array({first, n - first}));
+  for (int t = 0; t < n; ++t)  // RoPE positions restart at the second prompt
+    EXPECT_EQ(j["positions"][t].get<int>(), t < first ? t : t - first) << t;
   for (const char* layer : {"0", "5"}) {
     const auto& rows = j["attention"][layer]["0"];
     ASSERT_EQ(static_cast<int>(rows.size()), n);

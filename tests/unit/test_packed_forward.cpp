@@ -6,7 +6,9 @@
 //   matrix call over all prompts, masked keys in the score rows), so the bound is twice the
 //   float32 noise floor measured in the same test, as in test_forward_invariants: the spread
 //   between two other valid orders of the same segments (one-shot and token by token). A
-//   position that did not restart, or a key leaking across prompts, moves logits by O(1).
+//   key leaking across prompts moves logits by O(1). RoPE scores depend on q-k only, so
+//   positions that failed to restart would change the logits by rounding alone: the
+//   positions themselves are checked (Capture::rope_positions).
 // - The mask really blocks: every captured probability from one prompt to another is 0
 //   exactly (masked keys get no weight at all), and each row sums to 1 inside its prompt.
 #include <gtest/gtest.h>
@@ -181,9 +183,9 @@ TEST(PackedForward, NoProbabilityCrossesAPrompt) {
   EXPECT_GT(crossing, 0);
 }
 
-// Chunks that straddle prompt boundaries, a paged cache and a decode step that continues the
-// last prompt: each against the one-shot packed pass or the last prompt alone, within 2x the
-// floor (the same policy as above).
+// Chunks that straddle prompt boundaries, a paged cache, no cache and a decode step that
+// continues the last prompt: each against the one-shot packed pass or the last prompt alone,
+// within 2x the floor (the same policy as above).
 TEST(PackedForward, ChunksPagesAndDecodeKeepPromptsApart) {
   NEED_MODEL(m, "smollm2");
   const std::vector<std::vector<int32_t>> prompts = three_prompts(*m);
@@ -192,22 +194,39 @@ TEST(PackedForward, ChunksPagesAndDecodeKeepPromptsApart) {
   ASSERT_GT(floor.logit, 0.0f);
   ModelVariant one;
   one.segments = p.lengths;
-  ModelVariant chunked = one, paged = one;
+  ModelVariant chunked = one, paged = one, none = one;
+  none.cache = CacheMode::None;
   chunked.chunk = 7;
   paged.cache = CacheMode::Paged;
   paged.block = 4;
   Session a(m, capture_options(one));
   const std::vector<float> la = a.prefill(p.ids, true);
-  for (const ModelVariant& v : {chunked, paged}) {
+  for (const ModelVariant& v : {chunked, paged, none}) {
     Session b(m, capture_options(v));
     const std::vector<float> lb = b.prefill(p.ids, true);
     ASSERT_EQ(la.size(), lb.size());
     EXPECT_LE(spread_logits(la.data(), lb.data(), la.size()).logit, 2 * floor.logit)
         << "chunk " << v.chunk << " cache " << cache_mode_name(v.cache);
   }
+  // A ring of W slots against a growing cache, both packed with chunks across prompt
+  // boundaries: the attention visits the same keys in position order, so bit for bit.
+  ModelVariant windowed = one;
+  windowed.window = 6;
+  windowed.chunk = 5;
+  ModelVariant ring = windowed;
+  ring.cache = CacheMode::Rolling;
+  Session full_w(m, capture_options(windowed)), ring_w(m, capture_options(ring));
+  EXPECT_EQ(full_w.prefill(p.ids, true), ring_w.prefill(p.ids, true)) << "rolling, packed";
+  // Each token ran at its position inside its prompt.
+  std::vector<int32_t> want;
+  for (int len : p.lengths)
+    for (int i = 0; i < len; ++i) want.push_back(i);
+  EXPECT_EQ(a.capture().rope_positions, want);
   // The decode step's token belongs to the last prompt: it equals that prompt alone + token.
   const int32_t next = 42;
   const std::vector<float> packed_next = a.decode(next);
+  want.push_back(p.lengths.back());
+  EXPECT_EQ(a.capture().rope_positions, want) << "decode continues the last prompt";
   Session last(m, capture_options({}));
   last.prefill(prompts.back());
   const std::vector<float> alone_next = last.decode(next);
