@@ -30,16 +30,13 @@ ValueScale value_scale(const core::Scene& s, bool difference) {
 // Packed prompts: how far the packed pass is from running each prompt alone.
 std::string packed_line(const core::LiveResult& r) {
   if (!r.pass || r.pass->variant.segments.empty()) return "";
-  std::string seg;
-  for (int len : r.pass->variant.segments) seg += (seg.empty() ? "" : ", ") + std::to_string(len);
-  std::string s = std::to_string(r.pass->variant.segments.size()) + " packed prompts (" + seg +
-                  " tokens, positions restart per prompt)";
-  if (!r.packed || r.packed->segments != r.pass->variant.segments)
-    return s + "; packed vs separate: computing...";
-  char buf[200];
-  std::snprintf(buf, sizeof buf,
-                "; packed vs separate passes: max|dlogit| %.3g (of max|logit| %.3g), max|dp| "
-                "next token %.3g",
+  std::string s = "prompts of ";
+  for (size_t i = 0; i < r.pass->variant.segments.size(); ++i)
+    s += (i ? "+" : "") + std::to_string(r.pass->variant.segments[i]);
+  s += " tokens, positions from 0 in each; packed vs each alone: ";
+  if (!r.packed || r.packed->segments != r.pass->variant.segments) return s + "computing...";
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "max|dlogit| %.3g (max|logit| %.3g), max|dp| %.3g",
                 r.packed->max_dlogit, r.packed->max_logit, r.packed->max_dp);
   return s + buf;
 }
