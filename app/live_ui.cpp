@@ -245,6 +245,14 @@ std::string live_status_json(const AppState& s) {
         j["heatmap"][name] = screen_rect(*h, c.canvas);  // the view's first data heatmap
         break;
       }
+    if (!c.figure.hover_areas.empty()) {  // the view's first hover area, on screen
+      const fig::HoverArea& a = c.figure.hover_areas.front();
+      j["hover_area"][name] = {{"id", a.id},
+                               {"x", c.canvas.origin.x + a.x * c.canvas.scale},
+                               {"y", c.canvas.origin.y + a.y * c.canvas.scale},
+                               {"w", a.w * c.canvas.scale},
+                               {"h", a.h * c.canvas.scale}};
+    }
   }
   if (s.present.active)
     for (const fig::Mark& m : s.present.cache.figure.marks)

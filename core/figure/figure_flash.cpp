@@ -37,7 +37,11 @@ void draw_grid(Figure& f, const Theme& t, const Rect& area, const core::TileGrid
   const float x0 = area.x, y0 = area.y;
   f.marks.push_back(Rect{x0, y0, g.n * sc, g.n * sc, t.masked, t.grid, 1});
   const float gap = g.total <= 1024 ? 0.5f : 0.0f;
-  for (const core::Tile& tile : g.tiles) {
+  for (size_t i = 0; i < g.tiles.size(); ++i) {
+    const core::Tile& tile = g.tiles[i];
+    f.hover_areas.push_back(HoverArea{x0 + tile.k0 * sc, y0 + tile.q0 * sc,
+                                      (tile.k1 - tile.k0) * sc, (tile.q1 - tile.q0) * sc,
+                                      kFlashTileHoverId, static_cast<int>(i), 0});
     if (tile.kind == core::TileKind::Skipped) continue;
     f.marks.push_back(Rect{x0 + tile.k0 * sc + gap, y0 + tile.q0 * sc + gap,
                            (tile.k1 - tile.k0) * sc - 2 * gap, (tile.q1 - tile.q0) * sc - 2 * gap,
@@ -49,6 +53,49 @@ void draw_grid(Figure& f, const Theme& t, const Rect& area, const core::TileGrid
                       Anchor::Center);
   ql.angle_deg = 90;
   f.marks.push_back(ql);
+}
+
+// The loop order on the grid: FA2 walks each row block across its live key tiles, every row
+// block a thread block of its own (three of them drawn, side by side in time); FA1 walks each
+// key tile down the row blocks that use it, one thread block doing all of them in turn.
+void draw_loop_order(Figure& f, const Theme& t, const Rect& area, const core::TileGrid& g,
+                     int version) {
+  struct Span {
+    int at = 0;                // row block (FA2) or key tile (FA1) start
+    int lo = 1 << 30, hi = 0;  // the live extent along the walk
+  };
+  std::vector<Span> spans;
+  for (const core::Tile& tile : g.tiles) {
+    if (tile.kind == core::TileKind::Skipped) continue;
+    const int at = version == 2 ? tile.q0 : tile.k0;
+    auto it = std::find_if(spans.begin(), spans.end(), [at](const Span& p) { return p.at == at; });
+    if (it == spans.end()) it = spans.insert(spans.end(), Span{at});
+    it->lo = std::min(it->lo, version == 2 ? tile.k0 : tile.q0);
+    it->hi = std::max(it->hi, version == 2 ? tile.k1 : tile.q1);
+  }
+  if (spans.empty()) return;
+  const float sc = std::min(area.w, area.h) / std::max(1, g.n);
+  const int step = version == 2 ? g.block_rows : g.block_cols;
+  const size_t picks[] = {0, spans.size() / 2, spans.size() - 1};
+  for (size_t k = 0; k < 3; ++k) {
+    if (k > 0 && picks[k] == picks[k - 1]) continue;
+    const Span& p = spans[picks[k]];
+    const float mid = (p.at + std::min(step, g.n - p.at) / 2.0f) * sc;
+    Polyline line;
+    line.color = t.highlight;
+    line.width = t.line_width * 1.5f;
+    const Point a = version == 2 ? Point{area.x + p.lo * sc, area.y + mid}
+                                 : Point{area.x + mid, area.y + p.lo * sc};
+    const Point b = version == 2 ? Point{area.x + p.hi * sc, area.y + mid}
+                                 : Point{area.x + mid, area.y + p.hi * sc};
+    line.pts = {a, b};
+    f.marks.push_back(line);
+    Markers head;
+    head.pts = {b};
+    head.color = t.highlight;
+    head.radius = 3.5f;
+    f.marks.push_back(head);
+  }
 }
 
 // Running max m and running sum l after each key tile of the traced row.
@@ -92,6 +139,43 @@ void draw_trace(Figure& f, const Theme& t, const Rect& r, const core::OnlineSoft
                               t.small_size));
   f.marks.push_back(text_mark(t, r.x + r.w / 2, r.y + r.h + t.small_size * 1.4f, "key tile",
                               t.small_size, Anchor::Center));
+}
+
+// The steps as numbers: per key tile its keys, tile max, m, l, the rescale factor and the
+// accumulator's norm; the first and last few when there are many.
+void draw_steps(Figure& f, const Theme& t, const Rect& r, const core::OnlineSoftmaxTrace& tr) {
+  const int n = static_cast<int>(tr.steps.size());
+  const float line = t.small_size * 1.35f;
+  const int fit = std::max(2, static_cast<int>(r.h / line) - 1);  // rows below the header
+  std::vector<int> rows;
+  for (int i = 0; i < n; ++i)
+    if (n <= fit || i < (fit - 1) / 2 || i >= n - (fit - 1 - (fit - 1) / 2)) rows.push_back(i);
+  const char* head[] = {"keys", "tile max", "m", "l", "rescale", "|acc|"};
+  const float col = r.w / 6;
+  for (int c = 0; c < 6; ++c)
+    f.marks.push_back(text_mark(t, r.x + c * col, r.y + t.small_size, head[c], t.small_size));
+  float y = r.y + t.small_size + line;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    if (k > 0 && rows[k] != rows[k - 1] + 1) {
+      f.marks.push_back(text_mark(t, r.x, y, "...", t.small_size));
+      y += line;
+    }
+    const core::OnlineStep& st = tr.steps[rows[k]];
+    double norm = 0;
+    for (float a : st.acc) norm += static_cast<double>(a) * a;
+    const std::string cells[] = {std::to_string(st.k0) + ".." + std::to_string(st.k1 - 1),
+                                 st.visible ? fmt("%.4g", st.tile_max) : "masked",
+                                 fmt("%.4g", st.m),
+                                 fmt("%.4g", st.l),
+                                 fmt("%.4g", st.rescale),
+                                 fmt("%.4g", std::sqrt(norm))};
+    for (int c = 0; c < 6; ++c) {
+      Text tx = text_mark(t, r.x + c * col, y, cells[c], t.small_size);
+      if (c == 4 && st.rescale < 1.0f) tx.color = palette_color(t, 5);  // m moved: rescaled
+      f.marks.push_back(tx);
+    }
+    y += line;
+  }
 }
 
 // Horizontal bars: HBM bytes of standard attention, FA1, FA2, and the N^2 d^2 / M bound.
@@ -162,12 +246,20 @@ Figure figure_flash(const core::FlashView& v, const core::Scene& s, const Theme&
                  " tiles, " + format_count(ft.kernel.tiles_skipped) + " skipped, " +
                  core::format_bytes(static_cast<double>(ft.kernel.bytes_kv)) +
                  " of K/V staged (the emulator counts the same)");
-  info.push_back("row q=" + std::to_string(tr.query) + " (row block " +
-                 std::to_string(tr.row_block_lo) + ".." + std::to_string(tr.row_block_hi - 1) +
-                 "): online softmax = ordinary softmax to " + fmt("%.1e", tr.max_abs_diff));
+  std::string row = "row q=" + std::to_string(tr.query) + " (row block " +
+                    std::to_string(tr.row_block_lo) + ".." + std::to_string(tr.row_block_hi - 1) +
+                    ", " + std::to_string(tr.steps.size()) + " key tiles of " +
+                    std::to_string(tr.block_cols) + "): online = ordinary softmax (float64) to " +
+                    fmt("%.1e", tr.max_abs_diff);
+  if (tr.max_prob_diff_model >= 0)
+    row += "; probabilities = the model's own to " + fmt("%.1e", tr.max_prob_diff_model);
+  info.push_back(row);
+  info.push_back("trace on " + tr.source);
   f.legend = {{kind_color(t, core::TileKind::Full), "full tile"},
               {kind_color(t, core::TileKind::Masked), "tile needing a mask"},
               {kind_color(t, core::TileKind::Skipped), "skipped tile"},
+              {t.highlight, ft.version == 2 ? "FA2: a row block's walk (each in parallel)"
+                                            : "FA1: a K/V tile's walk (one block, in turn)"},
               {palette_color(t, 5), "running max m"},
               {palette_color(t, 2), "running sum l", true}};
   LayoutRequest req;
@@ -180,13 +272,17 @@ Figure figure_flash(const core::FlashView& v, const core::Scene& s, const Theme&
   const Rect grid_area{plot.x, plot.y, grid_w, grid_w};
   if (g.total <= kFlashMaxDrawnTiles && !g.tiles.empty()) {
     draw_grid(f, t, grid_area, g);
+    draw_loop_order(f, t, grid_area, g, ft.version);
   } else {
     f.marks.push_back(text_mark(t, plot.x, plot.y + t.font_size,
                                 format_count(g.total) + " tiles: too many to draw", t.font_size));
   }
   const float rx = plot.x + grid_w + t.font_size * 2.5f, rw = plot.x + plot.w - rx;
   const float half = (plot.h - t.font_size * 3) / 2;
-  draw_trace(f, t, Rect{rx, plot.y + t.font_size, rw, half - t.font_size}, tr);
+  const float chart_h = (half - t.font_size) * 0.5f;
+  draw_trace(f, t, Rect{rx, plot.y + t.font_size, rw, chart_h}, tr);
+  const float table_y = plot.y + t.font_size + chart_h + t.small_size * 2.2f;
+  draw_steps(f, t, Rect{rx, table_y, rw, plot.y + half - table_y}, tr);
   const float hy = plot.y + half + t.font_size * 3;
   f.marks.push_back(text_mark(t, rx, hy - 6, "HBM traffic, one head", t.small_size));
   draw_hbm(f, t, Rect{rx, hy, rw, plot.y + plot.h - hy}, ft);

@@ -30,6 +30,12 @@ Figure figure_sparse(const core::SparsePatterns& p, const core::Scene& scene, co
 inline constexpr int kSparseLongformerHeatmapId = 41;
 inline constexpr int kSparseBigBirdHeatmapId = 42;
 
+// Hover-area ids (fig::HoverArea) of the flash, paged and mla figures.
+inline constexpr int kFlashTileHoverId = 51;   // row: index into FlashTiling::grid.tiles
+inline constexpr int kPagedTableHoverId = 52;  // (sequence, logical block)
+inline constexpr int kPagedPoolHoverId = 53;   // row: physical block
+inline constexpr int kMlaHoverId = 54;         // row: core::MlaItem
+
 // Hover text for a cell of one of the sparse figure's masks ("" for other ids).
 std::string describe_sparse_cell(const core::SparsePatterns& p, const core::Scene& scene,
                                  int heatmap_id, int row, int col);
