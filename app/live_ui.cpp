@@ -14,6 +14,7 @@
 #include "core/io/assets.h"
 #include "core/io/atomic_write.h"
 #include "core/scene/presets.h"
+#include "core/views/flash_view.h"
 #include "core/views/live_ring.h"
 #include "core/views/mask_grid.h"
 
@@ -254,6 +255,13 @@ std::string live_status_json(const AppState& s) {
                                {"h", a.h * c.canvas.scale}};
     }
   }
+  if (auto it = s.caches.by_view.find("flash"); it != s.caches.by_view.end())
+    if (const auto* v = fig::view_data<core::FlashView>(it->second.data))  // what it traced
+      j["flash_trace"] = {{"from_model", v->trace.from_model},
+                          {"source", v->trace.source},
+                          {"query", v->trace.query},
+                          {"max_abs_diff", v->trace.max_abs_diff},
+                          {"max_prob_diff_model", v->trace.max_prob_diff_model}};
   if (s.present.active)
     for (const fig::Mark& m : s.present.cache.figure.marks)
       if (const auto* h = std::get_if<fig::Heatmap>(&m); h && h->id > 0)

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 
@@ -82,7 +83,7 @@ void draw_loop_order(Figure& f, const Theme& t, const Rect& area, const core::Ti
     const Span& p = spans[picks[k]];
     const float mid = (p.at + std::min(step, g.n - p.at) / 2.0f) * sc;
     Polyline line;
-    line.color = t.highlight;
+    line.color = t.foreground;
     line.width = t.line_width * 1.5f;
     const Point a = version == 2 ? Point{area.x + p.lo * sc, area.y + mid}
                                  : Point{area.x + mid, area.y + p.lo * sc};
@@ -92,7 +93,7 @@ void draw_loop_order(Figure& f, const Theme& t, const Rect& area, const core::Ti
     f.marks.push_back(line);
     Markers head;
     head.pts = {b};
-    head.color = t.highlight;
+    head.color = t.foreground;
     head.radius = 3.5f;
     f.marks.push_back(head);
   }
@@ -109,7 +110,10 @@ void draw_trace(Figure& f, const Theme& t, const Rect& r, const core::OnlineSoft
     lhi = std::max(lhi, static_cast<double>(s.l));
   }
   if (mlo > mhi) return;
-  if (mhi - mlo < 1e-6) mhi = mlo + 1;
+  if (mhi - mlo < 1e-6) {  // m never moved: draw it across the middle
+    mlo -= 0.5;
+    mhi += 0.5;
+  }
   const int n = static_cast<int>(tr.steps.size());
   const AxisMap xa{0, static_cast<double>(std::max(1, n - 1)), false, r.x, r.x + r.w};
   const AxisMap ma{mlo, mhi, false, r.y + r.h, r.y};
@@ -133,48 +137,58 @@ void draw_trace(Figure& f, const Theme& t, const Rect& r, const core::OnlineSoft
   f.marks.push_back(pm);
   f.marks.push_back(pl);
   f.marks.push_back(rescaled);
-  f.marks.push_back(text_mark(t, r.x, r.y - 6,
-                              "online softmax of row q=" + std::to_string(tr.query) + " over " +
-                                  std::to_string(n) + " key tiles",
-                              t.small_size));
+  const std::string title = "online softmax of row q=" + std::to_string(tr.query) + " over " +
+                            std::to_string(n) + " key tiles";
+  f.marks.push_back(text_mark(t, r.x, r.y - 6, title, fit_text_size(title, t.small_size, r.w)));
   f.marks.push_back(text_mark(t, r.x + r.w / 2, r.y + r.h + t.small_size * 1.4f, "key tile",
                               t.small_size, Anchor::Center));
 }
 
 // The steps as numbers: per key tile its keys, tile max, m, l, the rescale factor and the
-// accumulator's norm; the first and last few when there are many.
-void draw_steps(Figure& f, const Theme& t, const Rect& r, const core::OnlineSoftmaxTrace& tr) {
+// accumulator's norm; the first and last of them when `max_rows` cannot hold them all.
+void draw_steps(Figure& f, const Theme& t, float x, float y, float w, int max_rows,
+                const core::OnlineSoftmaxTrace& tr) {
   const int n = static_cast<int>(tr.steps.size());
-  const float line = t.small_size * 1.35f;
-  const int fit = std::max(2, static_cast<int>(r.h / line) - 1);  // rows below the header
+  const int first = (max_rows - 1) / 2, last = max_rows - 1 - first;  // one row for "..."
   std::vector<int> rows;
   for (int i = 0; i < n; ++i)
-    if (n <= fit || i < (fit - 1) / 2 || i >= n - (fit - 1 - (fit - 1) / 2)) rows.push_back(i);
-  const char* head[] = {"keys", "tile max", "m", "l", "rescale", "|acc|"};
-  const float col = r.w / 6;
-  for (int c = 0; c < 6; ++c)
-    f.marks.push_back(text_mark(t, r.x + c * col, r.y + t.small_size, head[c], t.small_size));
-  float y = r.y + t.small_size + line;
-  for (size_t k = 0; k < rows.size(); ++k) {
-    if (k > 0 && rows[k] != rows[k - 1] + 1) {
-      f.marks.push_back(text_mark(t, r.x, y, "...", t.small_size));
-      y += line;
-    }
-    const core::OnlineStep& st = tr.steps[rows[k]];
+    if (n <= max_rows || i < first || i >= n - last) rows.push_back(i);
+  const std::string head[] = {"keys", "tile max", "m", "l", "rescale", "|acc|"};
+  std::vector<std::array<std::string, 6>> cells;
+  for (int i : rows) {
+    const core::OnlineStep& st = tr.steps[i];
     double norm = 0;
     for (float a : st.acc) norm += static_cast<double>(a) * a;
-    const std::string cells[] = {std::to_string(st.k0) + ".." + std::to_string(st.k1 - 1),
-                                 st.visible ? fmt("%.4g", st.tile_max) : "masked",
-                                 fmt("%.4g", st.m),
-                                 fmt("%.4g", st.l),
-                                 fmt("%.4g", st.rescale),
-                                 fmt("%.4g", std::sqrt(norm))};
+    cells.push_back({std::to_string(st.k0) + ".." + std::to_string(st.k1 - 1),
+                     st.visible ? fmt("%.4g", st.tile_max) : "masked", fmt("%.4g", st.m),
+                     fmt("%.4g", st.l), i == 0 ? "-" : fmt("%.4g", st.rescale),
+                     fmt("%.4g", std::sqrt(norm))});
+  }
+  // Columns: the key range gets 1.6 shares, the numbers one each; one text size for the
+  // table, at which the widest cell fits its column.
+  float cx[7] = {x};
+  for (int c = 0; c < 6; ++c) cx[c + 1] = cx[c] + w * (c == 0 ? 1.6f : 1.0f) / 6.6f;
+  float sz = t.small_size;
+  for (int c = 0; c < 6; ++c) {
+    const float cw = cx[c + 1] - cx[c] - 6;
+    sz = std::min(sz, fit_text_size(head[c], t.small_size, cw));
+    for (const auto& row : cells) sz = std::min(sz, fit_text_size(row[c], t.small_size, cw));
+  }
+  const float line = t.small_size * 1.35f;
+  for (int c = 0; c < 6; ++c) f.marks.push_back(text_mark(t, cx[c], y + sz, head[c], sz));
+  float ty = y + sz + line;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    if (k > 0 && rows[k] != rows[k - 1] + 1) {
+      f.marks.push_back(text_mark(t, x, ty, "...", sz));
+      ty += line;
+    }
+    const core::OnlineStep& st = tr.steps[rows[k]];
     for (int c = 0; c < 6; ++c) {
-      Text tx = text_mark(t, r.x + c * col, y, cells[c], t.small_size);
-      if (c == 4 && st.rescale < 1.0f) tx.color = palette_color(t, 5);  // m moved: rescaled
+      Text tx = text_mark(t, cx[c], ty, cells[k][c], sz);
+      if (c == 4 && rows[k] > 0 && st.rescale < 1.0f) tx.color = palette_color(t, 5);  // m moved
       f.marks.push_back(tx);
     }
-    y += line;
+    ty += line;
   }
 }
 
@@ -258,8 +272,8 @@ Figure figure_flash(const core::FlashView& v, const core::Scene& s, const Theme&
   f.legend = {{kind_color(t, core::TileKind::Full), "full tile"},
               {kind_color(t, core::TileKind::Masked), "tile needing a mask"},
               {kind_color(t, core::TileKind::Skipped), "skipped tile"},
-              {t.highlight, ft.version == 2 ? "FA2: a row block's walk (each in parallel)"
-                                            : "FA1: a K/V tile's walk (one block, in turn)"},
+              {t.foreground, ft.version == 2 ? "FA2: a row block's walk (each in parallel)"
+                                             : "FA1: a K/V tile's walk (one block, in turn)"},
               {palette_color(t, 5), "running max m"},
               {palette_color(t, 2), "running sum l", true}};
   LayoutRequest req;
@@ -279,10 +293,16 @@ Figure figure_flash(const core::FlashView& v, const core::Scene& s, const Theme&
   }
   const float rx = plot.x + grid_w + t.font_size * 2.5f, rw = plot.x + plot.w - rx;
   const float half = (plot.h - t.font_size * 3) / 2;
-  const float chart_h = (half - t.font_size) * 0.5f;
+  // The chart of m and l, and under it as many steps as fit in 55% of the space (at least 3
+  // rows and the header, else the chart alone).
+  const float avail = half - t.font_size, line = t.small_size * 1.35f;
+  const float gap = t.small_size * 2.2f;
+  const int table_rows = std::min(static_cast<int>(tr.steps.size()) + 1,
+                                  static_cast<int>((avail * 0.55f - gap) / line) - 1);
+  const bool table = table_rows >= 3;
+  const float chart_h = table ? avail - gap - line * (table_rows + 1) : avail;
   draw_trace(f, t, Rect{rx, plot.y + t.font_size, rw, chart_h}, tr);
-  const float table_y = plot.y + t.font_size + chart_h + t.small_size * 2.2f;
-  draw_steps(f, t, Rect{rx, table_y, rw, plot.y + half - table_y}, tr);
+  if (table) draw_steps(f, t, rx, plot.y + t.font_size + chart_h + gap, rw, table_rows - 1, tr);
   const float hy = plot.y + half + t.font_size * 3;
   f.marks.push_back(text_mark(t, rx, hy - 6, "HBM traffic, one head", t.small_size));
   draw_hbm(f, t, Rect{rx, hy, rw, plot.y + plot.h - hy}, ft);

@@ -1,5 +1,7 @@
 #include "core/views/mla.h"
 
+#include <cstdio>
+
 #include "core/views/kv_memory.h"
 
 namespace core {
@@ -39,6 +41,17 @@ std::string n(int64_t v) {
 // "1024 B (1.0 KiB)": exact bytes for checking, readable bytes for reading.
 std::string bytes(int64_t v) {
   return n(v) + " B (" + format_bytes(static_cast<double>(v)) + ")";
+}
+
+// "293601280 FLOP (294 MFLOP)".
+std::string flop(int64_t v) {
+  const char* unit[] = {"", "k", "M", "G", "T", "P"};
+  double x = static_cast<double>(v);
+  int u = 0;
+  for (; x >= 1000 && u < 5; ++u) x /= 1000;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g %sFLOP", x, unit[u]);
+  return n(v) + " FLOP (" + buf + ")";
 }
 
 // A cache bar: `values` per token per layer, times layers and element bytes.
@@ -91,9 +104,9 @@ std::string describe_mla_item(const MlaCosts& c, int item, int d_model) {
       return node_line(c, "v_C = W_UV c_KV, the heads' values (" + n(nh) + " x " + n(dh) + ")",
                        nh * dh, false);
     case MlaItem::FlopsPlain:
-      return step + n(c.flops_plain) + " FLOP up-projecting every cached latent to K and V";
+      return step + flop(c.flops_plain) + " up-projecting every cached latent to K and V";
     case MlaItem::FlopsAbsorbed:
-      return step + n(c.flops_absorbed) + " FLOP with W_UK and W_UV absorbed";
+      return step + flop(c.flops_absorbed) + " with W_UK and W_UV absorbed";
     case MlaItem::BytesPlain:
       return step + bytes(c.bytes_plain) + " read and written up-projecting K and V";
     case MlaItem::BytesAbsorbed:
