@@ -106,6 +106,28 @@ TEST(FlashModelTrace, OnlineRowEqualsFloat64SoftmaxAndTheModelsOwn) {
   }
 }
 
+// Gemma 3: q/k norms before RoPE, its own attention scale, sliding-window local layers
+// (layer 0) and global ones (layer 5); the captured rows must be what its attention used.
+TEST(FlashModelTrace, Gemma3LocalAndGlobalLayers) {
+  NEED_MODEL(m, "gemma3");
+  const std::vector<int32_t> ids = test_support::synthetic_ids(*m, 24);
+  for (int layer : {0, 5}) {
+    const core::LiveHeadVectors hv =
+        core::capture_head_vectors(m, ids, {}, layer, 3, two_threads());
+    EXPECT_EQ(hv.scale, m->config().attn_scale);
+    EXPECT_EQ(hv.layer_mask.window, m->config().layers[layer].window);
+    core::Scene s;
+    s.query = 23;
+    s.flash.sram_bytes = 4096;  // fp16, d = 256: M = 2048, Bc = 2
+    const core::OnlineSoftmaxTrace t = core::trace_model_row(hv, s, "Gemma 3");
+    const Reference r = reference(hv, 23);
+    for (int i = 0; i < hv.vectors.head_dim; ++i)
+      EXPECT_NEAR(t.out_online[i], r.out[i], r.tol_out) << "layer " << layer;
+    for (int j = 0; j <= 23; ++j)
+      EXPECT_NEAR(hv.attention.at(23, j), r.p[j], r.tol_p) << "layer " << layer << " key " << j;
+  }
+}
+
 TEST(FlashModelTrace, LiveSessionCapturesTheChosenHead) {
   NEED_MODEL(m, "smollm2");
   core::LiveSessionOptions o;
