@@ -101,7 +101,9 @@ void draw_file_browser(AppState& s, LiveUi& u) {
 
 uint64_t options_key(const fig::LiveViewOptions& o) {
   return static_cast<uint64_t>(o.aggregate) * 7 + static_cast<uint64_t>(o.difference) * 3 +
-         static_cast<uint64_t>(o.ring_step + 1) * 101 + static_cast<uint64_t>(o.thumb_cells) * 7919;
+         static_cast<uint64_t>(o.ring_step + 1) * 101 +
+         static_cast<uint64_t>(o.thumb_cells) * 7919 +
+         static_cast<uint64_t>(o.flash_step + 1) * 1000003;
 }
 
 // A GGUF that loaded fills the "from model" architecture once.

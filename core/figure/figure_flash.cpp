@@ -99,8 +99,24 @@ void draw_loop_order(Figure& f, const Theme& t, const Rect& area, const core::Ti
   }
 }
 
+// One step of the trace spelled out: the update the kernel does for key tile `i`.
+std::string step_line(const core::OnlineSoftmaxTrace& tr, int i) {
+  const core::OnlineStep& st = tr.steps[i];
+  const float m_old = i > 0 ? tr.steps[i - 1].m : -INFINITY;
+  const float l_old = i > 0 ? tr.steps[i - 1].l : 0.0f;
+  std::string s = "step " + std::to_string(i) + ", keys " + std::to_string(st.k0) + ".." +
+                  std::to_string(st.k1 - 1) + " (" + std::to_string(st.visible) + " visible): ";
+  if (st.visible == 0) return s + "all masked, nothing changes";
+  s += "tile max " + fmt("%.4g", st.tile_max) + "; m " +
+       (i > 0 ? fmt("%.4g", m_old) : std::string("-inf")) + " -> " + fmt("%.4g", st.m) +
+       "; acc x " + (i > 0 ? fmt("%.4g", st.rescale) : std::string("0")) +
+       " + P V; l = " + fmt("%.4g", l_old) + " x rescale + sum P = " + fmt("%.4g", st.l);
+  return s;
+}
+
 // Running max m and running sum l after each key tile of the traced row.
-void draw_trace(Figure& f, const Theme& t, const Rect& r, const core::OnlineSoftmaxTrace& tr) {
+void draw_trace(Figure& f, const Theme& t, const Rect& r, const core::OnlineSoftmaxTrace& tr,
+                int step) {
   if (tr.steps.empty()) return;
   double mlo = 1e30, mhi = -1e30, lhi = 0;
   for (const core::OnlineStep& s : tr.steps) {
@@ -137,6 +153,13 @@ void draw_trace(Figure& f, const Theme& t, const Rect& r, const core::OnlineSoft
   f.marks.push_back(pm);
   f.marks.push_back(pl);
   f.marks.push_back(rescaled);
+  if (step >= 0 && step < n) {  // the step shown in detail
+    Polyline at;
+    at.pts = {{xa.map(step), r.y}, {xa.map(step), r.y + r.h}};
+    at.color = t.foreground;
+    at.width = t.line_width;
+    f.marks.push_back(at);
+  }
   const std::string title = "online softmax of row q=" + std::to_string(tr.query) + " over " +
                             std::to_string(n) + " key tiles";
   f.marks.push_back(text_mark(t, r.x, r.y - 6, title, fit_text_size(title, t.small_size, r.w)));
@@ -147,12 +170,15 @@ void draw_trace(Figure& f, const Theme& t, const Rect& r, const core::OnlineSoft
 // The steps as numbers: per key tile its keys, tile max, m, l, the rescale factor and the
 // accumulator's norm; the first and last of them when `max_rows` cannot hold them all.
 void draw_steps(Figure& f, const Theme& t, float x, float y, float w, int max_rows,
-                const core::OnlineSoftmaxTrace& tr) {
+                const core::OnlineSoftmaxTrace& tr, int step) {
   const int n = static_cast<int>(tr.steps.size());
   const int first = (max_rows - 1) / 2, last = max_rows - 1 - first;  // one row for "..."
+  const bool around = step >= 0 && step < n && n > max_rows;          // the rows around the step
+  const int lo = around ? std::clamp(step - max_rows / 2, 0, n - max_rows) : 0;
   std::vector<int> rows;
   for (int i = 0; i < n; ++i)
-    if (n <= max_rows || i < first || i >= n - last) rows.push_back(i);
+    if (around ? i >= lo && i < lo + max_rows : n <= max_rows || i < first || i >= n - last)
+      rows.push_back(i);
   const std::string head[] = {"keys", "tile max", "m", "l", "rescale", "|acc|"};
   std::vector<std::array<std::string, 6>> cells;
   for (int i : rows) {
@@ -185,6 +211,7 @@ void draw_steps(Figure& f, const Theme& t, float x, float y, float w, int max_ro
     const core::OnlineStep& st = tr.steps[rows[k]];
     for (int c = 0; c < 6; ++c) {
       Text tx = text_mark(t, cx[c], ty, cells[k][c], sz);
+      tx.bold = rows[k] == step;
       if (c == 4 && rows[k] > 0 && st.rescale < 1.0f) tx.color = palette_color(t, 5);  // m moved
       f.marks.push_back(tx);
     }
@@ -222,8 +249,8 @@ void draw_hbm(Figure& f, const Theme& t, const Rect& r, const core::FlashTiling&
 
 }  // namespace
 
-Figure figure_flash(const core::FlashView& v, const core::Scene& s, const Theme& t,
-                    FigureSize size) {
+Figure figure_flash(const core::FlashView& v, const core::Scene& s, const Theme& t, FigureSize size,
+                    int step) {
   const core::FlashTiling& ft = v.tiling;
   const core::OnlineSoftmaxTrace& tr = v.trace;
   const FigureSize fs = resolve_size(size, kFigureWidth, kFigureHeight);
@@ -269,6 +296,7 @@ Figure figure_flash(const core::FlashView& v, const core::Scene& s, const Theme&
     row += "; probabilities = the model's own to " + fmt("%.1e", tr.max_prob_diff_model);
   info.push_back(row);
   info.push_back("trace on " + tr.source);
+  if (step >= 0 && step < static_cast<int>(tr.steps.size())) info.push_back(step_line(tr, step));
   f.legend = {{kind_color(t, core::TileKind::Full), "full tile"},
               {kind_color(t, core::TileKind::Masked), "tile needing a mask"},
               {kind_color(t, core::TileKind::Skipped), "skipped tile"},
@@ -301,8 +329,9 @@ Figure figure_flash(const core::FlashView& v, const core::Scene& s, const Theme&
                                   static_cast<int>((avail * 0.55f - gap) / line) - 1);
   const bool table = table_rows >= 3;
   const float chart_h = table ? avail - gap - line * (table_rows + 1) : avail;
-  draw_trace(f, t, Rect{rx, plot.y + t.font_size, rw, chart_h}, tr);
-  if (table) draw_steps(f, t, rx, plot.y + t.font_size + chart_h + gap, rw, table_rows - 1, tr);
+  draw_trace(f, t, Rect{rx, plot.y + t.font_size, rw, chart_h}, tr, step);
+  if (table)
+    draw_steps(f, t, rx, plot.y + t.font_size + chart_h + gap, rw, table_rows - 1, tr, step);
   const float hy = plot.y + half + t.font_size * 3;
   f.marks.push_back(text_mark(t, rx, hy - 6, "HBM traffic, one head", t.small_size));
   draw_hbm(f, t, Rect{rx, hy, rw, plot.y + plot.h - hy}, ft);

@@ -17,8 +17,10 @@
 namespace fig {
 
 // Each takes its view data (core/views) and the scene, as the view registry's entries do.
+// `step`: the trace's key tile shown in detail (marked on the chart, its row of the table
+// highlighted and spelled out); -1 = none.
 Figure figure_flash(const core::FlashView& v, const core::Scene& scene, const Theme& theme,
-                    FigureSize size = {});
+                    FigureSize size = {}, int step = -1);
 Figure figure_paged(const core::PagedView& v, const core::Scene& scene, const Theme& theme,
                     FigureSize size = {});
 Figure figure_mla(const core::MlaCosts& c, const core::Scene& scene, const Theme& theme,

@@ -102,6 +102,10 @@ std::string describe_mla(const core::MlaCosts& c, const core::Scene& s, int id, 
 core::FlashView flash_data(const core::Scene& s) {
   return core::build_flash_view(s);
 }
+Figure flash_figure(const core::FlashView& v, const core::Scene& s, const Theme& t,
+                    FigureSize size) {
+  return figure_flash(v, s, t, size);
+}
 core::MaskGrid mask_data(const core::Scene& s) {
   return core::build_mask_grid(s);
 }
@@ -168,7 +172,7 @@ std::vector<ViewEntry> make_views() {
                                  core::build_head_groups, figure_groups, nullptr),
       analytic<core::KvMemorySeries>("kv_memory", "KV-cache memory", kv_memory_data,
                                      figure_kv_memory, nullptr),
-      analytic<core::FlashView>("flash", kFlashTitle, flash_data, figure_flash, describe_flash),
+      analytic<core::FlashView>("flash", kFlashTitle, flash_data, flash_figure, describe_flash),
       analytic<core::PagedView>("paged", kPagedTitle, core::build_paged_view, figure_paged,
                                 describe_paged),
       analytic<core::MlaCosts>("mla", kMlaTitle, core::build_mla_costs, figure_mla, describe_mla),
@@ -199,6 +203,10 @@ std::vector<ViewEntry> make_views() {
       e.parts |= kLook | core::kLiveResult;
       e.build_data = [](const ViewInput& in) {
         return wrap(core::build_flash_view(in.scene, in.live));
+      };
+      e.build_figure = [](const ViewData& d, const ViewInput& in, const Theme& t, FigureSize size) {
+        return figure_flash(*view_data<core::FlashView>(d), in.scene, t, size,
+                            in.options.flash_step);
       };
     }
   }

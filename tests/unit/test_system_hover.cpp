@@ -184,6 +184,38 @@ TEST(SystemHover, FlashFigureAreasCoverEveryTileInPlace) {
   EXPECT_EQ(e->describe(d, in, fig::kLiveAttentionHeatmapId, 0, 0), "");
 }
 
+// The trace's step slider: the figure spells out key tile 2 (keys 16..23 of the causal row
+// q = 63 in tiles of Bc = 8, all 8 visible) and sets its table row in bold; without a step
+// no such line.
+TEST(SystemHover, FlashFigureSpellsOutTheChosenStep) {
+  core::Scene s;
+  s.seq_len = 64;
+  s.query = 63;
+  s.head_dim = 16;
+  s.mask = attn::MaskKind::Causal;
+  s.flash.sram_bytes = 1024;  // Bc = 8, as above
+  const core::FlashView v = core::build_flash_view(s);
+  ASSERT_EQ(v.trace.steps.size(), 8u);
+  auto texts = [&](int step) {
+    std::vector<fig::Text> out;
+    for (const fig::Mark& m :
+         fig::figure_flash(v, s, fig::theme_by_name("dark"), {1600, 900}, step).marks)
+      if (const auto* t = std::get_if<fig::Text>(&m)) out.push_back(*t);
+    return out;
+  };
+  bool line = false, bold = false;
+  for (const fig::Text& t : texts(2)) {
+    line |= t.text.rfind("step 2, keys 16..23 (8 visible): ", 0) == 0;
+    bold |= t.bold && t.text == "16..23";
+  }
+  EXPECT_TRUE(line);
+  EXPECT_TRUE(bold);
+  for (const fig::Text& t : texts(-1)) {
+    EXPECT_NE(t.text.rfind("step ", 0), 0u) << t.text;
+    EXPECT_FALSE(t.bold && t.text == "16..23");
+  }
+}
+
 TEST(SystemHover, PagedAndMlaFigureAreas) {
   core::Scene s;
   s.seq_len = 16;
