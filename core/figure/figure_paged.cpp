@@ -24,6 +24,7 @@ Rgba seq_color(const Theme& t, int seq) {
 
 // Colour of a physical block: its only holder's, or the muted "shared" colour.
 Rgba block_color(const Theme& t, const core::PagedBlocks& p, int phys) {
+  if (phys < 0 || phys >= static_cast<int>(p.ref.size())) return t.masked;  // released entry
   if (p.ref[phys] > 1) return t.muted;
   for (size_t s = 0; s < p.tables.size(); ++s)
     for (int b : p.tables[s])
