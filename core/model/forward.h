@@ -60,6 +60,8 @@ struct CaptureSpec {
   std::vector<int> layers;
   std::vector<int> heads;
   bool cache = true;  // per-slot cache state after each call
+  // One query head's q, k and v rows (the flash view's online-softmax trace): -1 = none.
+  int vectors_layer = -1, vectors_head = -1;
 };
 
 // Probabilities of one (layer, head): lower-triangular rows, row q holds keys 0..q at offset
@@ -84,8 +86,22 @@ struct CacheCapture {
   size_t bytes = 0;               // bytes this layer's K+V buffers allocated
 };
 
+// What one query head computed: its q rows and the k, v rows of the K/V head it reads, as
+// attention sees them (after q/k norm and RoPE, after K/V pooling).
+struct HeadVectors {
+  int layer = -1, head = -1;  // -1: nothing captured
+  int kv_head = 0;
+  int head_dim = 0;
+  int n = 0;                   // positions captured (0..n-1)
+  std::vector<float> q, k, v;  // [n, head_dim] each
+};
+
 struct Capture {
-  int n_tokens = 0;  // positions processed so far
+  int n_tokens = 0;     // positions processed so far
+  HeadVectors vectors;  // CaptureSpec::vectors_layer / vectors_head
+  // [n_tokens] the RoPE position each token ran at: its sequence position, or its position
+  // inside its packed prompt (ModelVariant::segments), restarting at 0 per prompt.
+  std::vector<int32_t> rope_positions;
   std::vector<AttentionCapture> attention;
   std::vector<CacheCapture> cache;  // [n_layers]
   size_t cache_bytes = 0;           // sum over layers; 0 for CacheMode::None between passes
@@ -94,7 +110,13 @@ struct Capture {
 
 // The effective per-layer attention settings after applying a ModelVariant.
 struct LayerPlan {
-  attn::MaskSpec mask;  // Causal or SlidingWindow, or Sparse with ModelVariant::sparse_local
+  // Causal or SlidingWindow; Sparse with ModelVariant::sparse_local; BlockDiagonal (keeping
+  // the layer's window) with ModelVariant::segments.
+  attn::MaskSpec mask;
+  // BlockDiagonal: the segment ends mask.segment_ends points into, shared by every copy of
+  // the plan so the pointer stays valid as long as one copy lives. [segments - 1]: the last
+  // segment is open (decode steps continue it).
+  std::shared_ptr<const std::vector<int32_t>> segment_ends;
   int cache_slots = 0;  // rolling: window slots; 0 = grows with the sequence
   int cache_block = 0;  // paged: tokens per block (core/model/paged_cache.h); 0 = not paged
 };

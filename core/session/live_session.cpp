@@ -6,6 +6,8 @@
 
 #include "core/io/atomic_write.h"
 #include "core/model/tokenizer_gguf.h"
+#include "core/session/live_head.h"
+#include "core/session/live_packed.h"
 #include "core/session/live_reuse.h"
 #include "core/session/live_runs.h"
 #include "core/views/live_attention.h"
@@ -18,7 +20,7 @@ bool same_variant(const ModelVariant& a, const ModelVariant& b) {
          a.window_layers == b.window_layers && a.kv_heads == b.kv_heads && a.cache == b.cache &&
          a.chunk == b.chunk && a.block == b.block && a.sparse_global == b.sparse_global &&
          a.sparse_local == b.sparse_local && a.sparse_random == b.sparse_random &&
-         a.sparse_seed == b.sparse_seed;
+         a.sparse_seed == b.sparse_seed && a.segments == b.segments;
 }
 
 // The attention-relevant part of a variant: the pass ignores the cache mode.
@@ -60,6 +62,7 @@ struct LiveSession::Request {
   bool reset_gen = false;
   int steps = 0;
   bool speed = false;
+  bool head = false;  // the traced head changed
 };
 
 struct LiveSession::Worker {
@@ -178,6 +181,22 @@ bool LiveSession::focused_pass_shown() const {
   return result_->pass && result_->pass->focus_layer >= 0;
 }
 
+void LiveSession::trace_head(int layer, int head) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (layer == trace_layer_ && head == trace_head_) return;
+    trace_layer_ = layer;
+    trace_head_ = head;
+    if (!pending_) pending_ = std::make_unique<Request>();
+    pending_->head = true;
+    pending_->prompt = seen_prompt_;
+    pending_->variant = seen_variant_;
+    pending_->ring_window = seen_ring_window_;
+    pending_->focus_layer = seen_focus_;
+  }
+  cv_.notify_all();
+}
+
 std::shared_ptr<const LiveResult> LiveSession::result() const {
   std::lock_guard<std::mutex> lk(mu_);
   return result_;
@@ -275,6 +294,7 @@ void LiveSession::pass_stage() {
     truncated = true;
   }
   if (tokens.empty()) tokens.push_back(w.tok->bos() >= 0 ? w.tok->bos() : 0);
+  fit_to_segments(tokens, w.variant.segments, &truncated);
   const bool focus_moved =
       w.native && w.native->focus_layer >= 0 && w.native->focus_layer != w.focus_layer;
   if (tokens != w.tokens || focus_moved) w.native.reset();
@@ -307,6 +327,8 @@ void LiveSession::pass_stage() {
     res.prompt = w.prompt;
     res.generation.reset();
     res.diff_thumbs.reset();
+    res.packed.reset();
+    res.head_vectors.reset();
     res.error.clear();
     if (res.perplexity && res.perplexity->kv_heads != w.pass->kv_heads) res.perplexity.reset();
   });
@@ -335,6 +357,15 @@ void LiveSession::native_stage() {
     res.native = w.native;
     res.diff_thumbs = diff;
   });
+}
+
+// Packed prompts: the packed pass against each segment run alone.
+void LiveSession::packed_stage() {
+  Worker& w = *w_;
+  if (w.variant.segments.empty()) return;
+  auto packed = std::make_shared<LivePacked>(
+      compare_packed(w.model, w.tokens, w.variant, control("packed vs separate prompts")));
+  publish([&](LiveResult& res) { res.packed = packed; });
 }
 
 // Perplexity with pooled K/V heads next to the native model's, when the pass pools.
@@ -394,6 +425,31 @@ void LiveSession::speed_stage() {
   publish([&](LiveResult& res) { res.speed = sp; });
 }
 
+// The traced head's q, k, v for the current pass (none when no target or it does not fit).
+void LiveSession::head_stage() {
+  Worker& w = *w_;
+  int layer = -1, head = -1;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    layer = trace_layer_;
+    head = trace_head_;
+  }
+  if (layer < 0) return;  // never asked for: nothing to publish
+  const model::Config& c = w.model->config();
+  std::shared_ptr<const LiveHeadVectors> hv;
+  if (w.pass && layer >= 0 && layer < c.n_layers && head >= 0 && head < c.n_heads) {
+    try {
+      hv = std::make_shared<LiveHeadVectors>(
+          capture_head_vectors(w.model, w.tokens, w.variant, layer, head,
+                               control("flash trace: layer " + std::to_string(layer) + ", head " +
+                                       std::to_string(head))));
+    } catch (const std::invalid_argument&) {
+      // A setting the trace does not follow: the view keeps its synthetic row.
+    }
+  }
+  publish([&](LiveResult& res) { res.head_vectors = hv; });
+}
+
 // One request, stage by stage: load, pass (+ native, perplexity), generation, speed.
 void LiveSession::process(Request& r) {
   Worker& w = *w_;
@@ -404,11 +460,14 @@ void LiveSession::process(Request& r) {
     w.variant = r.variant;
     w.ring_window = r.ring_window;
     w.focus_layer = r.focus_layer;
-    if (loaded || r.pass || !w.pass) {
+    const bool pass_ran = loaded || r.pass || !w.pass;
+    if (pass_ran) {
       pass_stage();
       native_stage();
+      packed_stage();
       perplexity_stage();
     }
+    if (pass_ran || r.head) head_stage();
     generation_stage(r);
     if (r.speed) speed_stage();
   } catch (const Cancelled&) {

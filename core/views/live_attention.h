@@ -32,6 +32,7 @@ struct LiveAttention {
   bool difference = false;          // values are this setting minus native
   std::vector<std::string> labels;  // [n]
   attn::MaskSpec mask;              // the selected layer's mask in this setting
+  std::shared_ptr<const std::vector<int32_t>> segment_ends;  // what mask.segment_ends points at
   // Large map [cells*cells], row = query, col = key. NaN where the key is hidden: not
   // visible() under the layer's mask (difference: hidden in both runs). Exact (cells == n,
   // block 1) up to kLiveMapMaxCells tokens; beyond, each cell is the max (difference: the
