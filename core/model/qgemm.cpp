@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/model/dequant.h"
+#include "core/model/qgemm_bf16.h"
 
 namespace core::model {
 
@@ -18,14 +19,16 @@ constexpr int kPanel = 32;   // output columns a packed panel holds (two AVX-512
 constexpr int kRows = 12;    // rows of x a kernel call covers (AVX-512: 12 x 2 accumulators)
 constexpr int kDepth = 128;  // k per packed slice: 16 KB of panel, which stays in L1
 
-// Packs W[r0 .. r0+31, k0 .. k0+kb) as panel[k * 32 + j]; rows past the end are 0.
-void pack_panel(const QuantMatrix& w, int r0, int k0, int kb, float* panel, float* row) {
+// Packs W[r0 .. r0+31, k0 .. k0+kb) as panel[k * 32 + j]; rows past the end are 0. With
+// `bf16` the values are rounded to bfloat16 (the emulated draft path, qgemm_bf16.h).
+void pack_panel(const QuantMatrix& w, int r0, int k0, int kb, float* panel, float* row, bool bf16) {
   const size_t block_bytes = w.row_bytes / static_cast<size_t>(w.cols / w.block_elems);
   const size_t offset = static_cast<size_t>(k0 / w.block_elems) * block_bytes;
   for (int j = 0; j < kPanel; ++j) {
     if (r0 + j < w.rows) {
       dequantize(w.type, w.data + static_cast<size_t>(r0 + j) * w.row_bytes + offset, row, kb);
-      for (int k = 0; k < kb; ++k) panel[static_cast<size_t>(k) * kPanel + j] = row[k];
+      for (int k = 0; k < kb; ++k)
+        panel[static_cast<size_t>(k) * kPanel + j] = bf16 ? round_bf16(row[k]) : row[k];
     } else {
       for (int k = 0; k < kb; ++k) panel[static_cast<size_t>(k) * kPanel + j] = 0.0f;
     }
@@ -138,7 +141,8 @@ void tile(Isa isa, const float* x, const float* panel, int n_k, float* c, int ld
 
 }  // namespace
 
-void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1) {
+void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1,
+                  bool bf16) {
   thread_local std::vector<float> panel, row, edge;
   // A slice of k: whole quant blocks, kDepth deep unless one block is deeper.
   const int depth = std::max(w.block_elems, kDepth / w.block_elems * w.block_elems);
@@ -158,7 +162,7 @@ void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, 
     }
     for (int k0 = 0; k0 < w.cols; k0 += depth) {
       const int kb = std::min(depth, w.cols - k0);
-      pack_panel(w, r0, k0, kb, panel.data(), row.data());
+      pack_panel(w, r0, k0, kb, panel.data(), row.data(), bf16);
       for (int t0 = 0; t0 < t_count; t0 += kRows)
         tile(isa, xp + static_cast<size_t>(t0) * w.cols + static_cast<size_t>(k0) * kRows,
              panel.data(), kb, c + static_cast<size_t>(t0) * ldc, ldc,
@@ -171,13 +175,14 @@ void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, 
   }
 }
 
-void pack_x(const float* x, int t_count, int cols, std::vector<float>& xp) {
+void pack_x(const float* x, int t_count, int cols, std::vector<float>& xp, bool bf16) {
   const int n_tiles = (t_count + kRows - 1) / kRows;
   xp.assign(static_cast<size_t>(n_tiles) * kRows * cols, 0.0f);
   for (int t = 0; t < t_count; ++t) {
     float* dst = xp.data() + static_cast<size_t>(t / kRows) * kRows * cols + t % kRows;
     const float* src = x + static_cast<size_t>(t) * cols;
-    for (int k = 0; k < cols; ++k) dst[static_cast<size_t>(k) * kRows] = src[k];
+    for (int k = 0; k < cols; ++k)
+      dst[static_cast<size_t>(k) * kRows] = bf16 ? round_bf16(src[k]) : src[k];
   }
 }
 
