@@ -141,8 +141,8 @@ TEST(LiveProgress, SessionEndsOnTheExactPassWithTheDraftDelta) {
   for (size_t i = 0; i < a.size(); ++i) want = std::max(want, std::fabs(a[i] - b[i]));
   // The same draft arithmetic (same path, same order) gives the same numbers: bit for bit.
   EXPECT_EQ(r->draft_delta->at(3, 1), want);
-  // test_draft's bound for the golden prompts: 16 bf16 unit roundoffs (measured 0.022 there).
-  EXPECT_LE(r->draft_delta->overall, 16.0f / 256);
+  // The bound on the draft's |dp| is test_draft's (golden prompts); here only its bookkeeping.
+  EXPECT_GE(r->draft_delta->overall, r->draft_delta->at(3, 1));
   EXPECT_GT(r->draft_delta->overall, 0.0f) << "a bf16 pass differs from the f32 one";
 }
 
