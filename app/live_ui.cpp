@@ -224,7 +224,7 @@ std::string live_status_line(const AppState& s) {
                 r->model_name.c_str(), r->backend.c_str(),
                 r->pass ? static_cast<int>(r->pass->tokens.size()) : 0, r->pass ? r->pass->ms : 0.0,
                 !r->pass           ? ""
-                : r->pass->draft() ? " (draft, bf16)"
+                : r->pass->draft() ? " (draft)"
                                    : " (exact)");
   std::string line = buf;
   if (r->partial)

@@ -1,7 +1,7 @@
 // `attnlab ppl --text FILE [model and variant flags]`: perplexity of the model on a text file,
 // exp(mean negative log-likelihood of every token after the first), with the variant applied.
-// `--draft` scores the text with the exact pass and the live views' bf16 draft pass side by
-// side and prints how far the draft is from the exact one.
+// `--draft int8|bf16` scores the text with the exact pass and a draft pass side by side and
+// prints how far the draft is from the exact one.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,6 +12,7 @@
 #include "core/cli/commands.h"
 #include "core/cli/model_open.h"
 #include "core/io/atomic_write.h"
+#include "core/model/qgemm_int8.h"
 
 namespace core::cli {
 namespace {
@@ -19,8 +20,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: attnlab ppl --text FILE [model and variant flags]\n"
     "  --text FILE               UTF-8 text to score (at most the model's context)\n"
-    "  --draft                   also score with the bf16 draft pass of the live views and\n"
-    "                            print its agreement with the exact pass\n";
+    "  --draft int8|bf16         also score with a draft pass (int8: the live views' draft)\n"
+    "                            and print its agreement with the exact pass\n";
 
 // -log softmax(row)[target], in double so long texts do not lose the small terms.
 double nll(const float* row, int vocab, int32_t target) {
@@ -75,11 +76,14 @@ struct DraftAgreement {
 int ppl(int argc, char** argv) {
   ModelFlags mf;
   std::string text_path;
-  bool draft = false;
+  model::Precision draft = model::Precision::Exact;
   for (int i = 1; i < argc; ++i) {
     if (parse_model_flag(argc, argv, i, mf)) continue;
-    if (std::string(argv[i]) == "--draft") {
-      draft = true;
+    std::string prec;
+    if (take_value(argc, argv, i, "--draft", &prec)) {
+      if (prec != "int8" && prec != "bf16")
+        throw UsageError("--draft: expected int8 or bf16, got '" + prec + "'");
+      draft = prec == "int8" ? model::Precision::DraftInt8 : model::Precision::DraftBf16;
       continue;
     }
     if (!take_value(argc, argv, i, "--text", &text_path))
@@ -100,9 +104,9 @@ int ppl(int argc, char** argv) {
 
   model::Session s(om.model, run_options(mf));
   model::RunOptions dopts = run_options(mf);
-  dopts.precision = model::Precision::DraftBf16;
+  dopts.precision = draft;
   std::unique_ptr<model::Session> ds;
-  if (draft) ds = std::make_unique<model::Session>(om.model, dopts);
+  if (draft != model::Precision::Exact) ds = std::make_unique<model::Session>(om.model, dopts);
   DraftAgreement agree;
   double draft_secs = 0;
   const auto t0 = std::chrono::steady_clock::now();
@@ -137,7 +141,9 @@ int ppl(int argc, char** argv) {
   if (!ds) return 0;
   const double dmean = agree.total_nll / (n - 1);
   std::printf("draft: %s, path %s\n", model::precision_name(dopts.precision),
-              model::draft_path_name(model::current_draft_path()));
+              draft == model::Precision::DraftInt8
+                  ? model::int8_path_name(model::current_int8_path())
+                  : model::draft_path_name(model::current_draft_path()));
   std::printf("draft perplexity: %.4f (%+.4f, %+.3f%%)\n", std::exp(dmean),
               std::exp(dmean) - std::exp(mean), 100.0 * (std::exp(dmean - mean) - 1.0));
   std::printf("draft top-1 agreement: %d / %d positions\n", agree.top1_same, agree.positions);

@@ -44,7 +44,7 @@ Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,
       buf, sizeof buf, "%s, %d tokens, %s%s", r.model_name.c_str(), a.n, a.setting.c_str(),
       r.pass ? (", pass " + std::to_string(static_cast<int>(r.pass->ms)) + " ms").c_str() : "");
   info.push_back(buf);
-  info.back() += a.precision == core::model::Precision::Exact ? " -- exact" : " -- draft (bf16)";
+  info.back() += std::string(" -- ") + core::model::precision_name(a.precision);
   if (a.layers_done < a.n_layers)
     info.back() += ", computing layer " + std::to_string(a.layers_done + 1) + " of " +
                    std::to_string(a.n_layers) + " (later layers empty)";

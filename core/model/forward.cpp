@@ -16,6 +16,7 @@
 #include "core/model/dequant.h"
 #include "core/model/paged_cache.h"
 #include "core/model/qgemm.h"
+#include "core/model/qgemm_int8.h"
 #include "core/model/qgemv.h"
 #include "core/model/tensor_names.h"
 #include "core/model/thread_pool.h"
@@ -104,8 +105,8 @@ struct Session::State {
   // y_j = x · W_jᵀ for every job (all share x [T, in]): one pool barrier for all of them.
   // T = 1 runs the fused dequantize-dot rows, larger T the packed-panel GEMM.
   void matmul(const float* x, int t_count, std::initializer_list<MatJob> jobs);
-  // The x of a multi-token product packed for the chosen precision (pack_x or pack_x_bf16).
-  void pack(const float* x, int t_count, int cols);
+  // The x of a multi-token product packed for the precision (pack_x, _bf16 or _int8).
+  void pack(const float* x, int t_count, int cols, Precision prec);
   // fn(r) for the rows [0, rows) of element-wise work, split over the pool.
   template <typename Fn>
   void rows(int n_rows, size_t row_cost, Fn&& fn);
@@ -117,6 +118,7 @@ struct Session::State {
   std::vector<float> xsum;      // [in / 32] block sums of x for a single-token product
   std::vector<float> xpacked;   // x of a multi-token product, packed for qgemm (pack_x)
   std::vector<uint16_t> xbf16;  // the same as bf16 pairs (pack_x_bf16), draft on AVX-512 BF16
+  Int8X xint8;                  // the same as int8 blocks (pack_x_int8), int8 draft
   Precision precision = Precision::Exact;
   DraftPath draft_path = DraftPath::Emulated;  // picked when the session starts
   // Scratch, sized for the current chunk of T tokens.
@@ -272,14 +274,19 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
     for (int r = 0; r < j.w.rows; r += kRowsPerTask)
       tasks.push_back({&j, r, std::min(j.w.rows, r + kRowsPerTask)});
   }
-  if (t_count > 1) pack(x, t_count, jobs.begin()->w.cols);
-  const bool draft = precision == Precision::DraftBf16;
+  const int cols = jobs.begin()->w.cols;
+  const Precision prec =
+      precision == Precision::DraftInt8 && !int8_supported(cols) ? Precision::Exact : precision;
+  if (t_count > 1) pack(x, t_count, cols, prec);
+  const bool draft = prec == Precision::DraftBf16;
   const bool bf16_dot = draft && draft_path == DraftPath::Avx512Bf16;
   pool->run(static_cast<int>(tasks.size()), [&](int i) {
     const Range& t = tasks[i];
     const int p = t.r0 / kRowsPerTask;
     if (t_count == 1)
       qgemv_rows(t.job->w, x, xsum.data(), t.job->y, t.r0, t.r1);
+    else if (prec == Precision::DraftInt8)
+      qgemm_panels_int8(t.job->w, xint8, t_count, t.job->y, p, p + 1);
     else if (bf16_dot)
       qgemm_panels_bf16(t.job->w, xbf16.data(), t_count, t.job->y, p, p + 1);
     else
@@ -287,11 +294,13 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
   });
 }
 
-void Session::State::pack(const float* x, int t_count, int cols) {
-  if (precision == Precision::DraftBf16 && draft_path == DraftPath::Avx512Bf16)
+void Session::State::pack(const float* x, int t_count, int cols, Precision prec) {
+  if (prec == Precision::DraftInt8)
+    pack_x_int8(x, t_count, cols, xint8);
+  else if (prec == Precision::DraftBf16 && draft_path == DraftPath::Avx512Bf16)
     pack_x_bf16(x, t_count, cols, xbf16);
   else
-    pack_x(x, t_count, cols, xpacked, precision == Precision::DraftBf16);
+    pack_x(x, t_count, cols, xpacked, prec == Precision::DraftBf16);
 }
 
 template <typename Fn>

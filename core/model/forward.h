@@ -108,9 +108,9 @@ struct RunOptions {
   const std::atomic<bool>* cancel = nullptr;          // polled between layers
   std::function<void(int done, int total)> progress;  // layer passes done / to do in this call
   std::shared_ptr<Backend> backend;                   // null = CPU backend
-  // Multi-token products in f32 (Exact, what dump, ppl, export and the tests use) or with
-  // bf16-rounded operands (the live views' draft pass, qgemm_bf16.h). Single-token products
-  // and attention are f32 either way.
+  // Multi-token products in f32 (Exact, what dump, ppl, export and the tests use) or as a
+  // draft for the live views: bf16-rounded operands (qgemm_bf16.h) or int8 blocks
+  // (qgemm_int8.h). Single-token products and attention are f32 either way.
   Precision precision = Precision::Exact;
   // Called after layer l of the last chunk of a prefill, when every captured row of layer l
   // is final (the live views publish the layers done so far).

@@ -98,7 +98,9 @@ void bf16_rows(const pair32* x, const uint16_t* panel, int n_kp, float* c, int l
 }  // namespace
 
 const char* precision_name(Precision p) {
-  return p == Precision::DraftBf16 ? "draft (bf16)" : "exact";
+  return p == Precision::DraftBf16   ? "draft (bf16)"
+         : p == Precision::DraftInt8 ? "draft (int8)"
+                                     : "exact";
 }
 
 DraftPath best_draft_path() {

@@ -16,9 +16,10 @@
 
 namespace core::model {
 
-// How a forward pass does its multi-token products: f32 (the default) or the bf16 draft.
-enum class Precision { Exact, DraftBf16 };
-const char* precision_name(Precision p);  // "exact", "draft (bf16)"
+// How a forward pass does its multi-token products: f32 (the default), or a draft with
+// bf16-rounded operands (here) or int8 blocks (qgemm_int8.h).
+enum class Precision { Exact, DraftBf16, DraftInt8 };
+const char* precision_name(Precision p);  // "exact", "draft (bf16)", "draft (int8)"
 
 // Draft paths, slowest first. ATTNLAB_DRAFT=emulated (or force_draft_path) caps it; a capped
 // or absent AVX-512 (current_isa() < Avx512) also means emulated.

@@ -286,7 +286,9 @@ void LiveSession::pass_stage(model::Precision precision) {
   const bool draft = precision != model::Precision::Exact;
   std::shared_ptr<PartialPassBuilder> builder;
   const LiveControl ctl =
-      pass_control(draft ? "draft pass (bf16)" : "forward pass", precision, builder);
+      pass_control(draft ? std::string("forward pass, ") + model::precision_name(precision)
+                         : std::string("forward pass"),
+                   precision, builder);
   auto pass = std::make_shared<LivePass>(run_live_pass(w.model, *w.tok, w.tokens, w.variant, ctl));
   pass->truncated = truncated;
   // The builder made every layer's thumbnails as the layers finished.
@@ -399,7 +401,7 @@ void LiveSession::process(Request& r) {
     w.ring_window = r.ring_window;
     if (loaded || r.pass || !w.pass) {
       if (opts_.draft_first) {
-        pass_stage(model::Precision::DraftBf16);
+        pass_stage(opts_.draft);
         if (superseded()) {  // the exact pass of a stale setting is not worth starting
           publish([](LiveResult& res) { ++res.cancelled; });
           return;

@@ -47,10 +47,12 @@ struct LiveSessionOptions {
   int speed_steps = 16;       // decode steps per tokens/s measurement
   std::string ppl_text_path;  // empty = default_ppl_text_path()
   int ppl_max_tokens = 160;   // the perplexity text is cut to this many tokens
-  // A changed prompt or setting first runs a bf16 draft pass (not cancelled by newer changes,
-  // so a moving slider keeps getting drafts); the exact pass follows when no newer change is
-  // queued by the time the draft is done, and replaces it.
+  // A changed prompt or setting first runs a draft pass (not cancelled by newer changes, so a
+  // moving slider keeps getting drafts); the exact pass follows when no newer change is queued
+  // by the time the draft is done, and replaces it. int8 (qgemm_int8.h) is the faster draft
+  // on CPUs with AVX-512 VNNI; bf16 is the more accurate one.
   bool draft_first = true;
+  model::Precision draft = model::Precision::DraftInt8;
 };
 
 class LiveSession {

@@ -16,8 +16,10 @@
 #include "core/model/forward.h"
 #include "core/model/qgemm.h"
 #include "core/model/qgemm_bf16.h"
+#include "core/model/qgemm_int8.h"
 
 using core::model::DraftPath;
+using core::model::Int8Path;
 using core::model::Precision;
 using core::model::QuantMatrix;
 
@@ -30,17 +32,26 @@ constexpr double kBf16U = 1.0 / 256;
 // attention probability by at most 0.022. Both bounds are 16 u = 0.0625, about 3x those.
 constexpr double kDraftLogitRel = 16 * kBf16U;
 constexpr double kDraftProbAbs = 16 * kBf16U;
+// The int8 draft, measured the same way: a logit moves by at most 11% of the max |logit|
+// (Gemma-3) and a probability by at most 0.148 (SmolLM2); the bounds 0.25 are about 2x those.
+// Both int8 paths give identical numbers, so the figures do not depend on the CPU.
+constexpr double kInt8LogitRel = 0.25;
+constexpr double kInt8ProbAbs = 0.25;
 
 // Runs `check` on every draft path this CPU has (emulated, AVX-512 BF16).
 template <typename Fn>
 void on_every_draft_path(Fn&& check) {
   for (DraftPath p : {DraftPath::Emulated, DraftPath::Avx512Bf16}) {
     if (p > core::model::best_draft_path()) continue;
+    const Int8Path ip = p == DraftPath::Emulated ? Int8Path::Scalar : core::model::best_int8_path();
     core::model::force_draft_path(p);
-    SCOPED_TRACE(core::model::draft_path_name(p));
+    core::model::force_int8_path(ip);
+    SCOPED_TRACE(std::string(core::model::draft_path_name(p)) + ", " +
+                 core::model::int8_path_name(ip));
     check();
   }
   core::model::force_draft_path(core::model::best_draft_path());
+  core::model::force_int8_path(core::model::best_int8_path());
 }
 
 // y[T, rows] of the draft GEMM on the current path.
@@ -138,7 +149,7 @@ std::vector<int> top_ids(const float* z, int vocab, int k) {
   return ::testing::AssertionSuccess();
 }
 
-void check_golden_draft(const std::string& name) {
+void check_golden_draft(const std::string& name, Precision prec) {
   const std::string golden = std::string(ATTNLAB_GOLDEN_DIR) + "/forward_" + name + ".json";
   std::ifstream f(golden);
   ASSERT_TRUE(f) << "missing " << golden;
@@ -147,7 +158,7 @@ void check_golden_draft(const std::string& name) {
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "model not downloaded: " << path;
   const auto m = core::model::Model::load(path);
   const int vocab = m->config().vocab;
-  on_every_draft_path([&] {
+  auto body = [&] {
     double worst_dp = 0, worst_logit = 0;
     int top5_same = 0, cases = 0;
     for (const nlohmann::json& c : g["cases"]) {
@@ -155,14 +166,15 @@ void check_golden_draft(const std::string& name) {
       core::model::RunOptions o;
       o.capture.cache = false;
       core::model::Session exact(m, o);
-      o.precision = Precision::DraftBf16;
+      o.precision = prec;
       core::model::Session draft(m, o);
       const std::vector<float> le = exact.prefill(ids), ld = draft.prefill(ids);
       const float max_logit = std::fabs(le[top_ids(le.data(), vocab, 1)[0]]);
       double dl = 0;
       for (int v = 0; v < vocab; ++v) dl = std::max(dl, std::fabs(double(le[v]) - ld[v]));
       worst_logit = std::max(worst_logit, dl / max_logit);
-      EXPECT_TRUE(same_top5(le.data(), ld.data(), vocab, 2 * kDraftLogitRel * max_logit))
+      const double rel = prec == Precision::DraftInt8 ? kInt8LogitRel : kDraftLogitRel;
+      EXPECT_TRUE(same_top5(le.data(), ld.data(), vocab, 2 * rel * max_logit))
           << name << ": \"" << c["prompt"].get<std::string>() << "\"";
       top5_same += top_ids(le.data(), vocab, 5) == top_ids(ld.data(), vocab, 5);
       ++cases;
@@ -173,24 +185,84 @@ void check_golden_draft(const std::string& name) {
         for (size_t j = 0; j < a[i].p.size(); ++j)
           worst_dp = std::max(worst_dp, std::fabs(double(a[i].p[j]) - b[i].p[j]));
     }
+    const bool int8 = prec == Precision::DraftInt8;
     std::printf(
-        "[draft %s, %s] next-token top-5 identical %d / %d, max |dlogit| %.4f of max "
+        "[%s %s, %s] next-token top-5 identical %d / %d, max |dlogit| %.4f of max "
         "|logit|, attention max |dp| %.4f\n",
-        name.c_str(), core::model::draft_path_name(core::model::current_draft_path()), top5_same,
-        cases, worst_logit, worst_dp);
-    EXPECT_LE(worst_logit, kDraftLogitRel) << name;
-    EXPECT_LE(worst_dp, kDraftProbAbs) << name;
-  });
+        core::model::precision_name(prec), name.c_str(),
+        int8 ? core::model::int8_path_name(core::model::current_int8_path())
+             : core::model::draft_path_name(core::model::current_draft_path()),
+        top5_same, cases, worst_logit, worst_dp);
+    EXPECT_LE(worst_logit, int8 ? kInt8LogitRel : kDraftLogitRel) << name;
+    EXPECT_LE(worst_dp, int8 ? kInt8ProbAbs : kDraftProbAbs) << name;
+  };
+  // The int8 paths agree bit for bit (DraftInt8.GemmMatchesFloat64Reference): one run does.
+  if (prec == Precision::DraftInt8)
+    body();
+  else
+    on_every_draft_path(body);
 }
 
 }  // namespace
 
-TEST(DraftForward, SmolLM2GoldenPrompts) {
-  check_golden_draft("smollm2");
+TEST(DraftForward, SmolLM2GoldenPromptsBf16) {
+  check_golden_draft("smollm2", Precision::DraftBf16);
 }
 
-TEST(DraftForward, Gemma3GoldenPrompts) {
-  check_golden_draft("gemma3");
+TEST(DraftForward, Gemma3GoldenPromptsBf16) {
+  check_golden_draft("gemma3", Precision::DraftBf16);
+}
+
+TEST(DraftForward, SmolLM2GoldenPromptsInt8) {
+  check_golden_draft("smollm2", Precision::DraftInt8);
+}
+
+TEST(DraftForward, Gemma3GoldenPromptsInt8) {
+  check_golden_draft("gemma3", Precision::DraftInt8);
+}
+
+// Random f32 weights through the int8 GEMM: the VNNI path and the scalar one agree bit for bit
+// (exact int32 sums, the same f32 steps), and both are within the rounding of the int8 codes
+// of a float64 product of the unrounded operands.
+TEST(DraftInt8, GemmMatchesFloat64Reference) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  const int rows = 45, cols = 576, n_t = 13, blk = 32;
+  std::vector<float> w(static_cast<size_t>(rows) * cols), x(static_cast<size_t>(n_t) * cols);
+  for (float& v : w) v = gauss(rng);
+  for (float& v : x) v = gauss(rng);
+  const QuantMatrix m = core::model::f32_matrix(w.data(), rows, cols);
+  core::model::Int8X xp;
+  core::model::pack_x_int8(x.data(), n_t, cols, xp);
+  std::vector<float> y_fast(static_cast<size_t>(n_t) * rows), y_scalar(y_fast.size());
+  core::model::qgemm_panels_int8(m, xp, n_t, y_fast.data(), 0, 2);
+  core::model::force_int8_path(Int8Path::Scalar);
+  core::model::qgemm_panels_int8(m, xp, n_t, y_scalar.data(), 0, 2);
+  core::model::force_int8_path(core::model::best_int8_path());
+  EXPECT_EQ(y_fast, y_scalar) << core::model::int8_path_name(core::model::best_int8_path());
+  // Half the code step of each block: max |v| / 127 / 2.
+  auto half_step = [&](const float* v, int k) {
+    float amax = 0;
+    for (int i = k / blk * blk; i < k / blk * blk + blk; ++i)
+      amax = std::max(amax, std::fabs(v[i]));
+    return amax / 254.0;
+  };
+  for (int t = 0; t < n_t; ++t)
+    for (int r = 0; r < rows; ++r) {
+      const float* xr = x.data() + static_cast<size_t>(t) * cols;
+      const float* wr = w.data() + static_cast<size_t>(r) * cols;
+      double exact = 0, bound = 0, mag = 0;
+      for (int k = 0; k < cols; ++k) {
+        const double ex = half_step(xr, k), ew = half_step(wr, k);
+        exact += static_cast<double>(xr[k]) * wr[k];
+        mag += (std::fabs(xr[k]) + ex) * (std::fabs(wr[k]) + ew);
+        // |x^ w^ - x w| <= |x^ - x| |w^| + |x| |w^ - w| for codes rounded to the nearest step.
+        bound += ex * (std::fabs(wr[k]) + ew) + std::fabs(xr[k]) * ew;
+      }
+      // Plus the f32 sums over the blocks (the bound of test_qgemv, 1e-5 of the magnitude).
+      ASSERT_NEAR(y_fast[static_cast<size_t>(t) * rows + r], exact, bound + 1e-5 * mag)
+          << "row " << t << " col " << r;
+    }
 }
 
 // The draft is a separate option: a default RunOptions is exact.

@@ -131,7 +131,7 @@ TEST(LiveProgress, SessionEndsOnTheExactPassWithTheDraftDelta) {
   ASSERT_EQ(r->draft_delta->max_dp.size(), static_cast<size_t>(c.n_layers) * c.n_heads);
   // Independent check of one entry: recompute it from a draft pass of our own.
   core::LiveControl ctl;
-  ctl.precision = core::model::Precision::DraftBf16;
+  ctl.precision = core::LiveSessionOptions{}.draft;
   const auto m = core::model::Model::load(core::model::resolve_model_path("smollm2"));
   const auto tok = core::model::load_tokenizer(m->gguf());
   const core::LivePass d = core::run_live_pass(m, tok, r->pass->tokens, run.variant, ctl);
