@@ -231,8 +231,9 @@ std::string live_status_line(const AppState& s) {
                                    : " (exact)");
   std::string line = buf;
   if (r->partial)
-    line += " | computing layer " + std::to_string(r->partial->layers_done + 1) + " of " +
-            std::to_string(r->config->n_layers) + (r->partial->draft() ? " (draft)" : " (exact)");
+    line += " | " + std::to_string(r->partial->layers_done) + " of " +
+            std::to_string(r->config->n_layers) + " layers done" +
+            (r->partial->draft() ? " (draft)" : " (exact)");
   if (const core::DraftDelta* d = r->draft_delta.get()) {
     const int l = std::clamp(s.editor.scene.layer, 0, d->n_layers - 1);
     const int h = std::clamp(s.editor.scene.head, 0, d->n_heads - 1);

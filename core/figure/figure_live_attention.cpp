@@ -46,8 +46,8 @@ Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,
   info.push_back(buf);
   info.back() += std::string(" -- ") + core::model::precision_name(a.precision);
   if (a.layers_done < a.n_layers)
-    info.back() += ", computing layer " + std::to_string(a.layers_done + 1) + " of " +
-                   std::to_string(a.n_layers) + " (later layers empty)";
+    info.back() += ", " + std::to_string(a.layers_done) + " of " + std::to_string(a.n_layers) +
+                   " layers done (the others empty until computed)";
   if (r.pass && r.pass->truncated) info.back() += " (prompt cut to its first tokens)";
   std::string what = "layer " + std::to_string(a.layer) + ", ";
   if (a.aggregate == core::LiveAggregate::Head)
