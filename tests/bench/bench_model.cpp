@@ -1,6 +1,7 @@
 // Forward-pass speed on the real models (issue 3, "Speed"):
 //   Prefill/<model>       N = 256 prompt tokens in one pass          -> tokens_per_s
 //   Prefill512/<model>    N = 512 prompt tokens in one pass          -> tokens_per_s
+//   Prefill512Draft/<model>/<int8|bf16>  the same with the live views' draft precisions
 //   DecodeFull/<model>    one token at context 512 with the full cache -> tokens_per_s
 //   DecodeNone/<model>    one token at context 512 with cache `none`   -> tokens_per_s
 // Each also reports tokens_per_cpu_s (tokens per CPU-second of the whole process, the
@@ -108,6 +109,25 @@ void BM_Prefill(benchmark::State& state, const std::string& name, int n_tokens) 
   report(state, static_cast<double>(n_tokens) * state.iterations(), process_cpu_s() - cpu0);
 }
 
+// Prefill512 with a draft precision (the live views' draft passes, qgemm_int8 / qgemm_bf16).
+void BM_PrefillDraft(benchmark::State& state, const std::string& name,
+                     core::model::Precision precision) {
+  const Loaded* l = loaded(name);
+  if (!l) return state.SkipWithError("model not downloaded (run scripts/setup)");
+  const std::vector<int32_t> ids(l->ids.begin(), l->ids.begin() + kDecodeContext);
+  core::model::RunOptions o = options(core::CacheMode::Full);
+  o.precision = precision;
+  core::model::Session s(l->model, o);
+  const double cpu0 = process_cpu_s();
+  for (auto _ : state) {
+    state.PauseTiming();
+    s.reset();
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(s.prefill(ids));
+  }
+  report(state, static_cast<double>(kDecodeContext) * state.iterations(), process_cpu_s() - cpu0);
+}
+
 // Decodes one token at a time after a prompt of kDecodeContext - 1 tokens, so the first timed
 // token sits at context 512; later iterations run at 513, 514, ... (few iterations).
 void BM_Decode(benchmark::State& state, const std::string& name, core::CacheMode cache) {
@@ -135,6 +155,13 @@ void register_all() {
         ->Unit(benchmark::kMillisecond)
         ->Iterations(3)
         ->UseRealTime();
+    for (auto [tag, p] : {std::pair{"int8", core::model::Precision::DraftInt8},
+                          std::pair{"bf16", core::model::Precision::DraftBf16}})
+      benchmark::RegisterBenchmark(("Prefill512Draft/" + name + "/" + tag).c_str(), BM_PrefillDraft,
+                                   name, p)
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(3)
+          ->UseRealTime();
     benchmark::RegisterBenchmark(("DecodeFull/" + name).c_str(), BM_Decode, name,
                                  core::CacheMode::Full)
         ->Unit(benchmark::kMillisecond)
