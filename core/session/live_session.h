@@ -91,6 +91,7 @@ class LiveSession {
                            std::shared_ptr<PartialPassBuilder>& builder);
   bool superseded() const;  // a newer change to the prompt, setting or model is queued
   void native_stage();
+  void packed_stage();  // packed prompts against separate passes (live_packed.h)
   void perplexity_stage();
   void generation_stage(Request& r);
   void speed_stage();
