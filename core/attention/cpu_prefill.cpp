@@ -16,9 +16,11 @@ namespace {
 
 using tile::kKeys;
 
-// Query rows (queries × the query heads of one KV head) an item of work holds: its scores,
-// output and the tile's K/V stay in L2 (hd 256: ~250 KB).
-constexpr int kBlockRows = 96;
+// Query rows (queries × the query heads of one KV head) an item of work holds, by head_dim:
+// its queries, scores and output and the tile's K/V rows stay in L2 (~130-270 KB).
+int block_rows(int head_dim) {
+  return head_dim <= 128 ? 128 : 64;
+}
 
 // What every item of a call shares.
 struct CallPlan {
@@ -41,22 +43,22 @@ struct Column {
 };
 
 // An item's buffers; one per thread, reused across items.
+// Rows are padded to ld, a multiple of tile::kRowAlign; padded rows are zero and masked.
 struct Scratch {
-  std::vector<Column> cols;         // [n_cols] the keys some query of the block sees, by position
-  std::vector<const float*> qrows;  // [rows] each row's query vector
-  std::vector<float> kt;            // [hd, kKeys] the tile's keys, transposed
-  std::vector<float> v;             // [kKeys, hd] the tile's values
-  std::vector<float> s;             // [rows, kKeys] scores, then probabilities
-  std::vector<float> valid;         // [queries, kKeys] 1 where the query sees the key, else 0
-  std::vector<float> o;             // [rows, hd] running output, unnormalised
-  std::vector<float> m, l, alpha;   // [rows] running max, running sum, this tile's rescale
+  std::vector<Column> cols;        // [n_cols] the keys some query of the block sees, by position
+  std::vector<float> qt;           // [hd, ld] the rows' queries, transposed
+  std::vector<const float*> k, v;  // [kKeys] the tile's K and V rows of this KV head
+  std::vector<float> st;           // [kKeys, ld] scores, then probabilities
+  std::vector<float> valid;        // [kKeys, ld] 1 where the row's query sees the key, else 0
+  std::vector<float> o;            // [rows, hd] running output, unnormalised
+  std::vector<float> m, l, alpha;  // [ld] running max, running sum, this tile's rescale
 };
 
 CallPlan plan_call(const AttentionCall& c) {
   CallPlan p;
   p.c = &c;
   p.group = c.n_heads / c.n_kv_heads;
-  p.bq = std::max(1, kBlockRows / p.group);
+  p.bq = std::max(1, block_rows(c.head_dim) / p.group);
   p.n_blocks = (c.n_q + p.bq - 1) / p.bq;
   p.band = attn::band_of(c.mask, &p.max_d);
   p.q_consecutive = true;
@@ -90,20 +92,9 @@ void block_columns(const CallPlan& p, int t0, int t1, std::vector<Column>& cols)
     if (seen(c.q_pos[j])) cols.push_back({c.q_pos[j], c.k_new + j * kvd, c.v_new + j * kvd});
 }
 
-// The tile's keys transposed into kt [hd, kKeys] (columns past n are 0) and values into v.
-void pack_tile(const Column* cols, int n, size_t off, int hd, float* kt, float* v) {
-  for (int j = 0; j < n; ++j) {
-    const float* k = cols[j].k + off;
-    for (int d = 0; d < hd; ++d) kt[static_cast<size_t>(d) * kKeys + j] = k[d];
-    std::copy(cols[j].v + off, cols[j].v + off + hd, v + static_cast<size_t>(j) * hd);
-  }
-  for (int d = 0; d < hd; ++d)
-    for (int j = n; j < kKeys; ++j) kt[static_cast<size_t>(d) * kKeys + j] = 0.0f;
-}
-
-// valid[(t - t0) * kKeys + j] for the tile's n columns; returns false when every query of the
-// block sees every column (then valid is not written and need not be read).
-bool tile_mask(const CallPlan& p, int t0, int t1, const Column* cols, int n, float* valid) {
+// valid[j * ld + r] for the tile's n columns and rows r < rows (row r holds query t0 + r / g);
+// returns false when every query of the block sees every column (valid is then not written).
+bool tile_mask(const CallPlan& p, int t0, int t1, const Column* cols, int n, int ld, float* valid) {
   const AttentionCall& c = *p.c;
   if (p.band) {
     int64_t qlo = INT64_MAX, qhi = INT64_MIN, klo = INT64_MAX, khi = INT64_MIN;
@@ -113,14 +104,17 @@ bool tile_mask(const CallPlan& p, int t0, int t1, const Column* cols, int n, flo
       klo = std::min<int64_t>(klo, cols[j].pos), khi = std::max<int64_t>(khi, cols[j].pos);
     if (qlo >= khi && qhi - klo <= p.max_d) return false;
   }
-  for (int t = t0; t < t1; ++t) {
-    float* row = valid + static_cast<size_t>(t - t0) * kKeys;
-    const int64_t q = c.q_pos[t];
-    for (int j = 0; j < n; ++j) {
-      const bool vis = p.band ? q - cols[j].pos >= 0 && q - cols[j].pos <= p.max_d
+  const int g = p.group, rows = (t1 - t0) * g;
+  for (int j = 0; j < n; ++j) {
+    float* vj = valid + static_cast<size_t>(j) * ld;
+    const int64_t kp = cols[j].pos;
+    for (int t = t0; t < t1; ++t) {
+      const int64_t q = c.q_pos[t];
+      const bool vis = p.band ? q - kp >= 0 && q - kp <= p.max_d
                               : attn::visible(c.q_pos[t], cols[j].pos, c.mask);
-      row[j] = vis ? 1.0f : 0.0f;
+      std::fill(vj + (t - t0) * g, vj + (t - t0 + 1) * g, vis ? 1.0f : 0.0f);
     }
+    std::fill(vj + rows, vj + ld, 0.0f);
   }
   return true;
 }
@@ -129,23 +123,37 @@ float* capture_row(const AttentionCall& c, int t, int h) {
   return c.prob_rows ? c.prob_rows[t * c.n_heads + h] : nullptr;
 }
 
+// Keeps the scaled scores of the captured rows: row[position] = st * scale (the value the
+// softmax step computes), for the keys the row sees.
+void capture_scores(const AttentionCall& c, const Column* cols, int n, int t0, int kvh, int g,
+                    int ld, const float* valid, const float* st, int rows) {
+  for (int r = 0; r < rows; ++r)
+    if (float* row = capture_row(c, t0 + r / g, kvh * g + r % g))
+      for (int j = 0; j < n; ++j)
+        if (!valid || valid[static_cast<size_t>(j) * ld + r] != 0.0f)
+          row[cols[j].pos] = st[static_cast<size_t>(j) * ld + r] * c.scale;
+}
+
 // Rows of queries [t0, t1) × the query heads of KV head kvh, over all their visible keys.
 void run_item(const CallPlan& p, int t0, int t1, int kvh, Scratch& w) {
   const AttentionCall& c = *p.c;
   const int hd = c.head_dim, g = p.group, rows = (t1 - t0) * g;
+  const int ld = (rows + tile::kRowAlign - 1) / tile::kRowAlign * tile::kRowAlign;
   const size_t off = static_cast<size_t>(kvh) * hd;
   block_columns(p, t0, t1, w.cols);
-  w.qrows.resize(rows);
-  for (int r = 0; r < rows; ++r)
-    w.qrows[r] = c.q + (static_cast<size_t>(t0 + r / g) * c.n_heads + kvh * g + r % g) * hd;
-  w.kt.resize(static_cast<size_t>(hd) * kKeys);
-  w.v.resize(static_cast<size_t>(hd) * kKeys);
-  w.s.resize(static_cast<size_t>(rows) * kKeys);
-  w.valid.resize(static_cast<size_t>(t1 - t0) * kKeys);
+  w.qt.assign(static_cast<size_t>(hd) * ld, 0.0f);
+  for (int r = 0; r < rows; ++r) {
+    const float* q = c.q + (static_cast<size_t>(t0 + r / g) * c.n_heads + kvh * g + r % g) * hd;
+    for (int d = 0; d < hd; ++d) w.qt[static_cast<size_t>(d) * ld + r] = q[d];
+  }
+  w.k.resize(kKeys);
+  w.v.resize(kKeys);
+  w.st.resize(static_cast<size_t>(kKeys) * ld);
+  w.valid.resize(static_cast<size_t>(kKeys) * ld);
   w.o.assign(static_cast<size_t>(rows) * hd, 0.0f);
-  w.m.assign(rows, -FLT_MAX);
-  w.l.assign(rows, 0.0f);
-  w.alpha.resize(rows);
+  w.m.assign(ld, -FLT_MAX);
+  w.l.assign(ld, 0.0f);
+  w.alpha.assign(ld, 1.0f);
   for (int r = 0; r < rows; ++r)
     if (float* row = capture_row(c, t0 + r / g, kvh * g + r % g))
       std::fill(row, row + c.q_pos[t0 + r / g] + 1, -INFINITY);
@@ -153,19 +161,18 @@ void run_item(const CallPlan& p, int t0, int t1, int kvh, Scratch& w) {
   for (int j0 = 0; j0 < n_cols; j0 += kKeys) {
     const int n = std::min(kKeys, n_cols - j0);
     const Column* cols = w.cols.data() + j0;
-    pack_tile(cols, n, off, hd, w.kt.data(), w.v.data());
-    tile::scores(p.isa, w.qrows.data(), rows, w.kt.data(), hd, w.s.data());
-    const bool masked = tile_mask(p, t0, t1, cols, n, w.valid.data());
-    for (int r = 0; r < rows && c.prob_rows; ++r)
-      if (float* row = capture_row(c, t0 + r / g, kvh * g + r % g)) {
-        const float* sr = w.s.data() + static_cast<size_t>(r) * kKeys;
-        const float* valid = w.valid.data() + static_cast<size_t>(r / g) * kKeys;
-        for (int j = 0; j < n; ++j)
-          if (!masked || valid[j] != 0.0f) row[cols[j].pos] = sr[j] * c.scale;
-      }
-    tile::softmax(p.isa, w.s.data(), rows, n, c.scale, masked ? w.valid.data() : nullptr, g,
+    for (int j = 0; j < n; ++j) {
+      w.k[j] = cols[j].k + off;
+      w.v[j] = cols[j].v + off;
+    }
+    tile::scores(p.isa, w.qt.data(), ld, w.k.data(), n, hd, w.st.data());
+    const bool masked = tile_mask(p, t0, t1, cols, n, ld, w.valid.data());
+    if (c.prob_rows)
+      capture_scores(c, cols, n, t0, kvh, g, ld, masked ? w.valid.data() : nullptr, w.st.data(),
+                     rows);
+    tile::softmax(p.isa, w.st.data(), ld, rows, n, c.scale, masked ? w.valid.data() : nullptr,
                   w.m.data(), w.l.data(), w.alpha.data());
-    tile::pv(p.isa, w.s.data(), rows, w.v.data(), n, hd, w.alpha.data(), w.o.data());
+    tile::pv(p.isa, w.st.data(), ld, rows, w.v.data(), n, hd, w.alpha.data(), w.o.data());
   }
   for (int r = 0; r < rows; ++r) {
     const int t = t0 + r / g, h = kvh * g + r % g;

@@ -17,106 +17,44 @@ namespace core::tile {
 
 namespace {
 
-// tile::exp's constants (Cephes expf): ln2 in two parts, the polynomial for e^r.
+// tile::exp's constants (Cephes expf): the clamp, ln2 in two parts, the polynomial for e^r.
 constexpr float kLo = -87.3f, kHi = 88.3f, kLog2e = 1.44269504088896341f;
 constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
 constexpr float kP[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
                          4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
 
-// ---- AVX-512: scores for R rows x 64 keys (4R accumulators), P·V for R rows x 16·NV dims.
+// Runs fn.operator()<R>(r) for r = 0, R, 2R, ... below `count`, the last group smaller.
+template <int R, typename Fn>
+void in_groups(int count, Fn&& fn) {
+  int r = 0;
+  for (; r + R <= count; r += R) fn.template operator()<R>(r);
+  if constexpr (R > 1)
+    if (r < count)
+      in_groups<R - 1>(count - r, [&]<int S>(int r2) { fn.template operator()<S>(r + r2); });
+}
 
-template <int R>
-ATTNLAB_AVX512 void scores_avx512(const float* const* q, const float* kt, int hd, float* s) {
-  __m512 acc[R][4];
+// ---------------------------------------------------------------- AVX-512 (16 rows a vector)
+
+// st for keys j < JR (k[j]) and 16·NV rows.
+template <int JR, int NV>
+ATTNLAB_AVX512 void scores_avx512(const float* qt, int ld, const float* const* k, int hd,
+                                  float* st) {
+  __m512 acc[JR][NV];
 #pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_setzero_ps();
+  for (int j = 0; j < JR; ++j)
+    for (int c = 0; c < NV; ++c) acc[j][c] = _mm512_setzero_ps();
   for (int d = 0; d < hd; ++d) {
-    const float* kd = kt + static_cast<size_t>(d) * kKeys;
-    const __m512 k0 = _mm512_loadu_ps(kd), k1 = _mm512_loadu_ps(kd + 16);
-    const __m512 k2 = _mm512_loadu_ps(kd + 32), k3 = _mm512_loadu_ps(kd + 48);
+    __m512 q[NV];
+    for (int c = 0; c < NV; ++c) q[c] = _mm512_loadu_ps(qt + static_cast<size_t>(d) * ld + 16 * c);
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m512 b = _mm512_set1_ps(q[r][d]);
-      acc[r][0] = _mm512_fmadd_ps(b, k0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(b, k1, acc[r][1]);
-      acc[r][2] = _mm512_fmadd_ps(b, k2, acc[r][2]);
-      acc[r][3] = _mm512_fmadd_ps(b, k3, acc[r][3]);
+    for (int j = 0; j < JR; ++j) {
+      const __m512 b = _mm512_set1_ps(k[j][d]);
+      for (int c = 0; c < NV; ++c) acc[j][c] = _mm512_fmadd_ps(b, q[c], acc[j][c]);
     }
   }
 #pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < 4; ++c) _mm512_storeu_ps(s + r * kKeys + 16 * c, acc[r][c]);
-}
-
-template <int R, int NV>
-ATTNLAB_AVX512 void pv_avx512(const float* p, const float* v, int n, int hd, const float* alpha,
-                              float* o) {
-  __m512 acc[R][NV];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c)
-      acc[r][c] = _mm512_mul_ps(_mm512_set1_ps(alpha[r]), _mm512_loadu_ps(o + r * hd + 16 * c));
-  for (int j = 0; j < n; ++j) {
-    __m512 vj[NV];
-    for (int c = 0; c < NV; ++c) vj[c] = _mm512_loadu_ps(v + static_cast<size_t>(j) * hd + 16 * c);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m512 b = _mm512_set1_ps(p[r * kKeys + j]);
-      for (int c = 0; c < NV; ++c) acc[r][c] = _mm512_fmadd_ps(b, vj[c], acc[r][c]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c) _mm512_storeu_ps(o + r * hd + 16 * c, acc[r][c]);
-}
-
-// ---- AVX2: scores for R rows x 16 keys, P·V for R rows x 8·NV dims.
-
-template <int R>
-ATTNLAB_AVX2 void scores_avx2(const float* const* q, const float* kt, int hd, float* s) {
-  for (int c0 = 0; c0 < kKeys; c0 += 16) {
-    __m256 acc[R][2];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-    for (int d = 0; d < hd; ++d) {
-      const float* kd = kt + static_cast<size_t>(d) * kKeys + c0;
-      const __m256 k0 = _mm256_loadu_ps(kd), k1 = _mm256_loadu_ps(kd + 8);
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) {
-        const __m256 b = _mm256_broadcast_ss(q[r] + d);
-        acc[r][0] = _mm256_fmadd_ps(b, k0, acc[r][0]);
-        acc[r][1] = _mm256_fmadd_ps(b, k1, acc[r][1]);
-      }
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      _mm256_storeu_ps(s + r * kKeys + c0, acc[r][0]);
-      _mm256_storeu_ps(s + r * kKeys + c0 + 8, acc[r][1]);
-    }
-  }
-}
-
-template <int R, int NV>
-ATTNLAB_AVX2 void pv_avx2(const float* p, const float* v, int n, int hd, const float* alpha,
-                          float* o) {
-  __m256 acc[R][NV];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c)
-      acc[r][c] = _mm256_mul_ps(_mm256_set1_ps(alpha[r]), _mm256_loadu_ps(o + r * hd + 8 * c));
-  for (int j = 0; j < n; ++j) {
-    __m256 vj[NV];
-    for (int c = 0; c < NV; ++c) vj[c] = _mm256_loadu_ps(v + static_cast<size_t>(j) * hd + 8 * c);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m256 b = _mm256_broadcast_ss(p + r * kKeys + j);
-      for (int c = 0; c < NV; ++c) acc[r][c] = _mm256_fmadd_ps(b, vj[c], acc[r][c]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c) _mm256_storeu_ps(o + r * hd + 8 * c, acc[r][c]);
+  for (int j = 0; j < JR; ++j)
+    for (int c = 0; c < NV; ++c) _mm512_storeu_ps(st + j * ld + 16 * c, acc[j][c]);
 }
 
 ATTNLAB_AVX512 __m512 exp_avx512(__m512 x) {
@@ -133,40 +71,87 @@ ATTNLAB_AVX512 __m512 exp_avx512(__m512 x) {
   return _mm512_mul_ps(e, _mm512_castsi512_ps(bits));
 }
 
-ATTNLAB_AVX512 void softmax_avx512(float* s, int rows, int n, float scale, const float* valid,
-                                   int valid_group, float* m, float* l, float* alpha) {
+// The lanes of rows r0.. that key j is visible to.
+ATTNLAB_AVX512 __mmask16 keep_avx512(const float* valid, int j, int ld, int r0, __mmask16 lanes) {
+  if (!valid) return lanes;
+  const __m512 v = _mm512_loadu_ps(valid + static_cast<size_t>(j) * ld + r0);
+  return static_cast<__mmask16>(lanes & _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_UQ));
+}
+
+ATTNLAB_AVX512 void softmax_avx512(float* st, int ld, int rows, int n, float scale,
+                                   const float* valid, float* m, float* l, float* alpha) {
   const __m512 vscale = _mm512_set1_ps(scale);
-  for (int r = 0; r < rows; ++r) {
-    float* sr = s + r * kKeys;
-    const float* vr = valid ? valid + (r / valid_group) * kKeys : nullptr;
-    __mmask16 keep[4];
-    __m512 vmax = _mm512_set1_ps(-INFINITY);
-    for (int g = 0; g < 4; ++g) {
-      const int left = n - 16 * g;
-      keep[g] = left >= 16 ? 0xffff : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
-      if (vr)
-        keep[g] &=
-            _mm512_cmp_ps_mask(_mm512_loadu_ps(vr + 16 * g), _mm512_setzero_ps(), _CMP_NEQ_UQ);
-      const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(sr + 16 * g), vscale);
-      vmax = _mm512_mask_max_ps(vmax, keep[g], vmax, x);
+  for (int r0 = 0; r0 < rows; r0 += 16) {
+    const __mmask16 lanes =
+        rows - r0 >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (rows - r0)) - 1);
+    const __m512 m_old = _mm512_loadu_ps(m + r0);
+    __m512 mx = m_old;
+    for (int j = 0; j < n; ++j) {
+      const __m512 x =
+          _mm512_mul_ps(_mm512_loadu_ps(st + static_cast<size_t>(j) * ld + r0), vscale);
+      mx = _mm512_mask_max_ps(mx, keep_avx512(valid, j, ld, r0, lanes), mx, x);
     }
-    const float tile_max = _mm512_reduce_max_ps(vmax);
-    const float mx = tile_max > m[r] ? tile_max : m[r];
-    const __m512 vm = _mm512_set1_ps(mx);
     __m512 sum = _mm512_setzero_ps();
-    for (int g = 0; g < 4; ++g) {
-      const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(sr + 16 * g), vscale);
-      const __m512 p = _mm512_maskz_mov_ps(keep[g], exp_avx512(_mm512_sub_ps(x, vm)));
-      _mm512_storeu_ps(sr + 16 * g, p);
+    for (int j = 0; j < n; ++j) {
+      float* sj = st + static_cast<size_t>(j) * ld + r0;
+      const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(sj), vscale);
+      const __m512 p = _mm512_maskz_mov_ps(keep_avx512(valid, j, ld, r0, lanes),
+                                           exp_avx512(_mm512_sub_ps(x, mx)));
+      _mm512_storeu_ps(sj, p);
       sum = _mm512_add_ps(sum, p);
     }
-    alignas(64) float lanes[16];
-    _mm512_store_ps(lanes, sum);
-    float total = 0.0f;
-    for (int i = 0; i < 16; ++i) total += lanes[i];
-    alpha[r] = tile::exp(m[r] - mx);
-    l[r] = l[r] * alpha[r] + total;
-    m[r] = mx;
+    const __m512 a = exp_avx512(_mm512_sub_ps(m_old, mx));
+    const __m512 l_new = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(l + r0), a), sum);
+    _mm512_mask_storeu_ps(alpha + r0, lanes, a);
+    _mm512_mask_storeu_ps(l + r0, lanes, l_new);
+    _mm512_mask_storeu_ps(m + r0, lanes, mx);
+  }
+}
+
+// o rows r < R, dims [e, e + 16·NV).
+template <int R, int NV>
+ATTNLAB_AVX512 void pv_avx512(const float* pt, int ld, const float* const* v, int n, int e, int hd,
+                              const float* alpha, float* o) {
+  __m512 acc[R][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < NV; ++c)
+      acc[r][c] = _mm512_mul_ps(_mm512_set1_ps(alpha[r]), _mm512_loadu_ps(o + r * hd + e + 16 * c));
+  for (int j = 0; j < n; ++j) {
+    __m512 vj[NV];
+    for (int c = 0; c < NV; ++c) vj[c] = _mm512_loadu_ps(v[j] + e + 16 * c);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 b = _mm512_set1_ps(pt[static_cast<size_t>(j) * ld + r]);
+      for (int c = 0; c < NV; ++c) acc[r][c] = _mm512_fmadd_ps(b, vj[c], acc[r][c]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < NV; ++c) _mm512_storeu_ps(o + r * hd + e + 16 * c, acc[r][c]);
+}
+
+// ---------------------------------------------------------------- AVX2 (8 rows a vector)
+
+template <int JR>
+ATTNLAB_AVX2 void scores_avx2(const float* qt, int ld, const float* const* k, int hd, float* st) {
+  __m256 acc[JR][2];
+#pragma GCC unroll 8
+  for (int j = 0; j < JR; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
+  for (int d = 0; d < hd; ++d) {
+    const __m256 q0 = _mm256_loadu_ps(qt + static_cast<size_t>(d) * ld);
+    const __m256 q1 = _mm256_loadu_ps(qt + static_cast<size_t>(d) * ld + 8);
+#pragma GCC unroll 8
+    for (int j = 0; j < JR; ++j) {
+      const __m256 b = _mm256_broadcast_ss(k[j] + d);
+      acc[j][0] = _mm256_fmadd_ps(b, q0, acc[j][0]);
+      acc[j][1] = _mm256_fmadd_ps(b, q1, acc[j][1]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < JR; ++j) {
+    _mm256_storeu_ps(st + j * ld, acc[j][0]);
+    _mm256_storeu_ps(st + j * ld + 8, acc[j][1]);
   }
 }
 
@@ -184,102 +169,107 @@ ATTNLAB_AVX2 __m256 exp_avx2(__m256 x) {
   return _mm256_mul_ps(e, _mm256_castsi256_ps(bits));
 }
 
-ATTNLAB_AVX2 void softmax_avx2(float* s, int rows, int n, float scale, const float* valid,
-                               int valid_group, float* m, float* l, float* alpha) {
+ATTNLAB_AVX2 __m256 keep_avx2(const float* valid, int j, int ld, int r0, __m256 lanes) {
+  if (!valid) return lanes;
+  const __m256 v = _mm256_loadu_ps(valid + static_cast<size_t>(j) * ld + r0);
+  return _mm256_and_ps(lanes, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ));
+}
+
+ATTNLAB_AVX2 void softmax_avx2(float* st, int ld, int rows, int n, float scale, const float* valid,
+                               float* m, float* l, float* alpha) {
   const __m256 vscale = _mm256_set1_ps(scale);
   const __m256 iota = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256 vn = _mm256_set1_ps(static_cast<float>(n));
-  for (int r = 0; r < rows; ++r) {
-    float* sr = s + r * kKeys;
-    const float* vr = valid ? valid + (r / valid_group) * kKeys : nullptr;
-    __m256 keep[8];
-    __m256 vmax = _mm256_set1_ps(-INFINITY);
-    for (int g = 0; g < 8; ++g) {
-      const __m256 idx = _mm256_add_ps(iota, _mm256_set1_ps(static_cast<float>(8 * g)));
-      keep[g] = _mm256_cmp_ps(idx, vn, _CMP_LT_OQ);
-      if (vr)
-        keep[g] = _mm256_and_ps(
-            keep[g], _mm256_cmp_ps(_mm256_loadu_ps(vr + 8 * g), _mm256_setzero_ps(), _CMP_NEQ_UQ));
-      const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(sr + 8 * g), vscale);
-      vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), x, keep[g]));
+  for (int r0 = 0; r0 < rows; r0 += 8) {
+    const __m256 lanes =
+        _mm256_cmp_ps(iota, _mm256_set1_ps(static_cast<float>(rows - r0)), _CMP_LT_OQ);
+    const __m256 m_old = _mm256_loadu_ps(m + r0);
+    __m256 mx = m_old;
+    for (int j = 0; j < n; ++j) {
+      const __m256 x =
+          _mm256_mul_ps(_mm256_loadu_ps(st + static_cast<size_t>(j) * ld + r0), vscale);
+      mx = _mm256_blendv_ps(mx, _mm256_max_ps(mx, x), keep_avx2(valid, j, ld, r0, lanes));
     }
-    alignas(32) float part[8];
-    _mm256_store_ps(part, vmax);
-    float mx = m[r];
-    for (int i = 0; i < 8; ++i) mx = part[i] > mx ? part[i] : mx;
-    const __m256 vm = _mm256_set1_ps(mx);
-    __m256 sum[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int g = 0; g < 8; ++g) {
-      const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(sr + 8 * g), vscale);
-      const __m256 p = _mm256_and_ps(keep[g], exp_avx2(_mm256_sub_ps(x, vm)));
-      _mm256_storeu_ps(sr + 8 * g, p);
-      sum[g % 2] = _mm256_add_ps(sum[g % 2], p);
+    __m256 sum = _mm256_setzero_ps();
+    for (int j = 0; j < n; ++j) {
+      float* sj = st + static_cast<size_t>(j) * ld + r0;
+      const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(sj), vscale);
+      const __m256 p =
+          _mm256_and_ps(keep_avx2(valid, j, ld, r0, lanes), exp_avx2(_mm256_sub_ps(x, mx)));
+      _mm256_storeu_ps(sj, p);
+      sum = _mm256_add_ps(sum, p);
     }
-    alignas(32) float lanes[16];
-    _mm256_store_ps(lanes, sum[0]);
-    _mm256_store_ps(lanes + 8, sum[1]);
-    float total = 0.0f;
-    for (int i = 0; i < 16; ++i) total += lanes[i];
-    alpha[r] = tile::exp(m[r] - mx);
-    l[r] = l[r] * alpha[r] + total;
-    m[r] = mx;
+    const __m256 a = exp_avx2(_mm256_sub_ps(m_old, mx));
+    const __m256 l_new = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(l + r0), a), sum);
+    const __m256i store = _mm256_castps_si256(lanes);
+    _mm256_maskstore_ps(alpha + r0, store, a);
+    _mm256_maskstore_ps(l + r0, store, l_new);
+    _mm256_maskstore_ps(m + r0, store, mx);
   }
 }
 
-void softmax_scalar(float* s, int rows, int n, float scale, const float* valid, int valid_group,
-                    float* m, float* l, float* alpha) {
-  for (int r = 0; r < rows; ++r) {
-    float* sr = s + r * kKeys;
-    const float* vr = valid ? valid + (r / valid_group) * kKeys : nullptr;
-    auto keep = [&](int j) { return j < n && (!vr || vr[j] != 0.0f); };
-    float mx = m[r];
-    for (int j = 0; j < kKeys; ++j)
-      if (keep(j) && sr[j] * scale > mx) mx = sr[j] * scale;
-    float lanes[16] = {};
-    for (int j = 0; j < kKeys; ++j) {
-      const float p = keep(j) ? tile::exp(sr[j] * scale - mx) : 0.0f;
-      sr[j] = p;
-      lanes[j % 16] += p;
+template <int R, int NV>
+ATTNLAB_AVX2 void pv_avx2(const float* pt, int ld, const float* const* v, int n, int e, int hd,
+                          const float* alpha, float* o) {
+  __m256 acc[R][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < NV; ++c)
+      acc[r][c] = _mm256_mul_ps(_mm256_set1_ps(alpha[r]), _mm256_loadu_ps(o + r * hd + e + 8 * c));
+  for (int j = 0; j < n; ++j) {
+    __m256 vj[NV];
+    for (int c = 0; c < NV; ++c) vj[c] = _mm256_loadu_ps(v[j] + e + 8 * c);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m256 b = _mm256_broadcast_ss(pt + static_cast<size_t>(j) * ld + r);
+      for (int c = 0; c < NV; ++c) acc[r][c] = _mm256_fmadd_ps(b, vj[c], acc[r][c]);
     }
-    float total = 0.0f;
-    for (int i = 0; i < 16; ++i) total += lanes[i];
-    alpha[r] = tile::exp(m[r] - mx);
-    l[r] = l[r] * alpha[r] + total;
-    m[r] = mx;
   }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < NV; ++c) _mm256_storeu_ps(o + r * hd + e + 8 * c, acc[r][c]);
 }
 
-// ---- Portable: the same fma chains one element at a time.
+// ---------------------------------------------------------------- portable: the same chains
 
-void scores_scalar(const float* const* q, int rows, const float* kt, int hd, float* s) {
-  for (int r = 0; r < rows; ++r)
-    for (int j = 0; j < kKeys; ++j) {
+void scores_scalar(const float* qt, int ld, const float* const* k, int n, int hd, float* st) {
+  for (int j = 0; j < n; ++j)
+    for (int r = 0; r < ld; ++r) {
       float acc = 0.0f;
       for (int d = 0; d < hd; ++d)
-        acc = std::fma(q[r][d], kt[static_cast<size_t>(d) * kKeys + j], acc);
-      s[r * kKeys + j] = acc;
+        acc = std::fma(k[j][d], qt[static_cast<size_t>(d) * ld + r], acc);
+      st[static_cast<size_t>(j) * ld + r] = acc;
     }
 }
 
-void pv_scalar(const float* p, int rows, const float* v, int n, int hd, const float* alpha,
-               float* o) {
+void softmax_scalar(float* st, int ld, int rows, int n, float scale, const float* valid, float* m,
+                    float* l, float* alpha) {
+  for (int r = 0; r < rows; ++r) {
+    auto keep = [&](int j) { return !valid || valid[static_cast<size_t>(j) * ld + r] != 0.0f; };
+    float mx = m[r];
+    for (int j = 0; j < n; ++j) {
+      const float x = st[static_cast<size_t>(j) * ld + r] * scale;
+      if (keep(j) && x > mx) mx = x;
+    }
+    float sum = 0.0f;
+    for (int j = 0; j < n; ++j) {
+      float& s = st[static_cast<size_t>(j) * ld + r];
+      s = keep(j) ? tile::exp(s * scale - mx) : 0.0f;
+      sum += s;
+    }
+    alpha[r] = tile::exp(m[r] - mx);
+    l[r] = l[r] * alpha[r] + sum;
+    m[r] = mx;
+  }
+}
+
+void pv_scalar(const float* pt, int ld, int rows, const float* const* v, int n, int hd,
+               const float* alpha, float* o) {
   for (int r = 0; r < rows; ++r)
     for (int e = 0; e < hd; ++e) {
       float acc = alpha[r] * o[r * hd + e];
-      for (int j = 0; j < n; ++j)
-        acc = std::fma(p[r * kKeys + j], v[static_cast<size_t>(j) * hd + e], acc);
+      for (int j = 0; j < n; ++j) acc = std::fma(pt[static_cast<size_t>(j) * ld + r], v[j][e], acc);
       o[r * hd + e] = acc;
     }
-}
-
-// Rows in groups of R, the last group smaller.
-template <int R, typename Fn>
-void by_rows(int rows, Fn&& fn) {
-  int r = 0;
-  for (; r + R <= rows; r += R) fn.template operator()<R>(r);
-  if constexpr (R > 1)
-    if (r < rows)
-      by_rows<R - 1>(rows - r, [&]<int S>(int r2) { fn.template operator()<S>(r + r2); });
 }
 
 }  // namespace
@@ -295,63 +285,58 @@ float exp(float x) {
   return e * std::bit_cast<float>((static_cast<int32_t>(k) + 127) << 23);
 }
 
-void softmax(Isa isa, float* s, int rows, int n, float scale, const float* valid, int valid_group,
-             float* m, float* l, float* alpha) {
-  switch (isa) {
-    case Isa::Avx512:
-      return softmax_avx512(s, rows, n, scale, valid, valid_group, m, l, alpha);
-    case Isa::Avx2:
-      return softmax_avx2(s, rows, n, scale, valid, valid_group, m, l, alpha);
-    case Isa::Scalar:
-      return softmax_scalar(s, rows, n, scale, valid, valid_group, m, l, alpha);
+void scores(Isa isa, const float* qt, int ld, const float* const* k, int n, int hd, float* st) {
+  if (isa == Isa::Avx512) {
+    // 64 rows at a time (24 accumulators for 6 keys), then 16.
+    for (int r0 = 0; r0 < ld;) {
+      const bool wide = ld - r0 >= 64;
+      in_groups<6>(n, [&]<int JR>(int j) {
+        if (wide)
+          scores_avx512<JR, 4>(qt + r0, ld, k + j, hd, st + j * ld + r0);
+        else
+          scores_avx512<JR, 1>(qt + r0, ld, k + j, hd, st + j * ld + r0);
+      });
+      r0 += wide ? 64 : 16;
+    }
+  } else if (isa == Isa::Avx2) {
+    for (int r0 = 0; r0 < ld; r0 += 16)
+      in_groups<4>(
+          n, [&]<int JR>(int j) { scores_avx2<JR>(qt + r0, ld, k + j, hd, st + j * ld + r0); });
+  } else {
+    scores_scalar(qt, ld, k, n, hd, st);
   }
 }
 
-Isa isa_for(Isa isa, int hd) {
+void softmax(Isa isa, float* st, int ld, int rows, int n, float scale, const float* valid, float* m,
+             float* l, float* alpha) {
+  if (isa == Isa::Avx512)
+    softmax_avx512(st, ld, rows, n, scale, valid, m, l, alpha);
+  else if (isa == Isa::Avx2)
+    softmax_avx2(st, ld, rows, n, scale, valid, m, l, alpha);
+  else
+    softmax_scalar(st, ld, rows, n, scale, valid, m, l, alpha);
+}
+
+void pv(Isa isa, const float* pt, int ld, int rows, const float* const* v, int n, int hd,
+        const float* alpha, float* o) {
+  // The vectors run along d here, so head_dim must fill them; any other hd takes the portable
+  // path (same bits).
   if (isa == Isa::Avx512 && hd % 16 != 0) isa = Isa::Avx2;
   if (isa == Isa::Avx2 && hd % 8 != 0) isa = Isa::Scalar;
-  return isa;
-}
-
-void scores(Isa isa, const float* const* q, int rows, const float* kt, int hd, float* s) {
-  switch (isa_for(isa, hd)) {
-    case Isa::Avx512:
-      by_rows<6>(rows, [&]<int R>(int r) { scores_avx512<R>(q + r, kt, hd, s + r * kKeys); });
-      return;
-    case Isa::Avx2:
-      by_rows<6>(rows, [&]<int R>(int r) { scores_avx2<R>(q + r, kt, hd, s + r * kKeys); });
-      return;
-    case Isa::Scalar:
-      scores_scalar(q, rows, kt, hd, s);
-      return;
-  }
-}
-
-void pv(Isa isa, const float* p, int rows, const float* v, int n, int hd, const float* alpha,
-        float* o) {
-  switch (isa_for(isa, hd)) {
-    case Isa::Avx512:
-      // 64 dims at a time (24 accumulators), then 16.
-      by_rows<6>(rows, [&]<int R>(int r) {
-        int e = 0;
-        for (; e + 64 <= hd; e += 64)
-          pv_avx512<R, 4>(p + r * kKeys, v + e, n, hd, alpha + r, o + r * hd + e);
-        for (; e < hd; e += 16)
-          pv_avx512<R, 1>(p + r * kKeys, v + e, n, hd, alpha + r, o + r * hd + e);
-      });
-      return;
-    case Isa::Avx2:
-      by_rows<3>(rows, [&]<int R>(int r) {
-        int e = 0;
-        for (; e + 32 <= hd; e += 32)
-          pv_avx2<R, 4>(p + r * kKeys, v + e, n, hd, alpha + r, o + r * hd + e);
-        for (; e < hd; e += 8)
-          pv_avx2<R, 1>(p + r * kKeys, v + e, n, hd, alpha + r, o + r * hd + e);
-      });
-      return;
-    case Isa::Scalar:
-      pv_scalar(p, rows, v, n, hd, alpha, o);
-      return;
+  if (isa == Isa::Avx512) {
+    in_groups<6>(rows, [&]<int R>(int r) {
+      int e = 0;
+      for (; e + 64 <= hd; e += 64) pv_avx512<R, 4>(pt + r, ld, v, n, e, hd, alpha + r, o + r * hd);
+      for (; e < hd; e += 16) pv_avx512<R, 1>(pt + r, ld, v, n, e, hd, alpha + r, o + r * hd);
+    });
+  } else if (isa == Isa::Avx2) {
+    in_groups<3>(rows, [&]<int R>(int r) {
+      int e = 0;
+      for (; e + 32 <= hd; e += 32) pv_avx2<R, 4>(pt + r, ld, v, n, e, hd, alpha + r, o + r * hd);
+      for (; e < hd; e += 8) pv_avx2<R, 1>(pt + r, ld, v, n, e, hd, alpha + r, o + r * hd);
+    });
+  } else {
+    pv_scalar(pt, ld, rows, v, n, hd, alpha, o);
   }
 }
 

@@ -1,7 +1,9 @@
-// The two products of the tiled CPU attention (cpu_prefill.cpp), per instruction set: scores of
-// a block of query rows against one tile of keys, and the rescale-and-accumulate of P·V. Every
-// output is one fused multiply-add chain in a fixed order (over d for a score, over the tile's
-// keys for an output element), so AVX-512, AVX2 and the portable path give the same bits.
+// The three steps of the tiled CPU attention (cpu_prefill.cpp) for one tile of keys and a
+// block of query rows, per instruction set: the scores, the online-softmax step and the
+// rescale-and-accumulate of P·V. Scores and probabilities are kept transposed, [key][row], so
+// the vectors run across query rows and every row's arithmetic is its own lane: a score is one
+// fused multiply-add chain over d, a row's sums run over its keys in order, an output element
+// is one chain over the keys. AVX-512, AVX2 and the portable path therefore give the same bits.
 #pragma once
 
 #include "core/attention/cpu_isa.h"
@@ -10,33 +12,30 @@ namespace core::tile {
 
 // Keys a tile holds. Fixed, so every instruction set cuts a row's keys into the same tiles.
 constexpr int kKeys = 64;
+// Query rows are padded to a multiple of this (the widest vector); padded rows are masked.
+constexpr int kRowAlign = 16;
 
-// s[r * kKeys + j] = sum over d < hd of q[r][d] * kt[d * kKeys + j], for r < rows and j < kKeys.
-// q[r] points at query row r (hd floats); kt is the tile's keys transposed, [hd, kKeys].
-void scores(Isa isa, const float* const* q, int rows, const float* kt, int hd, float* s);
+// st[j * ld + r] = sum over d < hd of k[j][d] * qt[d * ld + r], for j < n and r < ld.
+// qt is the block's queries transposed, [hd, ld] (ld a multiple of kRowAlign); k[j] points at
+// key j's hd floats.
+void scores(Isa isa, const float* qt, int ld, const float* const* k, int n, int hd, float* st);
 
-// o[r][:] = alpha[r] * o[r][:] + sum over j < n of p[r * kKeys + j] * v[j * hd + :], for r < rows;
-// o is [rows, hd], v the tile's values [n, hd].
-void pv(Isa isa, const float* p, int rows, const float* v, int n, int hd, const float* alpha,
-        float* o);
+// The online-softmax step of a tile for rows r < rows (one lane each): x_j = st[j * ld + r] *
+// scale for j < n where valid[j * ld + r] != 0 (valid null: every key visible); m_new =
+// max(m[r], x_j); st[j * ld + r] becomes p_j = tile::exp(x_j - m_new), 0 where masked;
+// alpha[r] = tile::exp(m[r] - m_new); l[r] = l[r] * alpha[r] + (sum of p_j in key order);
+// m[r] = m_new. Rows rows..ld-1 are left alone.
+void softmax(Isa isa, float* st, int ld, int rows, int n, float scale, const float* valid, float* m,
+             float* l, float* alpha);
 
-// The online-softmax step of a tile, row by row for r < rows: x_j = s[r * kKeys + j] * scale
-// for j < n where valid[(r / valid_group) * kKeys + j] != 0 (valid null: every key visible);
-// m_new = max(m[r], x_j); s[r * kKeys + j] becomes p_j = e^(x_j - m_new) (0 where masked and
-// for j >= n); l[r] = l[r] * alpha[r] + sum_j p_j, with alpha[r] = e^(m[r] - m_new); m[r] =
-// m_new. The sum runs in 16 lanes (lane j % 16, in key order) added up lane 0 first, and e^x
-// is tile::exp below, so every instruction set gives the same bits.
-void softmax(Isa isa, float* s, int rows, int n, float scale, const float* valid, int valid_group,
-             float* m, float* l, float* alpha);
+// o[r][:] = alpha[r] * o[r][:] + sum over j < n (in order) of pt[j * ld + r] * v[j][:], for
+// r < rows; o is [rows, hd] and v[j] points at key j's hd values.
+void pv(Isa isa, const float* pt, int ld, int rows, const float* const* v, int n, int hd,
+        const float* alpha, float* o);
 
-// e^max(x, -87.3): range reduction x = k·ln2 + r with k rounded to even, a degree-7 polynomial
-// for e^r (Cephes expf) in fused multiply-adds, times 2^k. Within 2 ulp of expf over
-// [-87.3, 88.3]; below -87.3 it returns e^-87.3 (~1.2e-38), which is nothing next to a
-// softmax row's largest term, 1.
+// e^max(x, -87.3) for x <= 88.3: x = k·ln2 + r with k rounded to even, e^r from Cephes expf's
+// polynomial in fused multiply-adds, times 2^k. Below -87.3 it returns e^-87.3 (~1.2e-38),
+// which is nothing next to a softmax row's largest term, 1. Accuracy: test_cpu_prefill.
 float exp(float x);
-
-// The widest instruction set at most `isa` whose vectors tile head_dim (AVX-512 needs hd % 16
-// == 0, AVX2 hd % 8 == 0); the bits do not depend on the choice, only the speed.
-Isa isa_for(Isa isa, int hd);
 
 }  // namespace core::tile
