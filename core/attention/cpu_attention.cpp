@@ -97,7 +97,10 @@ void cpu_attention(const AttentionCall& c, int n_threads) {
   if (c.n_q >= kPrefillMinQueries) return cpu_attention_prefill(c, n_threads);
   const int rows = c.n_q * c.n_heads;
   const long work = static_cast<long>(rows) * (c.n_slots + c.n_q) * c.head_dim;
-  const int nt = work < 200000 ? 1 : n_threads;
+  // Starting and joining a thread costs ~20-50 µs (more on a loaded machine), about what the
+  // per-row path takes for 1M multiply-adds: a decode step's attention below that (SmolLM2:
+  // up to ~1800 cached keys) runs on the calling thread.
+  const int nt = work < (1L << 20) ? 1 : n_threads;
   const std::vector<int> order = slots_by_position(c);
   parallel_for(rows, nt, [&](int r) {
     thread_local std::vector<KeyRef> keys;

@@ -113,8 +113,8 @@ struct Session::State {
   QuantMatrix lm_head, token_embd;
   std::unique_ptr<ThreadPool> pool;
   std::vector<float> xsum;     // [in / 32] block sums of x for a single-token product
-  std::vector<float> xpacked;  // x of a multi-token product, packed for qgemm (pack_x)  // [in /
-                               // 32] block sums of the vector of the current product
+  std::vector<float> xpacked;  // [x_tiles(T) * kPackRows * in] x of a multi-token product,
+                               // packed for qgemm (pack_x_tile)
   // Scratch, sized for the current chunk of T tokens.
   std::vector<float> x, xb, q, k, v, att, o, gate, up;  // [T, ...]
   std::vector<float> rope_cos, rope_sin;                // [T, hd/2]
@@ -266,7 +266,12 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
     for (int r = 0; r < j.w.rows; r += kRowsPerTask)
       tasks.push_back({&j, r, std::min(j.w.rows, r + kRowsPerTask)});
   }
-  if (t_count > 1) pack_x(x, t_count, jobs.begin()->w.cols, xpacked);
+  if (t_count > 1) {
+    // Packing x costs about 1/rows of the product; split, it is no longer the serial part.
+    const int cols = jobs.begin()->w.cols;
+    xpacked.resize(static_cast<size_t>(x_tiles(t_count)) * kPackRows * cols);
+    pool->run(x_tiles(t_count), [&](int i) { pack_x_tile(x, t_count, cols, xpacked.data(), i); });
+  }
   pool->run(static_cast<int>(tasks.size()), [&](int i) {
     const Range& t = tasks[i];
     if (t_count == 1)
