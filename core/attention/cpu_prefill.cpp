@@ -181,7 +181,7 @@ void run_item(const CallPlan& p, int t0, int t1, int kvh, Scratch& w) {
                      c.out + (static_cast<size_t>(t) * c.n_heads + h) * hd);
     if (float* row = capture_row(c, t, h)) {
       const float inv = attn::inverse_sum(st);
-      for (int k = 0; k <= c.q_pos[t]; ++k) row[k] = attn::final_probability(row[k], st, inv);
+      tile::probabilities(p.isa, row, c.q_pos[t] + 1, st.m, inv);
     }
   }
 }

@@ -108,6 +108,19 @@ ATTNLAB_AVX512 void softmax_avx512(float* st, int ld, int rows, int n, float sca
   }
 }
 
+ATTNLAB_AVX512 void probabilities_avx512(float* row, int n, float m, float inv_sum) {
+  const __m512 vm = _mm512_set1_ps(m), vinv = _mm512_set1_ps(inv_sum);
+  const __m512 ninf = _mm512_set1_ps(-INFINITY);
+  for (int k = 0; k < n; k += 16) {
+    const __mmask16 in =
+        n - k >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (n - k)) - 1);
+    const __m512 x = _mm512_maskz_loadu_ps(in, row + k);
+    const __mmask16 seen = _mm512_mask_cmp_ps_mask(in, x, ninf, _CMP_NEQ_UQ);
+    const __m512 p = _mm512_mul_ps(exp_avx512(_mm512_sub_ps(x, vm)), vinv);
+    _mm512_mask_storeu_ps(row + k, in, _mm512_maskz_mov_ps(seen, p));
+  }
+}
+
 // o rows r < R, dims [e, e + 16·NV).
 template <int R, int NV>
 ATTNLAB_AVX512 void pv_avx512(const float* pt, int ld, const float* const* v, int n, int e, int hd,
@@ -262,6 +275,10 @@ void softmax_scalar(float* st, int ld, int rows, int n, float scale, const float
   }
 }
 
+void probabilities_scalar(float* row, int n, float m, float inv_sum) {
+  for (int k = 0; k < n; ++k) row[k] = row[k] == -INFINITY ? 0.0f : tile::exp(row[k] - m) * inv_sum;
+}
+
 void pv_scalar(const float* pt, int ld, int rows, const float* const* v, int n, int hd,
                const float* alpha, float* o) {
   for (int r = 0; r < rows; ++r)
@@ -315,6 +332,14 @@ void softmax(Isa isa, float* st, int ld, int rows, int n, float scale, const flo
     softmax_avx2(st, ld, rows, n, scale, valid, m, l, alpha);
   else
     softmax_scalar(st, ld, rows, n, scale, valid, m, l, alpha);
+}
+
+void probabilities(Isa isa, float* row, int n, float m, float inv_sum) {
+  // AVX2 has no masked loads for a row's tail; its rows take the portable loop (same bits).
+  if (isa == Isa::Avx512)
+    probabilities_avx512(row, n, m, inv_sum);
+  else
+    probabilities_scalar(row, n, m, inv_sum);
 }
 
 void pv(Isa isa, const float* pt, int ld, int rows, const float* const* v, int n, int hd,

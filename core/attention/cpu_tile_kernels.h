@@ -33,6 +33,10 @@ void softmax(Isa isa, float* st, int ld, int rows, int n, float scale, const flo
 void pv(Isa isa, const float* pt, int ld, int rows, const float* const* v, int n, int hd,
         const float* alpha, float* o);
 
+// A captured row of n raw scaled scores (-inf where the key is not seen) into probabilities:
+// row[k] = tile::exp(row[k] - m) * inv_sum, exactly 0 for -inf.
+void probabilities(Isa isa, float* row, int n, float m, float inv_sum);
+
 // e^max(x, -87.3) for x <= 88.3: x = k·ln2 + r with k rounded to even, e^r from Cephes expf's
 // polynomial in fused multiply-adds, times 2^k. Below -87.3 it returns e^-87.3 (~1.2e-38),
 // which is nothing next to a softmax row's largest term, 1. Accuracy: test_cpu_prefill.
