@@ -295,8 +295,8 @@ def main():
 
     if "attention" not in skip:
         say()
-        say(f"| attention alone, N = {args.attention_n}, SmolLM2 shapes | threads | attnlab CPU ms"
-            f" | torch SDPA + dense mask ms | ratio | goal |")
+        say(f"| attention alone, N = {args.attention_n}, SmolLM2 shapes | threads"
+            f" | attnlab ms (wall) | torch SDPA + dense mask ms (wall) | ratio | goal |")
         say("|---|---|---|---|---|---|")
         t = max(threads)
         rows = bench_rows(args, f"^BM_attention_long/{args.attention_n}/", t)
