@@ -20,10 +20,19 @@ import argparse
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import time
+
+
+def peak_rss_mb():
+    """VmHWM, this process image's own peak RSS: ru_maxrss also counts the parent's RSS at
+    fork (Linux keeps it across exec), which inflated it when the parent had grown."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -80,7 +89,7 @@ def llama_worker(path, threads, extra_bufts=True):
         llm.eval([ids[DECODE_CONTEXT - 1 + i]])
     out["decode"] = DECODE_STEPS / (time.perf_counter() - t0)
     out["decode_cpu"] = DECODE_STEPS / (time.process_time() - c0)
-    out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    out["rss"] = peak_rss_mb()
     out["cpu_s"] = time.process_time() - c_start
     print(json.dumps(out))
 
