@@ -34,6 +34,7 @@ def peak_rss_mb():
                 return int(line.split()[1]) / 1024.0
     return 0.0
 
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FILES = {
