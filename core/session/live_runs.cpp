@@ -54,7 +54,7 @@ std::string ui_token_label(const model::Tokenizer& tok, int32_t id) {
 
 bool is_native(const ModelVariant& v, const model::Config& c) {
   return v.window <= 0 && (v.kv_heads <= 0 || v.kv_heads == c.n_kv_heads) && v.chunk <= 0 &&
-         v.cache != CacheMode::Rolling && v.sparse_local <= 0;
+         v.cache != CacheMode::Rolling && v.sparse_local <= 0 && v.segments.empty();
 }
 
 LivePass run_live_pass(const std::shared_ptr<const model::Model>& m, const model::Tokenizer& tok,

@@ -7,6 +7,7 @@
 #include "core/io/atomic_write.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/session/live_head.h"
+#include "core/session/live_packed.h"
 #include "core/session/live_runs.h"
 #include "core/views/live_attention.h"
 
@@ -18,7 +19,7 @@ bool same_variant(const ModelVariant& a, const ModelVariant& b) {
          a.window_layers == b.window_layers && a.kv_heads == b.kv_heads && a.cache == b.cache &&
          a.chunk == b.chunk && a.block == b.block && a.sparse_global == b.sparse_global &&
          a.sparse_local == b.sparse_local && a.sparse_random == b.sparse_random &&
-         a.sparse_seed == b.sparse_seed;
+         a.sparse_seed == b.sparse_seed && a.segments == b.segments;
 }
 
 // The attention-relevant part of a variant: the pass ignores the cache mode.
@@ -264,6 +265,7 @@ void LiveSession::pass_stage() {
     truncated = true;
   }
   if (tokens.empty()) tokens.push_back(w.tok->bos() >= 0 ? w.tok->bos() : 0);
+  fit_to_segments(tokens, w.variant.segments, &truncated);
   if (tokens != w.tokens) w.native.reset();
   w.tokens = tokens;
   auto pass = std::make_shared<LivePass>(
@@ -279,6 +281,7 @@ void LiveSession::pass_stage() {
     res.prompt = w.prompt;
     res.generation.reset();
     res.diff_thumbs.reset();
+    res.packed.reset();
     res.head_vectors.reset();
     res.error.clear();
     if (res.perplexity && res.perplexity->kv_heads != w.pass->kv_heads) res.perplexity.reset();
@@ -302,6 +305,15 @@ void LiveSession::native_stage() {
     res.native = w.native;
     res.diff_thumbs = diff;
   });
+}
+
+// Packed prompts: the packed pass against each segment run alone.
+void LiveSession::packed_stage() {
+  Worker& w = *w_;
+  if (w.variant.segments.empty()) return;
+  auto packed = std::make_shared<LivePacked>(
+      compare_packed(w.model, w.tokens, w.variant, control("packed vs separate prompts")));
+  publish([&](LiveResult& res) { res.packed = packed; });
 }
 
 // Perplexity with pooled K/V heads next to the native model's, when the pass pools.
@@ -399,6 +411,7 @@ void LiveSession::process(Request& r) {
     if (pass_ran) {
       pass_stage();
       native_stage();
+      packed_stage();
       perplexity_stage();
     }
     if (pass_ran || r.head) head_stage();

@@ -2,7 +2,8 @@
 // content: masked cells of the large attention map are exactly the background colour where
 // attn::visible() is false and nowhere else; the ring's just-written slot moves with the
 // generation; pooling K/V heads changes the GQA picture (one group frame instead of three);
-// a GGUF that fails to load leaves the model running and the error on screen.
+// a GGUF that fails to load leaves the model running and the error on screen; the packed
+// prompts scene keeps its prompts apart on screen.
 // Skips when SmolLM2 is not downloaded. AppRun under xvfb-run (scripts/test does).
 #include <gtest/gtest.h>
 #include <stb/stb_image.h>
@@ -299,6 +300,43 @@ TEST(LiveGui, OneWindowSliderMovesMaskAndLiveAttention) {
   EXPECT_GT(background_in(after, after.status["attention_map"]),
             background_in(before, before.status["attention_map"]))
       << "the live attention did not follow the window";
+}
+
+// The shipped packed-prompts scene on the live model: the prompt is cut to the segments' sum
+// and the large map is background exactly across prompts (segment ends from the scene's
+// lengths, checked with attn::visible).
+TEST(LiveGui, PackedPromptsSceneKeepsPromptsApart) {
+  if (!have_model()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
+  nlohmann::json s = nlohmann::json::parse(
+      core::read_file(std::string(ATTNLAB_SCENE_DIR) + "/packed_prompts.json"));
+  s["layer"] = 2;
+  const AppRun r = run_app(s, "live_attention", "", "packed");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  ASSERT_TRUE(r.status.contains("attention_map")) << r.out;
+  EXPECT_EQ(r.status["error"], "") << r.out;
+  std::vector<int32_t> ends;
+  int sum = 0;
+  for (int len : s["segments"].get<std::vector<int>>()) ends.push_back(sum += len);
+  const auto& m = r.status["attention_map"];
+  const int n = m["rows"];
+  ASSERT_EQ(n, sum);
+  attn::MaskSpec spec;
+  spec.kind = attn::MaskKind::BlockDiagonal;
+  spec.segment_ends = ends.data();
+  spec.n_segments = static_cast<int32_t>(ends.size());
+  const double x0 = m["x"], y0 = m["y"], cw = m["w"].get<double>() / n,
+               ch = m["h"].get<double>() / n;
+  ASSERT_GT(cw, 4) << "cells too small to sample";
+  int across = 0;
+  for (int q = 0; q < n; ++q)
+    for (int k = 0; k < n; ++k) {
+      const int x = static_cast<int>(x0 + (k + 0.5) * cw),
+                y = static_cast<int>(y0 + (q + 0.5) * ch);
+      const bool bg = r.shot.at(x, y) == kBackground;
+      EXPECT_EQ(bg, !attn::visible(q, k, spec)) << "cell (" << q << "," << k << ")";
+      across += k <= q && !attn::visible(q, k, spec);
+    }
+  EXPECT_GT(across, 0);
 }
 
 // The flash view traces synthetic rows until --trace-model (its button) loads the model; then
