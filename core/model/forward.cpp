@@ -134,8 +134,9 @@ struct Session::State {
   std::vector<LayerQuant> quant;  // [n_layers]
   QuantMatrix lm_head, token_embd;
   std::unique_ptr<ThreadPool> pool;
-  std::vector<float> xsum;      // [in / 32] block sums of x for a single-token product
-  std::vector<float> xpacked;   // x of a multi-token product, packed for qgemm (pack_x)
+  std::vector<float> xsum;  // [in / 32] block sums of x for a single-token product
+  std::vector<float>
+      xpacked;  // [x_tiles(T) * kPackRows * in] x of a multi-token product (pack_x_tile)
   std::vector<uint16_t> xbf16;  // the same as bf16 pairs (pack_x_bf16), draft on AVX-512 BF16
   Int8X xint8;                  // the same as int8 blocks (pack_x_int8), int8 draft
   Precision precision = Precision::Exact;
@@ -344,8 +345,13 @@ void Session::State::pack(const float* x, int t_count, int cols, Precision prec)
     pack_x_int8(x, t_count, cols, xint8);
   else if (prec == Precision::DraftBf16 && draft_path == DraftPath::Avx512Bf16)
     pack_x_bf16(x, t_count, cols, xbf16);
-  else
-    pack_x(x, t_count, cols, xpacked, prec == Precision::DraftBf16);
+  else {
+    // Packing x costs about 1/rows of the product; split, it is no longer the serial part.
+    const bool bf16 = prec == Precision::DraftBf16;
+    xpacked.resize(static_cast<size_t>(x_tiles(t_count)) * kPackRows * cols);
+    pool->run(x_tiles(t_count),
+              [&](int i) { pack_x_tile(x, t_count, cols, xpacked.data(), i, bf16); });
+  }
 }
 
 template <typename Fn>

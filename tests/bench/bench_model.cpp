@@ -5,7 +5,7 @@
 //   DecodeFull/<model>    one token at context 512 with the full cache -> tokens_per_s
 //   DecodeNone/<model>    one token at context 512 with cache `none`   -> tokens_per_s
 // Each also reports tokens_per_cpu_s (tokens per CPU-second of the whole process, the
-// figure to compare on a loaded machine) and peak_rss_MB (getrusage ru_maxrss of the whole process,
+// figure to compare on a loaded machine) and peak_rss_MB (VmHWM of the whole process,
 // so run one model per process: --benchmark_filter=smollm2). Attention capture is off: this
 // measures the runtime, not the views. Threads: ATTNLAB_BENCH_THREADS (default: all cores). The
 // prompt is tests/bench/prompt.txt repeated until it has enough tokens;
@@ -42,10 +42,14 @@ double process_cpu_s() {
          1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
+// VmHWM of /proc/self/status, this process image's own peak: ru_maxrss also counts the
+// parent's RSS at fork (Linux keeps it across exec), so a large parent inflated it.
 double peak_rss_mb() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // in kB
+  return 0.0;
 }
 
 int bench_threads() {
