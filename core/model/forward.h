@@ -20,6 +20,7 @@
 #include "core/model/catalog.h"
 #include "core/model/config.h"
 #include "core/model/gguf.h"
+#include "core/model/qgemm_bf16.h"
 #include "core/model/variant.h"
 #include "core/model/weights.h"
 
@@ -139,6 +140,13 @@ struct RunOptions {
   // rows[t * n_heads + h] holds keys 0..pos[t] (hidden keys 0). Rows the capture does not
   // keep sit in scratch of [T, n_heads, positions] floats, so long prompts run chunked.
   std::function<void(int layer, const int32_t* pos, int n_q, float* const* rows)> on_rows;
+  // Multi-token products in f32 (Exact, what dump, ppl, export and the tests use) or as a
+  // draft for the live views: bf16-rounded operands (qgemm_bf16.h) or int8 blocks
+  // (qgemm_int8.h). Single-token products and attention are f32 either way.
+  Precision precision = Precision::Exact;
+  // Called after layer l of the last chunk of a prefill, when every captured row of layer l
+  // is final (the live views publish the layers done so far).
+  std::function<void(int layer, const Capture& capture)> layer_done;
 };
 
 class Session {
@@ -166,9 +174,10 @@ class Session {
   // state stays). restore_rows puts rows q < n_keep of such a capture back after truncate.
   Capture take_capture();
   void restore_rows(const Capture& from, int n_keep);
-  // Replaces the cancel flag and the progress callback of RunOptions (a session kept between
-  // passes reports under the caller of the pass at hand).
-  void set_control(const std::atomic<bool>* cancel, std::function<void(int, int)> progress);
+  // Replaces the cancel flag and the progress and layer_done callbacks of RunOptions (a session
+  // kept between passes reports under the caller of the pass at hand).
+  void set_control(const std::atomic<bool>* cancel, std::function<void(int, int)> progress,
+                   std::function<void(int, const Capture&)> layer_done = nullptr);
   const Capture& capture() const { return capture_; }
   const std::vector<int32_t>& tokens() const { return tokens_; }
   const Config& config() const { return model_->config(); }
@@ -192,6 +201,7 @@ class Session {
   Capture capture_;
   int progress_done_ = 0;
   int progress_total_ = 0;
+  bool last_chunk_ = false;  // run() is computing the last chunk of a prefill
 };
 
 }  // namespace model

@@ -17,6 +17,7 @@ ModelVariant live_pass_variant(const ModelVariant& v) {
 struct LivePassCache::Kept {
   std::shared_ptr<const model::Model> model;
   ModelVariant run_v;
+  model::Precision precision = model::Precision::Exact;
   int focus = -1;
   bool with_mean = true;
   std::unique_ptr<model::Session> s;
@@ -42,15 +43,17 @@ int focus_of(const model::Config& c, size_t n, int focus_layer) {
 
 int LivePassCache::reusable(const std::shared_ptr<const model::Model>& m,
                             const std::vector<int32_t>& tokens, const ModelVariant& v,
-                            int focus_layer, bool with_mean) const {
+                            int focus_layer, bool with_mean, model::Precision precision) const {
   const Kept& k = *k_;
   const ModelVariant rv = live_pass_variant(v);
   const int native_kv = m->config().n_kv_heads;
   auto kv = [&](const ModelVariant& x) { return x.kv_heads > 0 ? x.kv_heads : native_kv; };
   const int focus = focus_of(m->config(), tokens.size(), focus_layer);
-  // The kept capture must hold the same maps: the same focus (or all), the same means.
-  if (!k.s || !k.last_cap || k.model != m || rv.chunk != k.run_v.chunk || kv(rv) != kv(k.run_v) ||
-      focus != k.focus || (focus >= 0 && with_mean != k.with_mean))
+  // The kept capture must hold the same maps: the same focus (or all), the same means, and
+  // the same products (a draft's K/V are not the exact pass's).
+  if (!k.s || !k.last_cap || k.model != m || precision != k.precision ||
+      rv.chunk != k.run_v.chunk || kv(rv) != kv(k.run_v) || focus != k.focus ||
+      (focus >= 0 && with_mean != k.with_mean))
     return 0;
   const std::vector<int32_t>& old = k.s->tokens();
   const size_t same_ids =
@@ -81,11 +84,12 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
   const ModelVariant rv = live_pass_variant(v);
   const model::Config& c = m->config();
   const auto t0 = std::chrono::steady_clock::now();
-  const int keep = reusable(m, tokens, v, focus_layer, with_mean);
+  const int keep = reusable(m, tokens, v, focus_layer, with_mean, ctl.precision);
   const int focus = focus_of(c, tokens.size(), focus_layer);
   Kept& k = *k_;
   if (keep > 0) {
-    k.s->set_control(ctl.cancel, ctl.progress);
+    k.s->set_control(ctl.cancel, ctl.progress,
+                     ctl.layer_done ? live_layer_copier(ctl.layer_done) : nullptr);
     k.s->truncate(keep, rv);
     k.s->restore_rows(*k.last_cap, keep);  // the session handed its maps to the last pass
   } else {
@@ -102,6 +106,7 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
     }
     k.s = std::make_unique<model::Session>(m, o);
     k.model = m;
+    k.precision = ctl.precision;
     k.focus = focus;
     k.with_mean = with_mean;
   }
@@ -121,6 +126,8 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
   }
   p.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   p.reused = keep;
+  p.precision = ctl.precision;
+  p.layers_done = c.n_layers;
   p.focus_layer = focus;
   p.plan = k.s->plan();
   p.kv_heads = k.s->kv_heads();

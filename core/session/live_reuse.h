@@ -8,7 +8,11 @@
 //   token that re-tokenizes differently when text is appended already counts as changed).
 // The pass runs in chunks of kLivePassChunk positions and resumes at a chunk boundary, so a
 // resumed pass does the same arithmetic in the same order as a pass from scratch and equals
-// it bit for bit (test_live_reuse).
+// it bit for bit (test_live_reuse). The precision (LiveControl::precision) is part of what is
+// kept: a draft session never resumes an exact pass, nor the other way round. A pass publishes
+// its layers (LiveControl::layer_done) during its last chunk, when each layer's rows are final:
+// a prompt of up to one chunk shows its first layer after one layer's work, a longer one after
+// the earlier chunks' full passes.
 #pragma once
 
 #include <memory>
@@ -47,7 +51,8 @@ class LivePassCache {
                int focus_layer = 0, bool with_mean = true);
   // Positions the next run() would keep for these arguments (0 = from scratch).
   int reusable(const std::shared_ptr<const model::Model>& m, const std::vector<int32_t>& tokens,
-               const ModelVariant& v, int focus_layer = 0, bool with_mean = true) const;
+               const ModelVariant& v, int focus_layer = 0, bool with_mean = true,
+               model::Precision precision = model::Precision::Exact) const;
   void clear();
 
  private:

@@ -21,6 +21,18 @@ double ms_since(Clock::time_point t0) {
 
 }  // namespace
 
+// Hands each finished layer's heads, copied out of the session's capture, to `done`.
+std::function<void(int, const model::Capture&)> live_layer_copier(
+    const std::function<void(int, std::shared_ptr<const std::vector<model::AttentionCapture>>)>&
+        done) {
+  return [done](int layer, const model::Capture& cap) {
+    auto heads = std::make_shared<std::vector<model::AttentionCapture>>();
+    for (const model::AttentionCapture& a : cap.attention)
+      if (a.layer == layer) heads->push_back(a);
+    done(layer, std::move(heads));
+  };
+}
+
 model::RunOptions live_run_options(const ModelVariant& v, const LiveControl& ctl, bool attention,
                                    bool cache_norms) {
   model::RunOptions o;
@@ -31,6 +43,8 @@ model::RunOptions live_run_options(const ModelVariant& v, const LiveControl& ctl
   o.n_threads = ctl.n_threads;
   o.cancel = ctl.cancel;
   o.progress = ctl.progress;
+  o.precision = ctl.precision;
+  if (attention && ctl.layer_done) o.layer_done = live_layer_copier(ctl.layer_done);
   return o;
 }
 

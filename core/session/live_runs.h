@@ -19,9 +19,20 @@ struct LiveControl {
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(int done, int total)> progress;
   int n_threads = 0;
+  model::Precision precision = model::Precision::Exact;  // the pass's products (draft: bf16)
+  // Passes with attention: called after each layer with that layer's finished heads, in layer
+  // order (a chunked pass: during its last chunk, when the layer's rows are all final).
+  std::function<void(int layer, std::shared_ptr<const std::vector<model::AttentionCapture>>)>
+      layer_done;
 };
 
-// Run options of the live session's passes: attention captured (or not), cache norms (or not).
+// Turns ctl.layer_done into RunOptions::layer_done: copies the layer's heads out of the capture.
+std::function<void(int, const model::Capture&)> live_layer_copier(
+    const std::function<void(int, std::shared_ptr<const std::vector<model::AttentionCapture>>)>&
+        done);
+
+// Run options of the live session's passes: attention captured (or not, then no layer_done),
+// cache norms (or not), ctl's precision.
 model::RunOptions live_run_options(const ModelVariant& v, const LiveControl& ctl, bool attention,
                                    bool cache_norms);
 

@@ -8,6 +8,7 @@
 #include "core/model/tokenizer_gguf.h"
 #include "core/session/live_head.h"
 #include "core/session/live_packed.h"
+#include "core/session/live_progress.h"
 #include "core/session/live_reuse.h"
 #include "core/session/live_runs.h"
 #include "core/views/live_attention.h"
@@ -74,7 +75,8 @@ struct LiveSession::Worker {
   int focus_layer = 0;
   std::vector<int32_t> tokens;
   std::shared_ptr<const LivePass> pass, native;
-  LivePassCache pass_cache, native_cache;  // the sessions of the last passes, to resume
+  LivePassCache pass_cache, draft_cache, native_cache;  // the last passes' sessions, to resume
+  std::shared_ptr<const LivePass> draft;                // the draft the next exact pass replaces
   std::unique_ptr<RingGenerator> gen;
   std::vector<int32_t> ppl_tokens;
   double ppl_native = 0;  // 0 = not computed for this model
@@ -94,6 +96,7 @@ LiveSession::~LiveSession() {
     std::lock_guard<std::mutex> lk(mu_);
     stop_ = true;
     cancel_ = true;
+    hard_cancel_ = true;
   }
   cv_.notify_all();
   thread_.join();
@@ -131,6 +134,7 @@ void LiveSession::update(const LiveRun& run) {
     if (model_changed || pass_changed) {
       r.steps = 0;  // steps asked for the old prompt are void
       if (working_) cancel_ = true;
+      if (working_ && model_changed) hard_cancel_ = true;
     }
   }
   cv_.notify_all();
@@ -233,6 +237,37 @@ void LiveSession::publish(const std::function<void(LiveResult&)>& edit) {
   result_ = std::move(next);
 }
 
+// The pass's control: a draft stops only for a new model or shutdown; every finished layer
+// is published as LiveResult::partial through `builder` (made here).
+LiveControl LiveSession::pass_control(const std::string& stage, model::Precision precision,
+                                      std::shared_ptr<PartialPassBuilder>& builder) {
+  Worker& w = *w_;
+  LiveControl ctl = control(stage);
+  ctl.precision = precision;
+  if (precision != model::Precision::Exact) ctl.cancel = &hard_cancel_;
+  LivePass head;
+  head.tokens = w.tokens;
+  for (int32_t id : w.tokens) head.labels.push_back(ui_token_label(*w.tok, id));
+  head.variant = w.variant;
+  head.precision = precision;
+  if (long_capture(static_cast<int>(w.tokens.size())))  // the maps a long pass keeps
+    head.focus_layer = std::clamp(w.focus_layer, 0, w.model->config().n_layers - 1);
+  head.plan = model::plan_layers(w.model->config(), w.variant);
+  head.kv_heads = w.variant.kv_heads > 0 ? w.variant.kv_heads : w.model->config().n_kv_heads;
+  builder = std::make_shared<PartialPassBuilder>(std::move(head), w.model->config());
+  ctl.layer_done = [this, b = builder](
+                       int layer, std::shared_ptr<const std::vector<model::AttentionCapture>> h) {
+    if (auto part = b->add(layer, std::move(h)))
+      publish([&](LiveResult& res) { res.partial = part; });
+  };
+  return ctl;
+}
+
+bool LiveSession::superseded() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return pending_ && (pending_->pass || pending_->load);
+}
+
 // Polls the cancel flag and reports progress under the stage's name.
 LiveControl LiveSession::control(const std::string& stage) {
   LiveControl ctl;
@@ -283,8 +318,9 @@ bool LiveSession::load_stage(const std::string& path) {
   }
 }
 
-// The prompt's tokens (cut to max_tokens, never empty) and the pass with every attention.
-void LiveSession::pass_stage() {
+// The prompt's tokens (cut to max_tokens, never empty) and the pass with every attention,
+// publishing the layers done after each layer; a draft pass keeps the exact one's place warm.
+void LiveSession::pass_stage(model::Precision precision) {
   Worker& w = *w_;
   w.gen.reset();
   std::vector<int32_t> tokens = w.tok->encode(w.prompt);
@@ -299,30 +335,51 @@ void LiveSession::pass_stage() {
       w.native && w.native->focus_layer >= 0 && w.native->focus_layer != w.focus_layer;
   if (tokens != w.tokens || focus_moved) w.native.reset();
   w.tokens = tokens;
+  const bool draft = precision != model::Precision::Exact;
+  // A long prompt runs no draft: its kept session and capture would double the memory of
+  // the largest pass, and the exact pass shows its layers as they finish anyway.
+  if (draft && long_capture(static_cast<int>(w.tokens.size()))) return;
   std::shared_ptr<LivePass> pass;
+  std::shared_ptr<const DraftDelta> delta;
   // A long native pass made for difference mode has no per-layer means (the rollout's).
   const bool native_whole =
       w.native && (w.native->focus_layer < 0 || w.native->capture->find(0, kLayerMean) != nullptr);
   if (!is_native(w.variant, w.model->config()) && native_whole && w.native->focus_layer >= 0)
     w.native = without_means(*w.native);  // difference mode reads its focus heads only
   if (is_native(w.variant, w.model->config()) && native_whole) {
+    if (draft) return;  // the exact pass below costs nothing: no draft to show first
     // The native pass depends on the prompt and the model only: back to native costs nothing.
     pass = std::make_shared<LivePass>(*w.native);
     pass->variant = w.variant;
     pass->reused = static_cast<int>(pass->tokens.size());
     pass->ms = 0;
   } else {
-    pass = std::make_shared<LivePass>(w.pass_cache.run(w.model, *w.tok, w.tokens, w.variant,
-                                                       control("forward pass"), w.focus_layer));
-    if (!pass->thumbs)  // a long pass brings its block maxima
-      pass->thumbs = std::make_shared<AttentionThumbs>(
-          build_attention_thumbs(*pass, nullptr, w.model->config(), kLiveThumbCells));
+    std::shared_ptr<PartialPassBuilder> builder;
+    const LiveControl ctl =
+        pass_control(draft ? std::string("forward pass, ") + model::precision_name(precision)
+                           : std::string("forward pass"),
+                     precision, builder);
+    // Drafts and exact passes resume their own kind (a draft's K/V are not the exact ones).
+    LivePassCache& cache = draft ? w.draft_cache : w.pass_cache;
+    pass = std::make_shared<LivePass>(
+        cache.run(w.model, *w.tok, w.tokens, w.variant, ctl, w.focus_layer));
+    // A long pass brings its block maxima; otherwise the builder made every layer's
+    // thumbnails as the layers finished.
+    if (!pass->thumbs)
+      pass->thumbs = builder && builder->layers_done() == w.model->config().n_layers
+                         ? builder->thumbs()
+                         : std::make_shared<AttentionThumbs>(build_attention_thumbs(
+                               *pass, nullptr, w.model->config(), kLiveThumbCells));
+    if (!draft && w.draft) delta = draft_delta(*w.draft, *pass, w.model->config());
   }
   pass->truncated = truncated;
+  w.draft = draft ? pass : nullptr;
   w.pass = pass;
-  if (is_native(w.variant, w.model->config())) w.native = pass;
+  if (!draft && is_native(w.variant, w.model->config())) w.native = pass;
   publish([&](LiveResult& res) {
     res.pass = w.pass;
+    res.partial.reset();
+    res.draft_delta = delta;
     res.native = w.native;
     res.prompt = w.prompt;
     res.generation.reset();
@@ -462,7 +519,14 @@ void LiveSession::process(Request& r) {
     w.focus_layer = r.focus_layer;
     const bool pass_ran = loaded || r.pass || !w.pass;
     if (pass_ran) {
-      pass_stage();
+      if (opts_.draft_first) {
+        pass_stage(opts_.draft);
+        if (superseded()) {  // the exact pass of a stale setting is not worth starting
+          publish([](LiveResult& res) { ++res.cancelled; });
+          return;
+        }
+      }
+      pass_stage(model::Precision::Exact);
       native_stage();
       packed_stage();
       perplexity_stage();
@@ -472,7 +536,10 @@ void LiveSession::process(Request& r) {
     if (r.speed) speed_stage();
   } catch (const Cancelled&) {
     w.gen.reset();  // a newer request is pending; it rebuilds what it needs
-    publish([](LiveResult& res) { ++res.cancelled; });
+    publish([](LiveResult& res) {
+      ++res.cancelled;
+      res.partial.reset();
+    });
   } catch (const std::exception& e) {
     w.gen.reset();
     const std::string msg = e.what();
@@ -491,6 +558,7 @@ void LiveSession::worker_loop() {
       pending_.reset();
       working_ = true;
       cancel_ = false;
+      hard_cancel_ = false;
     }
     process(r);
     {

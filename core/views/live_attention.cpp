@@ -50,6 +50,14 @@ MapSource map_source(const model::Capture& cap, int layer, int head, int n_heads
   return s;
 }
 
+// A running pass's finished heads of one layer as a capture (empty if the layer is not done).
+std::shared_ptr<const model::Capture> layer_capture(const LivePass& p, int layer) {
+  auto cap = std::make_shared<model::Capture>();
+  if (layer < static_cast<int>(p.layer_parts.size()) && p.layer_parts[layer])
+    cap->attention = *p.layer_parts[layer];
+  return cap;
+}
+
 // The layer a view of a long pass can show: its focus (other layers hold no heads).
 int shown_layer(const LivePass& p, int layer) {
   return p.focus_layer >= 0 ? p.focus_layer : layer;
@@ -117,13 +125,17 @@ LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
   a.mask = pass.plan[a.layer].mask;
   a.segment_ends = pass.plan[a.layer].segment_ends;  // keeps a.mask.segment_ends valid
   a.setting = variant_label(pass.variant, c);
-  if (!pass.capture || n == 0) return a;
-  a.capture = pass.capture;
+  a.precision = pass.precision;
+  a.layers_done = pass.capture ? c.n_layers : pass.layers_done;  // a finished pass has all
+  if (!pass.has_attention() || n == 0) return a;
+  a.capture = pass.capture ? pass.capture : layer_capture(pass, a.layer);
   if (a.difference) a.native_capture = native->capture;
   a.block = (n + kLiveMapMaxCells - 1) / kLiveMapMaxCells;
   a.cells = (n + a.block - 1) / a.block;
   fill_live_attention_values(a, pass.plan[a.layer].mask,
                              a.difference ? &native->plan[a.layer].mask : nullptr);
+  if (a.layer >= a.layers_done)  // not computed yet: empty, not zero
+    std::fill(a.values.begin(), a.values.end(), kNaN);
   float lo = 0, hi = 0;
   for (float x : a.values)
     if (!std::isnan(x)) {
@@ -185,7 +197,7 @@ AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* nat
   float tmax = 1e-6f;
   for (int l = 0; l < c.n_layers; ++l)
     for (int h = 0; h < c.n_heads; ++h) {
-      const model::AttentionCapture* pa = pass.capture ? pass.capture->find(l, h) : nullptr;
+      const model::AttentionCapture* pa = pass.find(l, h);
       const model::AttentionCapture* pb = native ? native->capture->find(l, h) : nullptr;
       const attn::MaskSpec& mk = pass.plan[l].mask;
       std::vector<float> m(static_cast<size_t>(T) * T, kNaN);
@@ -215,7 +227,7 @@ AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* nat
 float live_attention_value(const LiveAttention& a, int q, int k) {
   if (q < 0 || k < 0 || q >= a.n || k >= a.n) return kNaN;
   if (a.block == 1) return a.values[static_cast<size_t>(q) * a.cells + k];
-  if (k > q || !a.capture) return kNaN;
+  if (k > q || !a.capture || a.layer >= a.layers_done) return kNaN;
   const attn::Reason r = attn::visibility(q, k, a.mask);
   if (r != attn::Reason::Visible && !a.native_capture) return kNaN;
   const float x = map_source(*a.capture, a.layer, a.head, a.n_heads, a.aggregate).at(q, k);

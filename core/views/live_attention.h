@@ -48,13 +48,16 @@ struct LiveAttention {
   std::vector<std::vector<float>> thumbs;
   float thumb_vmin = 0, thumb_vmax = 1;
   std::string setting;  // "native", "SWA W=8 (W keys including self)", "1 KV head (pooled)"...
+  model::Precision precision = model::Precision::Exact;  // draft: the bf16 pass while sliding
+  int layers_done = 0;  // < n_layers while the pass still runs; later layers are empty (NaN)
 };
 
 // Long maps are drawn pooled to at most this many cells a side (one texture, one image).
 inline constexpr int kLiveMapMaxCells = 1024;
 
 // Needs pass.capture with every (layer, head), or a long pass's focus layer (then the map
-// shows that layer); native may be null (difference unavailable).
+// shows that layer), or a running pass's finished layers (the others show as empty);
+// native may be null (difference unavailable).
 LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
                                    const model::Config& c, const LiveAttentionOptions& o);
 

@@ -230,6 +230,56 @@ TEST(LiveReuse, NothingIsKeptAcrossPoolingOrAModelChange) {
   EXPECT_EQ(cache.reusable(m, ids, window(0, 8)), 32) << "at least one position runs again";
 }
 
+TEST(LiveReuse, PrecisionIsPartOfWhatIsKept) {
+  // A draft's K/V come from rounded products: a draft never resumes an exact pass, nor the
+  // other way round.
+  NEED_MODEL(m, "smollm2");
+  const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
+  const std::vector<int32_t> ids = prompt_ids(*m, 40);
+  core::LivePassCache cache;
+  cache.run(m, tok, ids, window(20, 8), two_threads());
+  const auto draft = core::model::Precision::DraftInt8;
+  EXPECT_EQ(cache.reusable(m, ids, window(31, 8), 0, true, draft), 0);
+  EXPECT_EQ(cache.reusable(m, ids, window(31, 8)), 16);
+  core::LiveControl ctl = two_threads();
+  ctl.precision = draft;
+  const core::LivePass d = cache.run(m, tok, ids, window(31, 8), ctl);
+  EXPECT_EQ(d.reused, 0);
+  EXPECT_EQ(d.precision, draft);
+  EXPECT_EQ(cache.reusable(m, ids, window(20, 8)), 0) << "the kept session is the draft's now";
+  EXPECT_EQ(cache.reusable(m, ids, window(20, 8), 0, true, draft), 16);
+}
+
+TEST(LiveReuse, AResumedPassPublishesEveryLayerInOrder) {
+  // LiveControl::layer_done reaches a kept session too: every layer once, in order, with the
+  // heads the finished pass holds (its last chunk's layers are final when published).
+  NEED_MODEL(m, "smollm2");
+  const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
+  const std::vector<int32_t> ids = prompt_ids(*m, 40);
+  core::LivePassCache cache;
+  cache.run(m, tok, ids, window(20, 8), two_threads());
+  core::LiveControl ctl = two_threads();
+  std::vector<int> layers;
+  std::vector<std::shared_ptr<const std::vector<core::model::AttentionCapture>>> parts;
+  ctl.layer_done = [&](int l, std::shared_ptr<const std::vector<core::model::AttentionCapture>> h) {
+    layers.push_back(l);
+    parts.push_back(std::move(h));
+  };
+  const core::LivePass p = cache.run(m, tok, ids, window(31, 8), ctl);
+  ASSERT_EQ(p.reused, 16);
+  const int L = m->config().n_layers;
+  ASSERT_EQ(static_cast<int>(layers.size()), L);
+  for (int l = 0; l < L; ++l) {
+    EXPECT_EQ(layers[l], l);
+    ASSERT_EQ(static_cast<int>(parts[l]->size()), m->config().n_heads) << "layer " << l;
+    for (const core::model::AttentionCapture& a : *parts[l]) {
+      const core::model::AttentionCapture* b = p.capture->find(l, a.head);
+      ASSERT_TRUE(b);
+      EXPECT_EQ(a.p, b->p) << "layer " << l << " head " << a.head;
+    }
+  }
+}
+
 TEST(LiveReuse, LiveSessionKeepsTheNativePassAcrossWindowChanges) {
   NEED_MODEL(m, "smollm2");
   core::LiveSessionOptions o;
