@@ -55,8 +55,10 @@ Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,
   if (a.difference) what += " -- difference: this setting minus native (blue < 0 < red)";
   what += a.mask.kind == attn::MaskKind::SlidingWindow
               ? "; mask: SWA " + attn::window_phrase(a.mask.window, a.mask.convention)
-              : "; mask: causal";
+          : a.mask.kind == attn::MaskKind::Sparse ? "; mask: sparse (every layer)"
+                                                  : "; mask: causal";
   info.push_back(what);
+  if (a.sparse.active) info.push_back(a.sparse.status);
 
   f.colorbar.present = true;
   f.colorbar.cmap = cmap;

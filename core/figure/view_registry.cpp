@@ -108,7 +108,9 @@ ViewData live_attention_data(const ViewInput& in, const core::LiveResult& r) {
   ao.difference = in.options.difference && r.diff_thumbs;
   ao.thumb_cells = in.options.thumb_cells;
   ao.thumbs = ao.difference ? r.diff_thumbs.get() : r.pass->thumbs.get();
-  return wrap(core::build_live_attention(*r.pass, r.native.get(), *r.config, ao));
+  core::LiveAttention a = core::build_live_attention(*r.pass, r.native.get(), *r.config, ao);
+  a.sparse = core::build_live_sparse(r);
+  return wrap(std::move(a));
 }
 ViewData live_rollout_data(const ViewInput& in, const core::LiveResult& r) {
   if (!r.pass) return message("running the forward pass...");

@@ -71,11 +71,13 @@ struct LiveGeneration {
   std::string ring_text, full_text;  // generated continuation only
 };
 
-// Perplexity of a text in assets/ under this setting and under the native model.
+// Perplexity of a text in assets/ under this setting (its pooled K/V heads and sparse
+// pattern) and under the native model.
 struct LivePerplexity {
   std::string text_path;
   int n_tokens = 0;
-  int kv_heads = 0;  // the setting's K/V heads
+  int kv_heads = 0;      // the setting's K/V heads
+  ModelVariant setting;  // what `variant` ran with: perplexity_setting() of the pass
   double native = 0;
   double variant = 0;
 };

@@ -57,6 +57,16 @@ bool is_native(const ModelVariant& v, const model::Config& c) {
          v.cache != CacheMode::Rolling && v.sparse_local <= 0;
 }
 
+ModelVariant perplexity_setting(const ModelVariant& v, int kv_heads) {
+  ModelVariant p;
+  p.kv_heads = kv_heads;
+  p.sparse_global = v.sparse_global;
+  p.sparse_local = v.sparse_local;
+  p.sparse_random = v.sparse_random;
+  p.sparse_seed = v.sparse_seed;
+  return p;
+}
+
 LivePass run_live_pass(const std::shared_ptr<const model::Model>& m, const model::Tokenizer& tok,
                        const std::vector<int32_t>& tokens, const ModelVariant& v,
                        const LiveControl& ctl) {

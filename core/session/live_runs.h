@@ -24,6 +24,10 @@ struct LiveControl {
 // Whether the variant changes anything about the native model's attention.
 bool is_native(const ModelVariant& v, const model::Config& c);
 
+// The part of a pass's setting the perplexity stage scores: pooled K/V heads and the sparse
+// pattern (windows, chunking and the cache mode are left native).
+ModelVariant perplexity_setting(const ModelVariant& v, int kv_heads);
+
 // Prefills the tokens with every layer's and head's attention captured. Throws Cancelled.
 LivePass run_live_pass(const std::shared_ptr<const model::Model>& m, const model::Tokenizer& tok,
                        const std::vector<int32_t>& tokens, const ModelVariant& v,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "core/io/atomic_write.h"
@@ -57,8 +58,8 @@ struct LiveSession::Worker {
   std::shared_ptr<const LivePass> pass, native;
   std::unique_ptr<RingGenerator> gen;
   std::vector<int32_t> ppl_tokens;
-  double ppl_native = 0;  // 0 = not computed for this model
-  int ppl_kv_heads = -1;  // setting the last variant perplexity ran with
+  double ppl_native = 0;                    // 0 = not computed for this model
+  std::optional<ModelVariant> ppl_setting;  // what the last variant perplexity ran with
 };
 
 LiveSession::LiveSession(LiveSessionOptions opts)
@@ -263,7 +264,9 @@ void LiveSession::pass_stage() {
     res.generation.reset();
     res.diff_thumbs.reset();
     res.error.clear();
-    if (res.perplexity && res.perplexity->kv_heads != w.pass->kv_heads) res.perplexity.reset();
+    if (res.perplexity &&
+        !(res.perplexity->setting == perplexity_setting(w.pass->variant, w.pass->kv_heads)))
+      res.perplexity.reset();
   });
 }
 
@@ -286,11 +289,12 @@ void LiveSession::native_stage() {
   });
 }
 
-// Perplexity with pooled K/V heads next to the native model's, when the pass pools.
+// Perplexity under the pass's pooled K/V heads and sparse pattern next to the native
+// model's, when the pass pools or runs sparse.
 void LiveSession::perplexity_stage() {
   Worker& w = *w_;
-  const int native_kv = w.model->config().n_kv_heads;
-  if (w.pass->kv_heads == native_kv || w.ppl_kv_heads == w.pass->kv_heads) return;
+  const ModelVariant pv = perplexity_setting(w.pass->variant, w.pass->kv_heads);
+  if (is_native(pv, w.model->config()) || w.ppl_setting == pv) return;
   if (w.ppl_tokens.empty()) {
     w.ppl_tokens = w.tok->encode(read_file(opts_.ppl_text_path));
     if (static_cast<int>(w.ppl_tokens.size()) > opts_.ppl_max_tokens)
@@ -298,17 +302,15 @@ void LiveSession::perplexity_stage() {
   }
   if (w.ppl_native == 0)
     w.ppl_native = live_perplexity(w.model, w.ppl_tokens, {}, control("perplexity, native"));
-  ModelVariant pv;
-  pv.kv_heads = w.pass->kv_heads;
   auto ppl = std::make_shared<LivePerplexity>();
   ppl->text_path = opts_.ppl_text_path;
   ppl->n_tokens = static_cast<int>(w.ppl_tokens.size());
   ppl->kv_heads = w.pass->kv_heads;
+  ppl->setting = pv;
   ppl->native = w.ppl_native;
-  ppl->variant =
-      live_perplexity(w.model, w.ppl_tokens, pv,
-                      control("perplexity, " + std::to_string(w.pass->kv_heads) + " KV heads"));
-  w.ppl_kv_heads = ppl->kv_heads;
+  ppl->variant = live_perplexity(w.model, w.ppl_tokens, pv,
+                                 control("perplexity, " + variant_label(pv, w.model->config())));
+  w.ppl_setting = pv;
   publish([&](LiveResult& res) { res.perplexity = ppl; });
 }
 

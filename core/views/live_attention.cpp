@@ -72,6 +72,12 @@ std::string variant_label(const ModelVariant& v, const model::Config& c) {
     if (!s.empty()) s += ", ";
     s += "chunked prefill C=" + std::to_string(v.chunk);
   }
+  if (v.sparse_local > 0) {
+    if (!s.empty()) s += ", ";
+    s += "sparse: " + std::to_string(v.sparse_global) + " global, band " +
+         std::to_string(v.sparse_local) + ", " + std::to_string(v.sparse_random) +
+         " random (seed " + std::to_string(v.sparse_seed) + ")";
+  }
   return s.empty() ? "native" : s;
 }
 

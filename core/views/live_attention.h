@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/session/live_result.h"
+#include "core/views/live_sparse.h"
 
 namespace core {
 
@@ -40,7 +41,8 @@ struct LiveAttention {
   int thumb = 0;
   std::vector<std::vector<float>> thumbs;
   float thumb_vmin = 0, thumb_vmax = 1;
-  std::string setting;  // "native", "SWA W=8 (W keys including self)", "1 KV head (pooled)"...
+  std::string setting;    // "native", "SWA W=8 (W keys including self)", "1 KV head (pooled)"...
+  LiveSparseCost sparse;  // pairs saved and perplexity lost, when the pass ran sparse
 };
 
 // Needs pass.capture with every (layer, head); native may be null (difference unavailable).
