@@ -41,6 +41,16 @@ struct LivePass {
   std::shared_ptr<const AttentionThumbs> thumbs;  // of this pass alone
 };
 
+// A paged cache's blocks over all layers, read from the runtime's block tables.
+struct PagedUsage {
+  int block = 0;              // B, tokens per block; 0 = the cache is not paged
+  int64_t blocks_in_use = 0;  // physical blocks the sequence holds, summed over layers
+  int64_t pool_blocks = 0;    // physical blocks in the pools (free-listed ones included)
+  int64_t tokens = 0;         // filled slots of the held blocks
+  int64_t block_bytes = 0;    // one block of one layer: B x kv_heads x head_dim x 2 (K, V) x 4
+  int64_t empty_slots() const { return blocks_in_use * block - tokens; }
+};
+
 // One generated token of the ring generation (step 0 is the prefilled prompt).
 struct GenStep {
   int n_tokens = 0;         // tokens in the sequence after this step
@@ -53,6 +63,7 @@ struct GenStep {
   size_t ring_held = 0;                   // bytes of the slots that hold a position
   size_t full_bytes = 0;                  // bytes the full cache allocated
   size_t full_held = 0;                   // bytes of the full cache's filled slots
+  PagedUsage full_paged;  // the full-cache run's blocks when the setting's cache is paged
 };
 
 // Greedy generation with a rolling cache of W slots next to the same generation with a full

@@ -147,6 +147,19 @@ size_t cache_held_bytes(const model::Capture& cap, int head_dim) {
   return b;
 }
 
+PagedUsage paged_usage(const model::Capture& cap, int head_dim) {
+  PagedUsage u;
+  for (const model::CacheCapture& cc : cap.cache) {
+    if (cc.block <= 0) continue;
+    u.block = cc.block;
+    u.blocks_in_use += cc.blocks_in_use;
+    u.pool_blocks += cc.pool_blocks;
+    u.tokens += cc.tokens_in_blocks;
+    u.block_bytes = static_cast<int64_t>(cc.block) * cc.n_kv_heads * head_dim * 2 * sizeof(float);
+  }
+  return u;
+}
+
 RingGenerator::RingGenerator(std::shared_ptr<const model::Model> m, const model::Tokenizer& tok,
                              const std::vector<int32_t>& prompt, ModelVariant v, int window,
                              const LiveControl& ctl)
@@ -156,8 +169,15 @@ RingGenerator::RingGenerator(std::shared_ptr<const model::Model> m, const model:
   rv.window = window;
   rv.chunk = 0;
   if (v.window <= 0) rv.window_layers.clear();
-  ModelVariant fv;  // full attention, full cache: the reference the ring must match for N <= W
+  // Full attention, growing cache: the reference the ring must match for N <= W. A paged
+  // setting keeps its block table here (paged equals full bit for bit), so the memory view
+  // follows its blocks step by step.
+  ModelVariant fv;
   fv.kv_heads = v.kv_heads;
+  if (v.cache == CacheMode::Paged) {
+    fv.cache = CacheMode::Paged;
+    fv.block = v.block;
+  }
   LiveControl quiet = ctl;
   quiet.progress = nullptr;
   ring_ = std::make_unique<model::Session>(m, options(rv, ctl, false, true));
@@ -210,6 +230,7 @@ void RingGenerator::record(int32_t token, int32_t full_token) {
   st.ring_held = cache_held_bytes(ring_->capture(), hd);
   st.full_bytes = full_->capture().cache_bytes;
   st.full_held = cache_held_bytes(full_->capture(), hd);
+  st.full_paged = paged_usage(full_->capture(), hd);
   gen_.steps.push_back(std::move(st));
 }
 

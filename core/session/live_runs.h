@@ -70,6 +70,9 @@ std::string ui_token_label(const model::Tokenizer& tok, int32_t id);
 // Bytes of the slots of a capture that hold a position.
 size_t cache_held_bytes(const model::Capture& cap, int head_dim);
 
+// The blocks of a paged capture's block tables, summed over layers (block 0: not paged).
+PagedUsage paged_usage(const model::Capture& cap, int head_dim);
+
 // Reads the perplexity text (assets/texts/ppl.txt unless ATTNLAB_ASSETS overrides the folder).
 std::string default_ppl_text_path();
 
