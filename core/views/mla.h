@@ -40,4 +40,8 @@ struct MlaCosts {
 
 MlaCosts build_mla_costs(const Scene& scene);
 
+// KV cache bytes per token over all layers under MLA: (mla.latent + mla.rope_dim) x n_layers
+// x element bytes (batch 1). The one rule the mla view and the KV-memory view's MLA line use.
+int64_t mla_bytes_per_token(const Scene& scene);
+
 }  // namespace core
