@@ -169,6 +169,9 @@ RingGenerator::RingGenerator(std::shared_ptr<const model::Model> m, const model:
   rv.window = window;
   rv.chunk = 0;
   if (v.window <= 0) rv.window_layers.clear();
+  // A ring of W slots would evict a sparse pattern's global keys, so the generation runs the
+  // window alone; the pass, its perplexity and the attention views carry the pattern.
+  rv.sparse_global = rv.sparse_local = rv.sparse_random = 0;
   // Full attention, growing cache: the reference the ring must match for N <= W. A paged
   // setting keeps its block table here (paged equals full bit for bit), so the memory view
   // follows its blocks step by step.

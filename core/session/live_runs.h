@@ -46,7 +46,9 @@ LiveSpeed measure_decode_speed(const std::shared_ptr<const model::Model>& m,
 // The ring generation's window: the variant's override, else `fallback` (the scene's W).
 int ring_generation_window(const ModelVariant& v, int fallback);
 
-// Steps greedy generation with a rolling cache and a full cache side by side.
+// Steps greedy generation with a rolling cache and a full cache side by side. A sparse
+// pattern is left out (a ring would evict its global keys); a paged cache is kept by the
+// full-cache run, so its block tables are recorded step by step.
 class RingGenerator {
  public:
   // Prefills the prompt in both sessions (step 0). Throws Cancelled / std::invalid_argument.
