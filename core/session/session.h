@@ -1,7 +1,8 @@
 // Session: the one object between the Scene and the views. Each frame it takes the whole
 // Scene and splits it into three parts:
 //   architecture  preset, dimensions, mask, window, convention, cursors -> the analytic views
-//   run           model, prompt, K/V pooling, cache, chunk (+ the window) -> the live model
+//   run           model, prompt, K/V pooling, cache, chunk (+ the window or the sparse
+//                 pattern) -> the live model
 //   look          view, layer, head, theme, colormap, log scale, title, caption
 // and keeps a revision counter per part. A view's revision is the sum of the counters of the
 // parts it reads, so a change rebuilds only the views it touches. It owns the live worker
