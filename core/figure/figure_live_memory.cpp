@@ -114,6 +114,12 @@ Figure figure_live_memory(const core::LiveMemory& m, const core::Scene& s, const
     if (i < m.paged_alloc.size()) ph.pts.push_back({xa.map(m.n[i]), ya.map(m.paged_alloc[i])});
   }
   f.marks.push_back(fh);
+  if (m.from_pass) {  // one point: a line of it would not show
+    Markers ah;
+    ah.color = t.muted;
+    ah.pts.push_back({xa.map(m.n[0]), ya.map(m.full_alloc[0])});
+    f.marks.push_back(ah);
+  }
   if (ring) f.marks.push_back(rh);
   if (!ph.pts.empty()) f.marks.push_back(ph);
   decorate(f, t, l, info);

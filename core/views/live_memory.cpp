@@ -82,11 +82,17 @@ LiveMemory from_pass(LiveMemory m, const LivePass& p, const model::Config& c) {
   add_paged(m, paged_usage(cap, c.head_dim), slot_bytes);
   add_curves(m, full_slots, {}, p.kv_heads, c.head_dim);
   m.paged_line = paged_text(m);
-  m.verdict =
-      "after the prompt's pass, N=" + std::to_string(n) + ": the cache holds " +
-      format_bytes(m.full_held.back()) + " (allocated " + format_bytes(m.full_alloc.back()) +
-      "), " + (m.theory_matches ? "equal to the formula" : "DIFFERENT from the formula") +
-      "; press Step or Play in the ring view to record the caches token by token" + speed_text(m);
+  bool freed = false;  // a window returned blocks to the free list: fewer held than N
+  for (const model::CacheCapture& cc : cap.cache)
+    for (int b : cc.block_table) freed = freed || b < 0;
+  m.verdict = "after the prompt's pass, N=" + std::to_string(n) + ": the cache holds " +
+              format_bytes(m.full_held.back()) + " (allocated " +
+              format_bytes(m.full_alloc.back()) + "), " +
+              (freed              ? "the blocks the window passed are back on the free list"
+               : m.theory_matches ? "equal to the formula"
+                                  : "DIFFERENT from the formula") +
+              "; press Step or Play in the ring view to record the caches token by token" +
+              speed_text(m);
   return m;
 }
 

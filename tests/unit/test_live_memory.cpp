@@ -39,6 +39,53 @@ bool have_smollm2() {
   return std::filesystem::exists(core::model::resolve_model_path("smollm2"));
 }
 
+// Without a model: a pass of 10 tokens over 2 layers of 3 K/V heads x 8 dims, paged in
+// blocks of 7 (2 blocks per layer, 4 empty slots in each last block), worked by hand.
+TEST(LiveMemory, PassPointAndBlocksFromAHandMadeResult) {
+  core::LiveResult r;
+  core::model::Config c;
+  c.n_layers = 2;
+  c.head_dim = 8;
+  r.config = c;
+  auto pass = std::make_shared<core::LivePass>();
+  pass->tokens.assign(10, 1);
+  pass->kv_heads = 3;
+  auto cap = std::make_shared<core::model::Capture>();
+  for (int l = 0; l < 2; ++l) {
+    core::model::CacheCapture cc;
+    cc.layer = l;
+    cc.n_slots = 14;
+    cc.n_kv_heads = 3;
+    cc.slot_pos.assign(14, -1);
+    for (int p = 0; p < 10; ++p) cc.slot_pos[l == 0 ? p : 13 - p] = p;  // any slots will do
+    cc.bytes = 14 * 3 * 8 * 2 * 4;
+    cc.block = 7;
+    cc.block_table = {l, 1 - l};
+    cc.pool_blocks = 2;
+    cc.blocks_in_use = 2;
+    cc.tokens_in_blocks = 10;
+    cap->cache_bytes += cc.bytes;
+    cap->cache.push_back(cc);
+  }
+  pass->capture = cap;
+  core::LiveMemory m = core::build_live_memory(r);
+  EXPECT_EQ(m.verdict, "running the forward pass...");
+  r.pass = pass;
+  m = core::build_live_memory(r);
+  ASSERT_TRUE(m.from_pass);
+  ASSERT_EQ(m.n, std::vector<int>{10});
+  EXPECT_EQ(m.full_held[0], 10.0 * 2 * 3 * 8 * 2 * 4);  // 3,840 bytes
+  EXPECT_EQ(m.full_alloc[0], 2.0 * 14 * 3 * 8 * 2 * 4);
+  EXPECT_TRUE(m.theory_matches);
+  EXPECT_EQ(m.block, 7);
+  EXPECT_EQ(m.block_bytes, 7 * 3 * 8 * 2 * 4);  // 1,344
+  EXPECT_EQ(m.paged_blocks, std::vector<int64_t>{4});
+  EXPECT_EQ(m.paged_empty_slots, std::vector<int64_t>{8});
+  EXPECT_EQ(m.paged_alloc, std::vector<double>{4.0 * 1344});
+  EXPECT_EQ(m.paged_fragment, std::vector<double>{8.0 * 3 * 8 * 2 * 4});
+  EXPECT_EQ(m.paged_line.rfind("paged B=7 (block table): 4 blocks", 0), 0u) << m.paged_line;
+}
+
 TEST(LiveMemory, ShowsThePromptsCacheBeforeAnyStep) {
   if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
   core::Session session;
@@ -117,6 +164,42 @@ TEST(LiveMemory, PagedBlocksAreTheRuntimesBlockTable) {
     EXPECT_EQ(m.paged_blocks[i], c.n_layers * per_layer) << "step " << i;
     EXPECT_EQ(m.paged_empty_slots[i], c.n_layers * (per_layer * B - (n + i))) << "step " << i;
   }
+}
+
+// With a window the pass's paged cache returns the blocks every later query is past to the
+// free list: the chart counts what the tables still point at.
+TEST(LiveMemory, PagedBlocksUnderAWindowFollowTheTable) {
+  if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
+  const int B = 4;
+  core::Scene s = memory_scene();
+  s.mask = attn::MaskKind::SlidingWindow;
+  s.window = 8;
+  s.window_convention = attn::WindowConvention::IncludingSelf;
+  s.variant.cache = core::CacheMode::Paged;
+  s.variant.block = B;
+  core::Session session;
+  session.update(s);
+  session.live();
+  ASSERT_TRUE(session.wait_live(kTimeout));
+  const auto r = session.live_result();
+  ASSERT_TRUE(r->pass && r->config) << r->error;
+  const int n = static_cast<int>(r->pass->tokens.size());
+  int64_t blocks = 0, released = 0;
+  for (const core::model::CacheCapture& cc : r->pass->capture->cache) {
+    blocks += table_blocks(cc);
+    for (int b : cc.block_table) released += b < 0 ? 1 : 0;
+  }
+  ASSERT_GT(released, 0) << "the window passed some blocks";
+  const core::LiveMemory m = core::build_live_memory(*r);
+  ASSERT_EQ(m.paged_blocks.size(), 1u);
+  EXPECT_EQ(m.paged_blocks[0], blocks);
+  EXPECT_LT(m.paged_blocks[0], static_cast<int64_t>(r->config->n_layers) * ((n + B - 1) / B));
+  // The held blocks hold the last positions: each layer's filled slots are its held blocks'
+  // slots minus the empty ones, counted from slot_pos.
+  int64_t filled = 0;
+  for (const core::model::CacheCapture& cc : r->pass->capture->cache)
+    for (int32_t p : cc.slot_pos) filled += p >= 0 ? 1 : 0;
+  EXPECT_EQ(m.paged_empty_slots[0], blocks * B - filled);
 }
 
 }  // namespace
