@@ -9,6 +9,7 @@
 
 #include "core/session/session.h"
 #include "core/views/live_sparse.h"
+#include "core/views/sparse_patterns.h"
 
 namespace {
 
@@ -84,6 +85,11 @@ TEST(LiveSparse, LiveModelRunsUnderThePatternAndReportsWhatItCosts) {
     // underflow); exact equality is the check that every visible key was computed.
     EXPECT_EQ(nonzero, pairs) << "layer " << a.layer << " head " << a.head;
   }
+  // ... and the number `attnlab stats` prints as sparse.visible_pairs for a scene of n tokens.
+  core::Scene at_n = s;
+  at_n.seq_len = n;
+  at_n.query = n - 1;
+  EXPECT_EQ(core::build_sparse_patterns(at_n).visible_pairs, pairs);
   const core::LiveSparseCost c = core::build_live_sparse(*r);
   ASSERT_TRUE(c.active);
   EXPECT_EQ(c.visible_pairs, pairs);
