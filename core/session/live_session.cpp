@@ -308,8 +308,9 @@ void LiveSession::perplexity_stage() {
   ppl->kv_heads = w.pass->kv_heads;
   ppl->setting = pv;
   ppl->native = w.ppl_native;
-  ppl->variant = live_perplexity(w.model, w.ppl_tokens, pv,
-                                 control("perplexity, " + variant_label(pv, w.model->config())));
+  const std::string what =
+      pv.sparse_local > 0 ? "sparse pattern" : std::to_string(pv.kv_heads) + " KV heads";
+  ppl->variant = live_perplexity(w.model, w.ppl_tokens, pv, control("perplexity, " + what));
   w.ppl_setting = pv;
   publish([&](LiveResult& res) { res.perplexity = ppl; });
 }
