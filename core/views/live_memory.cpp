@@ -47,7 +47,7 @@ std::string paged_text(const LiveMemory& m) {
   const size_t i = m.paged_blocks.size() - 1;
   char buf[320];
   std::snprintf(buf, sizeof buf,
-                "paged B=%d (block table): %lld blocks x %s = %s allocated; %lld empty slots in "
+                "paged B=%d (block table): %lld blocks in use x %s = %s; %lld empty slots in "
                 "the last blocks = %s of fragmentation",
                 m.block, static_cast<long long>(m.paged_blocks[i]),
                 format_bytes(static_cast<double>(m.block_bytes)).c_str(),
