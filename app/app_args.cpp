@@ -38,7 +38,7 @@ const char* app_usage() {
          "               [--export-focused OUT.png|svg|pdf]\n"
          "               [--lecture FILE] [--present] [--slide K]\n"
          "               [--wait-idle] [--print-status] [--live-steps N] [--live-then-model P]\n"
-         "               [--live-then-window W] [--mouse X,Y]\n"
+         "               [--live-then-window W] [--mouse X,Y] [--trace-model]\n"
          "       attnlab <command> ...   (stats, export, ...; see attnlab help)\n";
 }
 
@@ -67,6 +67,8 @@ std::optional<AppArgs> parse_app_args(int argc, char** argv, std::string& error)
       a.wait_idle = true;
     } else if (f == "--print-status") {
       a.print_status = true;
+    } else if (f == "--trace-model") {
+      a.trace_model = true;
     } else if (f == "--present") {
       a.present = true;
     } else if (f == "--animate") {

@@ -29,6 +29,7 @@ struct AppArgs {
   std::string live_then_model;     // --live-then-model PATH: then switch the scene's model to PATH
   int live_then_window = 0;        // --live-then-window W: then move the window slider to W
   int mouse_x = -1, mouse_y = -1;  // --mouse X,Y: the pointer rests there every frame (hover)
+  bool trace_model = false;  // --trace-model: the flash view traces the live model (its button)
 };
 
 // Parses argv. On a bad flag returns nullopt with `error` set (main prints it, exit 2).

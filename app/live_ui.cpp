@@ -14,6 +14,7 @@
 #include "core/io/assets.h"
 #include "core/io/atomic_write.h"
 #include "core/scene/presets.h"
+#include "core/views/flash_view.h"
 #include "core/views/live_ring.h"
 #include "core/views/live_sparse.h"
 #include "core/views/mask_grid.h"
@@ -101,7 +102,9 @@ void draw_file_browser(AppState& s, LiveUi& u) {
 
 uint64_t options_key(const fig::LiveViewOptions& o) {
   return static_cast<uint64_t>(o.aggregate) * 7 + static_cast<uint64_t>(o.difference) * 3 +
-         static_cast<uint64_t>(o.ring_step + 1) * 101 + static_cast<uint64_t>(o.thumb_cells) * 7919;
+         static_cast<uint64_t>(o.ring_step + 1) * 101 +
+         static_cast<uint64_t>(o.thumb_cells) * 7919 +
+         static_cast<uint64_t>(o.flash_step + 1) * 1000003;
 }
 
 // A GGUF that loaded fills the "from model" architecture once.
@@ -246,7 +249,22 @@ std::string live_status_json(const AppState& s) {
         j["heatmap"][name] = screen_rect(*h, c.canvas);  // the view's first data heatmap
         break;
       }
+    if (!c.figure.hover_areas.empty()) {  // the view's first hover area, on screen
+      const fig::HoverArea& a = c.figure.hover_areas.front();
+      j["hover_area"][name] = {{"id", a.id},
+                               {"x", c.canvas.origin.x + a.x * c.canvas.scale},
+                               {"y", c.canvas.origin.y + a.y * c.canvas.scale},
+                               {"w", a.w * c.canvas.scale},
+                               {"h", a.h * c.canvas.scale}};
+    }
   }
+  if (auto it = s.caches.by_view.find("flash"); it != s.caches.by_view.end())
+    if (const auto* v = fig::view_data<core::FlashView>(it->second.data))  // what it traced
+      j["flash_trace"] = {{"from_model", v->trace.from_model},
+                          {"source", v->trace.source},
+                          {"query", v->trace.query},
+                          {"max_abs_diff", v->trace.max_abs_diff},
+                          {"max_prob_diff_model", v->trace.max_prob_diff_model}};
   if (s.present.active)
     for (const fig::Mark& m : s.present.cache.figure.marks)
       if (const auto* h = std::get_if<fig::Heatmap>(&m); h && h->id > 0)

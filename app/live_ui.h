@@ -22,6 +22,7 @@ struct LiveUi {
   fig::LiveViewOptions options;
   uint64_t options_key = 0;  // options as last handed to the session (a change touches kLook)
   int hover_token = -1;
+  bool flash_trace = false;  // the flash view's trace runs on the live model
   bool playing = false;
   double next_play_s = 0;
   // The GGUF path field and its browser popup.

@@ -24,6 +24,7 @@ void script_start(ScriptRun& r, AppState& s) {
   s.live.script_steps = r.args.live_steps;
   s.live.script_model = r.args.live_then_model;
   s.live.script_window = r.args.live_then_window;
+  s.live.flash_trace = r.args.trace_model;
 }
 
 void script_before_frame(ScriptRun& r, AppState& s) {

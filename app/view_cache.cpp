@@ -19,6 +19,9 @@ fig::ViewInput view_input(const AppState& s, const fig::ViewEntry& e, const core
   if (e.live) {
     in.live = s.session.live_result().get();
     in.options = s.live.options;
+  } else if (e.uses_live) {
+    if (s.session.live_started()) in.live = s.session.live_result().get();
+    in.options = s.live.options;
   }
   return in;
 }

@@ -15,6 +15,7 @@
 #include "core/figure/views.h"
 #include "core/scene/presets.h"
 #include "core/scene/scene_json.h"
+#include "core/views/flash_tiling.h"
 
 namespace app {
 namespace {
@@ -172,6 +173,33 @@ void cursor_section(AppState& s, bool& changed) {
                     "tokens written to the rolling buffer so far");
 }
 
+// FlashAttention: FA1 or FA2 (flash.version) and the on-chip memory the tiles come from.
+void flash_section(AppState& s, bool& changed) {
+  core::Scene& e = s.editor.edit;
+  ImGui::TextUnformatted("loop order");
+  ImGui::SameLine();
+  changed |= ImGui::RadioButton("FA1", &e.flash.version, 1);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("outer loop over K/V tiles; one block per head");
+  ImGui::SameLine();
+  changed |= ImGui::RadioButton("FA2", &e.flash.version, 2);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("outer loop over Q row blocks; one thread block per row block");
+  int kib = static_cast<int>(e.flash.sram_bytes / 1024);
+  if (slider("SRAM KiB", kib, 1, 16384, true, "on-chip memory per SM: Br x Bc come from it")) {
+    e.flash.sram_bytes = kib * 1024;
+    changed = true;
+  }
+  if (ImGui::SmallButton("A100 192 KiB")) {
+    e.flash.sram_bytes = static_cast<int>(core::kSramA100);
+    changed = true;
+  }
+  ImGui::SameLine();
+  if (ImGui::SmallButton("H100 228 KiB")) {
+    e.flash.sram_bytes = static_cast<int>(core::kSramH100);
+    changed = true;
+  }
+}
+
 void look_section(AppState& s, bool& changed) {
   core::Scene& e = s.editor.edit;
   changed |= string_combo("theme", e.theme, {"dark", "light"});
@@ -190,6 +218,7 @@ void draw_controls(AppState& s) {
     architecture_section(s, changed);
   if (ImGui::CollapsingHeader("Mask", ImGuiTreeNodeFlags_DefaultOpen)) mask_section(s, changed);
   if (ImGui::CollapsingHeader("Cursor", ImGuiTreeNodeFlags_DefaultOpen)) cursor_section(s, changed);
+  if (ImGui::CollapsingHeader("FlashAttention")) flash_section(s, changed);
   if (ImGui::CollapsingHeader("Live model", ImGuiTreeNodeFlags_DefaultOpen)) {
     ImGui::PopItemWidth();
     ImGui::PushItemWidth(-ImGui::GetFontSize() * 4.5f);

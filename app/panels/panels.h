@@ -25,6 +25,7 @@ std::vector<Panel> make_panels();
 
 // Factories of the panels with widgets of their own (one file each).
 Panel panel_controls();
+Panel panel_flash();
 Panel panel_live_attention();
 Panel panel_live_rollout();
 Panel panel_live_ring();

@@ -44,10 +44,29 @@ void outline_cell(const fig::Heatmap& h, const fig::HeatmapCell& cell, const Fig
   dl->AddRect(a, b, IM_COL32_BLACK, 0, 0, 1.5f);
 }
 
+// The outline of a hover area: the box it explains.
+void outline_area(const fig::HoverArea& a, const FigureCanvas& cv) {
+  const float sc = cv.scale;
+  const ImVec2 p(cv.origin.x + a.x * sc, cv.origin.y + a.y * sc);
+  const ImVec2 q(p.x + std::max(a.w * sc, 2.0f), p.y + std::max(a.h * sc, 2.0f));
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRect(ImVec2(p.x - 1.5f, p.y - 1.5f), ImVec2(q.x + 1.5f, q.y + 1.5f), IM_COL32_WHITE, 0, 0,
+              2.0f);
+  dl->AddRect(p, q, IM_COL32_BLACK, 0, 0, 1.5f);
+}
+
 void hover(AppState& s, const fig::ViewEntry& e, const ViewCache& c) {
   if (!c.canvas.hovered || !e.describe || !c.data.data) return;
   const core::Scene scene = titled_for(s.session.scene(), e.id);
   const fig::ViewInput in = view_input(s, e, scene);
+  if (const fig::HoverArea* a = fig::hover_area_at(c.figure, c.canvas.mouse.x, c.canvas.mouse.y)) {
+    const std::string text = e.describe(c.data, in, a->id, a->row, a->col);
+    if (!text.empty()) {
+      outline_area(*a, c.canvas);
+      show_tooltip(s, text);
+      return;
+    }
+  }
   for (const fig::Mark& m : c.figure.marks) {
     const auto* h = std::get_if<fig::Heatmap>(&m);
     if (!h || h->id <= 0) continue;  // the colorbar (id -1) has nothing to explain

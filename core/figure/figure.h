@@ -71,6 +71,14 @@ struct Heatmap {
 
 using Mark = std::variant<Rect, Polyline, Markers, Text, Heatmap>;
 
+// A region the app explains on hover (not drawn): the view's describe() gets (id, row, col).
+// Lets a figure of boxes (tiles, blocks, bars) say what each box is, as a heatmap's cells do.
+struct HoverArea {
+  float x = 0, y = 0, w = 0, h = 0;
+  int id = 0;
+  int row = 0, col = 0;
+};
+
 struct LegendEntry {
   Rgba color;
   std::string label;
@@ -95,6 +103,7 @@ struct Figure {
   std::vector<Mark> marks;  // drawn in order
   std::vector<LegendEntry> legend;
   Colorbar colorbar;
+  std::vector<HoverArea> hover_areas;  // the last one holding the mouse wins
 };
 
 }  // namespace fig

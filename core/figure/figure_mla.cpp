@@ -27,6 +27,7 @@ struct Bar {
   double value;
   Rgba color;
   std::string text;
+  core::MlaItem item;  // what hovering the bar explains
 };
 
 void bars(Figure& f, const Theme& t, const Rect& r, const std::vector<Bar>& bs) {
@@ -45,15 +46,19 @@ void bars(Figure& f, const Theme& t, const Rect& r, const std::vector<Bar>& bs) 
     f.marks.push_back(
         text_mark(t, r.x + label_w - 6, y + bh * 0.7f, bs[i].label, t.small_size, Anchor::Right));
     f.marks.push_back(Rect{r.x + label_w, y, w, bh, bs[i].color, Rgba{0, 0, 0, 0}, 0});
+    // The whole row answers hover, so a short bar is as easy to point at as a long one.
+    f.hover_areas.push_back(
+        HoverArea{r.x, y, r.w, bh, kMlaHoverId, static_cast<int>(bs[i].item), 0});
     f.marks.push_back(text_mark(t, r.x + label_w + w + 4, y + bh * 0.7f, bs[i].text, t.small_size));
   }
 }
 
 // A labelled box of the flow diagram; `cached` boxes are filled with the highlight colour.
 void node(Figure& f, const Theme& t, float x, float y, float w, float h, const std::string& s,
-          bool cached) {
+          bool cached, core::MlaItem item) {
   Rgba fill = cached ? t.highlight : t.masked;
   f.marks.push_back(Rect{x, y, w, h, fill, t.grid, 1});
+  f.hover_areas.push_back(HoverArea{x, y, w, h, kMlaHoverId, static_cast<int>(item), 0});
   Text tx = text_mark(t, x + w / 2, y + h / 2 + t.small_size * 0.35f, s,
                       fit_text_size(s, t.small_size, w - 4), Anchor::Center);
   if (cached) tx.color = t.background;
@@ -113,24 +118,28 @@ Figure figure_mla(const core::MlaCosts& c, const core::Scene& s, const Theme& t,
       text_mark(t, plot.x, plot.y + t.small_size, "KV cache per token, all layers", t.small_size));
   bars(f, t, Rect{plot.x, plot.y + t.small_size * 2, lw - 20, half},
        {{"MHA (" + std::to_string(c.n_heads) + " KV heads)",
-         static_cast<double>(c.bytes_per_token_mha), palette_color(t, 5), b(c.bytes_per_token_mha)},
+         static_cast<double>(c.bytes_per_token_mha), palette_color(t, 5), b(c.bytes_per_token_mha),
+         core::MlaItem::CacheMha},
         {"GQA (" + std::to_string(c.n_kv_heads) + ")", static_cast<double>(c.bytes_per_token_gqa),
-         palette_color(t, 0), b(c.bytes_per_token_gqa)},
+         palette_color(t, 0), b(c.bytes_per_token_gqa), core::MlaItem::CacheGqa},
         {"MQA (1)", static_cast<double>(c.bytes_per_token_mqa), palette_color(t, 1),
-         b(c.bytes_per_token_mqa)},
+         b(c.bytes_per_token_mqa), core::MlaItem::CacheMqa},
         {"MLA (d_c + d_R)", static_cast<double>(c.bytes_per_token_mla), palette_color(t, 2),
-         b(c.bytes_per_token_mla)}});
+         b(c.bytes_per_token_mla), core::MlaItem::CacheMla}});
 
   // Top right: the down- and up-projection flow, cached boxes highlighted.
   const float fx = plot.x + lw + 10, fw = plot.w - lw - 10;
   const float bw = fw / 4.2f, bh = 30, y0 = plot.y + t.small_size * 2;
   f.marks.push_back(text_mark(t, fx, plot.y + t.small_size,
                               "per token: cached (filled) and recomputed", t.small_size));
-  node(f, t, fx, y0 + 40, bw * 0.8f, bh, "h_t", false);
-  node(f, t, fx + bw * 1.4f, y0, bw, bh, "c_KV (" + std::to_string(c.latent) + ")", true);
-  node(f, t, fx + bw * 1.4f, y0 + 80, bw, bh, "k_R (" + std::to_string(c.rope_dim) + ")", true);
-  node(f, t, fx + bw * 3.0f, y0 - 20, bw * 1.15f, bh, "k_C: n_h x d_h", false);
-  node(f, t, fx + bw * 3.0f, y0 + 30, bw * 1.15f, bh, "v_C: n_h x d_h", false);
+  node(f, t, fx, y0 + 40, bw * 0.8f, bh, "h_t", false, core::MlaItem::Hidden);
+  node(f, t, fx + bw * 1.4f, y0, bw, bh, "c_KV (" + std::to_string(c.latent) + ")", true,
+       core::MlaItem::Latent);
+  node(f, t, fx + bw * 1.4f, y0 + 80, bw, bh, "k_R (" + std::to_string(c.rope_dim) + ")", true,
+       core::MlaItem::RopeKey);
+  node(f, t, fx + bw * 3.0f, y0 - 20, bw * 1.15f, bh, "k_C: n_h x d_h", false, core::MlaItem::Keys);
+  node(f, t, fx + bw * 3.0f, y0 + 30, bw * 1.15f, bh, "v_C: n_h x d_h", false,
+       core::MlaItem::Values);
   arrow(f, t, fx + bw * 0.8f, y0 + 40 + bh / 2, fx + bw * 1.4f, y0 + bh / 2, "W_DKV");
   arrow(f, t, fx + bw * 0.8f, y0 + 40 + bh / 2, fx + bw * 1.4f, y0 + 80 + bh / 2, "W_KR");
   arrow(f, t, fx + bw * 2.4f, y0 + bh / 2, fx + bw * 3.0f, y0 - 20 + bh / 2, "W_UK");
@@ -152,14 +161,14 @@ Figure figure_mla(const core::MlaCosts& c, const core::Scene& s, const Theme& t,
   const float bh2 = (plot.y + plot.h - by) / 2;  // FLOPs and bytes, each on its own scale
   bars(f, t, Rect{plot.x, by, plot.w, bh2},
        {{"FLOPs, up-project K, V", static_cast<double>(c.flops_plain), palette_color(t, 5),
-         flops(static_cast<double>(c.flops_plain))},
+         flops(static_cast<double>(c.flops_plain)), core::MlaItem::FlopsPlain},
         {"FLOPs, absorbed", static_cast<double>(c.flops_absorbed), palette_color(t, 2),
-         flops(static_cast<double>(c.flops_absorbed))}});
+         flops(static_cast<double>(c.flops_absorbed)), core::MlaItem::FlopsAbsorbed}});
   bars(f, t, Rect{plot.x, by + bh2, plot.w, bh2},
        {{"bytes, up-project K, V", static_cast<double>(c.bytes_plain), palette_color(t, 5),
-         b(c.bytes_plain)},
+         b(c.bytes_plain), core::MlaItem::BytesPlain},
         {"bytes, absorbed", static_cast<double>(c.bytes_absorbed), palette_color(t, 2),
-         b(c.bytes_absorbed)}});
+         b(c.bytes_absorbed), core::MlaItem::BytesAbsorbed}});
   decorate(f, t, l, info);
   return f;
 }

@@ -24,6 +24,7 @@ Rgba seq_color(const Theme& t, int seq) {
 
 // Colour of a physical block: its only holder's, or the muted "shared" colour.
 Rgba block_color(const Theme& t, const core::PagedBlocks& p, int phys) {
+  if (phys < 0 || phys >= static_cast<int>(p.ref.size())) return t.masked;  // released entry
   if (p.ref[phys] > 1) return t.muted;
   for (size_t s = 0; s < p.tables.size(); ++s)
     for (int b : p.tables[s])
@@ -111,6 +112,8 @@ Figure figure_paged(const core::PagedView& v, const core::Scene& s, const Theme&
       const int in_block = std::min(v.block, p.lengths[sq] - static_cast<int>(i) * v.block);
       block_box(f, t, plot.x + i * bw + 1, y, bw - 2, row_h, block_color(t, p, phys), in_block,
                 v.block, std::to_string(phys));
+      f.hover_areas.push_back(HoverArea{plot.x + i * bw + 1, y, bw - 2, row_h, kPagedTableHoverId,
+                                        sq, static_cast<int>(i)});
     }
   }
   // Bottom: the physical pool in id order, each block's fill and reference count.
@@ -126,6 +129,7 @@ Figure figure_paged(const core::PagedView& v, const core::Scene& s, const Theme&
         std::to_string(b) + (p.ref[b] > 1 ? " x" + std::to_string(p.ref[b]) : "");
     block_box(f, t, x, y, pw - 2, ph, block_color(t, p, static_cast<int>(b)),
               p.ref[b] > 0 ? p.fill[b] : 0, v.block, label);
+    f.hover_areas.push_back(HoverArea{x, y, pw - 2, ph, kPagedPoolHoverId, static_cast<int>(b), 0});
   }
   decorate(f, t, l, info);
   return f;

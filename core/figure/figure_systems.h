@@ -17,8 +17,10 @@
 namespace fig {
 
 // Each takes its view data (core/views) and the scene, as the view registry's entries do.
+// `step`: the trace's key tile shown in detail (marked on the chart, its row of the table
+// highlighted and spelled out); -1 = none.
 Figure figure_flash(const core::FlashView& v, const core::Scene& scene, const Theme& theme,
-                    FigureSize size = {});
+                    FigureSize size = {}, int step = -1);
 Figure figure_paged(const core::PagedView& v, const core::Scene& scene, const Theme& theme,
                     FigureSize size = {});
 Figure figure_mla(const core::MlaCosts& c, const core::Scene& scene, const Theme& theme,
@@ -29,6 +31,12 @@ Figure figure_sparse(const core::SparsePatterns& p, const core::Scene& scene, co
 // Heatmap ids of the sparse figure's two masks: (row, col) of SparsePatterns' grids.
 inline constexpr int kSparseLongformerHeatmapId = 41;
 inline constexpr int kSparseBigBirdHeatmapId = 42;
+
+// Hover-area ids (fig::HoverArea) of the flash, paged and mla figures.
+inline constexpr int kFlashTileHoverId = 51;   // row: index into FlashTiling::grid.tiles
+inline constexpr int kPagedTableHoverId = 52;  // (sequence, logical block)
+inline constexpr int kPagedPoolHoverId = 53;   // row: physical block
+inline constexpr int kMlaHoverId = 54;         // row: core::MlaItem
 
 // Hover text for a cell of one of the sparse figure's masks ("" for other ids).
 std::string describe_sparse_cell(const core::SparsePatterns& p, const core::Scene& scene,

@@ -26,6 +26,7 @@ struct LiveViewOptions {
   bool difference = false;  // attention: this setting minus native
   int ring_step = -1;       // ring: which generation step, -1 = the last
   int thumb_cells = core::kLiveThumbCells;
+  int flash_step = -1;  // flash: the trace's key tile to show in detail, -1 = none
 };
 
 inline constexpr float kLiveFigureWidth = 1200;

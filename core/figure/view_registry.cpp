@@ -88,6 +88,24 @@ std::string describe_ring(const core::RingState& r, const core::Scene& s, int id
     return core::describe_ring_chunk_cell(s, r.chunk_mask, row, col);
   return "";
 }
+std::string describe_flash(const core::FlashView& v, const core::Scene&, int id, int row, int) {
+  return id == kFlashTileHoverId ? core::describe_flash_tile(v.tiling.grid, row) : "";
+}
+std::string describe_paged(const core::PagedView& v, const core::Scene&, int id, int row, int col) {
+  if (id == kPagedTableHoverId) return core::describe_paged_logical(v, row, col);
+  if (id == kPagedPoolHoverId) return core::describe_paged_physical(v, row);
+  return "";
+}
+std::string describe_mla(const core::MlaCosts& c, const core::Scene& s, int id, int row, int) {
+  return id == kMlaHoverId ? core::describe_mla_item(c, row, s.d_model) : "";
+}
+core::FlashView flash_data(const core::Scene& s) {
+  return core::build_flash_view(s);
+}
+Figure flash_figure(const core::FlashView& v, const core::Scene& s, const Theme& t,
+                    FigureSize size) {
+  return figure_flash(v, s, t, size);
+}
 core::MaskGrid mask_data(const core::Scene& s) {
   return core::build_mask_grid(s);
 }
@@ -156,11 +174,10 @@ std::vector<ViewEntry> make_views() {
                                  core::build_head_groups, figure_groups, nullptr),
       analytic<core::KvMemorySeries>("kv_memory", "KV-cache memory", kv_memory_data,
                                      figure_kv_memory, nullptr),
-      analytic<core::FlashView>("flash", kFlashTitle, core::build_flash_view, figure_flash,
-                                nullptr),
+      analytic<core::FlashView>("flash", kFlashTitle, flash_data, flash_figure, describe_flash),
       analytic<core::PagedView>("paged", kPagedTitle, core::build_paged_view, figure_paged,
-                                nullptr),
-      analytic<core::MlaCosts>("mla", kMlaTitle, core::build_mla_costs, figure_mla, nullptr),
+                                describe_paged),
+      analytic<core::MlaCosts>("mla", kMlaTitle, core::build_mla_costs, figure_mla, describe_mla),
       analytic<core::SparsePatterns>("sparse", kSparseTitle, core::build_sparse_patterns,
                                      figure_sparse, describe_sparse_cell),
       live<core::LiveAttention>("live_attention", "Live attention", kLook, live_attention_data,
@@ -175,11 +192,26 @@ std::vector<ViewEntry> make_views() {
       live<core::LiveMemory>("live_memory", "KV-cache memory and speed, measured", 0,
                              live_memory_data, live_memory_figure),
   };
-  v[5].describe = [](const ViewData& d, const ViewInput&, int id, int row, int col) {
-    const auto* a = view_data<core::LiveAttention>(d);
-    return a && id == kLiveAttentionHeatmapId ? core::describe_live_attention_cell(*a, row, col)
-                                              : std::string();
-  };
+  for (ViewEntry& e : v) {
+    if (e.id == "live_attention")
+      e.describe = [](const ViewData& d, const ViewInput&, int id, int row, int col) {
+        const auto* a = view_data<core::LiveAttention>(d);
+        return a && id == kLiveAttentionHeatmapId ? core::describe_live_attention_cell(*a, row, col)
+                                                  : std::string();
+      };
+    if (e.id == "flash") {
+      // The trace runs on the model's Q, K, V of the scene's layer and head once captured.
+      e.uses_live = true;
+      e.parts |= kLook | core::kLiveResult;
+      e.build_data = [](const ViewInput& in) {
+        return wrap(core::build_flash_view(in.scene, in.live));
+      };
+      e.build_figure = [](const ViewData& d, const ViewInput& in, const Theme& t, FigureSize size) {
+        return figure_flash(*view_data<core::FlashView>(d), in.scene, t, size,
+                            in.options.flash_step);
+      };
+    }
+  }
   return v;
 }
 

@@ -21,8 +21,8 @@
 
 namespace fig {
 
-// What a view's builders read: the scene, the live model's result (live views; never null
-// for them) and the options the scene does not carry.
+// What a view's builders read: the scene, the live model's result (live views: never null;
+// uses_live views: null when no model runs) and the options the scene does not carry.
 struct ViewInput {
   const core::Scene& scene;
   const core::LiveResult* live = nullptr;
@@ -40,6 +40,9 @@ struct ViewEntry {
   std::string id;     // "mask"; scene.view, --view and export file names use it
   std::string title;  // tab and figure title
   bool live = false;  // reads the live model
+  // An analytic view that also uses the live model's result when one is there (the flash
+  // view's trace); it never starts the model and draws without it.
+  bool uses_live = false;
   // core::ScenePart bits the data reads (live views: kLiveResult, through which the run part
   // reaches them); the figure also reads the look.
   unsigned parts = 0;

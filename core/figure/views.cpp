@@ -17,6 +17,12 @@ std::optional<HeatmapCell> heatmap_cell_at(const Heatmap& h, float x, float y) {
                      static_cast<int>(std::floor(fx * h.cols))};
 }
 
+const HoverArea* hover_area_at(const Figure& f, float x, float y) {
+  for (auto it = f.hover_areas.rbegin(); it != f.hover_areas.rend(); ++it)
+    if (x >= it->x && x < it->x + it->w && y >= it->y && y < it->y + it->h) return &*it;
+  return nullptr;
+}
+
 const Heatmap* find_heatmap(const Figure& f, int id) {
   for (const Mark& m : f.marks)
     if (const Heatmap* h = std::get_if<Heatmap>(&m); h && h->id == id) return h;

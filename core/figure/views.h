@@ -57,4 +57,7 @@ std::optional<HeatmapCell> heatmap_cell_at(const Heatmap& h, float x, float y);
 // First heatmap mark with this id, or nullptr.
 const Heatmap* find_heatmap(const Figure& f, int id);
 
+// The hover area under (x, y) in figure units, the last added first; null when none.
+const HoverArea* hover_area_at(const Figure& f, float x, float y);
+
 }  // namespace fig

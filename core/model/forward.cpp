@@ -124,6 +124,27 @@ struct Session::State {
 
 namespace {
 
+// Copies head `head`'s q rows and its K/V head's k, v rows of a chunk of T tokens at
+// positions pos[] into hv ([n, hd] each, grown to the last position).
+void capture_vectors(HeadVectors& hv, int layer, int head, const float* q, const float* k,
+                     const float* v, const int32_t* pos, int T, int nh, int nkv, int hd) {
+  hv.layer = layer;
+  hv.head = head;
+  hv.kv_head = attn::kv_head_of(head, nh, nkv);
+  hv.head_dim = hd;
+  const int n = std::max(hv.n, pos[T - 1] + 1);
+  for (std::vector<float>* b : {&hv.q, &hv.k, &hv.v}) b->resize(static_cast<size_t>(n) * hd);
+  hv.n = n;
+  for (int t = 0; t < T; ++t) {
+    const size_t dst = static_cast<size_t>(pos[t]) * hd;
+    const float* qt = q + (static_cast<size_t>(t) * nh + head) * hd;
+    const size_t kvo = (static_cast<size_t>(t) * nkv + hv.kv_head) * hd;
+    std::copy(qt, qt + hd, hv.q.begin() + dst);
+    std::copy(k + kvo, k + kvo + hd, hv.k.begin() + dst);
+    std::copy(v + kvo, v + kvo + hd, hv.v.begin() + dst);
+  }
+}
+
 void rmsnorm_rows(float* out, const float* x, const float* w, int rows, int n, float eps) {
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + static_cast<size_t>(r) * n;
@@ -416,6 +437,10 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
       rope(s.k.data() + static_cast<size_t>(t) * kvd, 1, nkv, hd, c.rope_style, &s.rope_cos[a],
            &s.rope_sin[a]);
     });
+
+    if (l == cs.vectors_layer && cs.vectors_head >= 0 && cs.vectors_head < nh && T > 0)
+      capture_vectors(capture_.vectors, l, cs.vectors_head, s.q.data(), s.k.data(), s.v.data(),
+                      s.pos.data(), T, nh, nkv, hd);
 
     bool any_rows = false;
     for (int t = 0; t < T; ++t)

@@ -60,6 +60,8 @@ struct CaptureSpec {
   std::vector<int> layers;
   std::vector<int> heads;
   bool cache = true;  // per-slot cache state after each call
+  // One query head's q, k and v rows (the flash view's online-softmax trace): -1 = none.
+  int vectors_layer = -1, vectors_head = -1;
 };
 
 // Probabilities of one (layer, head): lower-triangular rows, row q holds keys 0..q at offset
@@ -90,8 +92,19 @@ struct CacheCapture {
   int tokens_in_blocks = 0;      // filled slots of those blocks
 };
 
+// What one query head computed: its q rows and the k, v rows of the K/V head it reads, as
+// attention sees them (after q/k norm and RoPE, after K/V pooling).
+struct HeadVectors {
+  int layer = -1, head = -1;  // -1: nothing captured
+  int kv_head = 0;
+  int head_dim = 0;
+  int n = 0;                   // positions captured (0..n-1)
+  std::vector<float> q, k, v;  // [n, head_dim] each
+};
+
 struct Capture {
-  int n_tokens = 0;  // positions processed so far
+  int n_tokens = 0;     // positions processed so far
+  HeadVectors vectors;  // CaptureSpec::vectors_layer / vectors_head
   std::vector<AttentionCapture> attention;
   std::vector<CacheCapture> cache;  // [n_layers]
   size_t cache_bytes = 0;           // sum over layers; 0 for CacheMode::None between passes

@@ -102,6 +102,16 @@ struct LiveSpeed {
   double ratio() const { return none_tok_s > 0 ? cache_tok_s / none_tok_s : 0; }
 };
 
+// One head of the prompt's pass, for the flash view's online-softmax trace on real data: its
+// q, k, v rows and the probabilities the model's own attention gave it.
+struct LiveHeadVectors {
+  model::HeadVectors vectors;         // [n, head_dim] q, k, v of (layer, head)
+  model::AttentionCapture attention;  // the model's probabilities of the same head
+  attn::MaskSpec layer_mask;          // the layer's mask in this setting (no segment list)
+  float scale = 0;                    // the model's attention scale
+  std::vector<int32_t> tokens;        // [n] the prompt it ran
+};
+
 struct LiveResult {
   uint64_t revision = 0;  // bumps with every publication
   int cancelled = 0;      // pieces of work a newer change cancelled so far
@@ -119,6 +129,8 @@ struct LiveResult {
   std::shared_ptr<const LiveGeneration> generation;
   std::shared_ptr<const LivePerplexity> perplexity;
   std::shared_ptr<const LiveSpeed> speed;
+  // The scene's (layer, head) of the current pass, when asked for (LiveSession::trace_head).
+  std::shared_ptr<const LiveHeadVectors> head_vectors;
   std::string prompt;
 };
 

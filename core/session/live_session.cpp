@@ -7,6 +7,7 @@
 
 #include "core/io/atomic_write.h"
 #include "core/model/tokenizer_gguf.h"
+#include "core/session/live_head.h"
 #include "core/session/live_runs.h"
 #include "core/views/live_attention.h"
 
@@ -46,6 +47,7 @@ struct LiveSession::Request {
   bool reset_gen = false;
   int steps = 0;
   bool speed = false;
+  bool head = false;  // the traced head changed
 };
 
 struct LiveSession::Worker {
@@ -144,6 +146,21 @@ void LiveSession::measure_speed() {
     std::lock_guard<std::mutex> lk(mu_);
     if (!pending_) pending_ = std::make_unique<Request>();
     pending_->speed = true;
+    pending_->prompt = seen_prompt_;
+    pending_->variant = seen_variant_;
+    pending_->ring_window = seen_ring_window_;
+  }
+  cv_.notify_all();
+}
+
+void LiveSession::trace_head(int layer, int head) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (layer == trace_layer_ && head == trace_head_) return;
+    trace_layer_ = layer;
+    trace_head_ = head;
+    if (!pending_) pending_ = std::make_unique<Request>();
+    pending_->head = true;
     pending_->prompt = seen_prompt_;
     pending_->variant = seen_variant_;
     pending_->ring_window = seen_ring_window_;
@@ -263,6 +280,7 @@ void LiveSession::pass_stage() {
     res.prompt = w.prompt;
     res.generation.reset();
     res.diff_thumbs.reset();
+    res.head_vectors.reset();
     res.error.clear();
     if (res.perplexity &&
         !(res.perplexity->setting == perplexity_setting(w.pass->variant, w.pass->kv_heads)))
@@ -346,6 +364,31 @@ void LiveSession::speed_stage() {
   publish([&](LiveResult& res) { res.speed = sp; });
 }
 
+// The traced head's q, k, v for the current pass (none when no target or it does not fit).
+void LiveSession::head_stage() {
+  Worker& w = *w_;
+  int layer = -1, head = -1;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    layer = trace_layer_;
+    head = trace_head_;
+  }
+  if (layer < 0) return;  // never asked for: nothing to publish
+  const model::Config& c = w.model->config();
+  std::shared_ptr<const LiveHeadVectors> hv;
+  if (w.pass && layer >= 0 && layer < c.n_layers && head >= 0 && head < c.n_heads) {
+    try {
+      hv = std::make_shared<LiveHeadVectors>(
+          capture_head_vectors(w.model, w.tokens, w.variant, layer, head,
+                               control("flash trace: layer " + std::to_string(layer) + ", head " +
+                                       std::to_string(head))));
+    } catch (const std::invalid_argument&) {
+      // A setting the trace does not follow: the view keeps its synthetic row.
+    }
+  }
+  publish([&](LiveResult& res) { res.head_vectors = hv; });
+}
+
 // One request, stage by stage: load, pass (+ native, perplexity), generation, speed.
 void LiveSession::process(Request& r) {
   Worker& w = *w_;
@@ -355,11 +398,13 @@ void LiveSession::process(Request& r) {
     w.prompt = r.prompt;
     w.variant = r.variant;
     w.ring_window = r.ring_window;
-    if (loaded || r.pass || !w.pass) {
+    const bool pass_ran = loaded || r.pass || !w.pass;
+    if (pass_ran) {
       pass_stage();
       native_stage();
       perplexity_stage();
     }
+    if (pass_ran || r.head) head_stage();
     generation_stage(r);
     if (r.speed) speed_stage();
   } catch (const Cancelled&) {

@@ -58,6 +58,9 @@ class LiveSession {
   void reset_generation();
   // Decode tokens/s with a cache and without one, on the current prompt.
   void measure_speed();
+  // Keeps the q, k, v rows of (layer, head) of every pass from now on (result()->head_vectors,
+  // the flash view's trace); a change of target runs one more prefill. -1 = none.
+  void trace_head(int layer, int head);
 
   std::shared_ptr<const LiveResult> result() const;
   LiveProgress progress() const;
@@ -78,6 +81,7 @@ class LiveSession {
   void perplexity_stage();
   void generation_stage(Request& r);
   void speed_stage();
+  void head_stage();
   void set_progress(bool busy, float fraction, const std::string& stage);
   void publish(const std::function<void(LiveResult&)>& edit);
 
@@ -89,6 +93,7 @@ class LiveSession {
   bool stop_ = false;                 // guarded by mu_
   std::atomic<bool> cancel_{false};
   std::shared_ptr<const LiveResult> result_;  // guarded by mu_
+  int trace_layer_ = -1, trace_head_ = -1;    // guarded by mu_
   LiveProgress progress_;                     // guarded by mu_
   // What update() last saw, to detect changes (UI thread only).
   std::string seen_model_, seen_prompt_;

@@ -96,8 +96,41 @@ OnlineSoftmaxTrace build_online_trace(const Scene& s) {
     hash_fill(buf, 3, static_cast<int64_t>(k0) * d);
     std::copy(buf.begin(), buf.end(), v);
   };
-  return trace_online_softmax(q.data(), kv, d, 1.0f / std::sqrt(static_cast<float>(d)), spec,
-                              s.query, b.block_cols, b.block_rows);
+  OnlineSoftmaxTrace t =
+      trace_online_softmax(q.data(), kv, d, 1.0f / std::sqrt(static_cast<float>(d)), spec, s.query,
+                           b.block_cols, b.block_rows);
+  t.source = "synthetic Q, K, V (hashed values in [-1, 1))";
+  return t;
+}
+
+OnlineSoftmaxTrace trace_model_row(const LiveHeadVectors& hv, const Scene& s,
+                                   const std::string& model_name) {
+  const model::HeadVectors& v = hv.vectors;
+  const int d = v.head_dim, n = v.n;
+  const int query = std::clamp(s.query, 0, std::max(0, n - 1));
+  const FlashBlockSizes b = flash_block_sizes(s.flash.sram_bytes, dtype_bytes(s.dtype), d);
+  const KvRows kv = [&v, d](int k0, int m, float* k, float* vo) {
+    const size_t a = static_cast<size_t>(k0) * d, e = a + static_cast<size_t>(m) * d;
+    std::copy(v.k.begin() + a, v.k.begin() + e, k);
+    std::copy(v.v.begin() + a, v.v.begin() + e, vo);
+  };
+  OnlineSoftmaxTrace t =
+      trace_online_softmax(v.q.data() + static_cast<size_t>(query) * d, kv, d, hv.scale,
+                           hv.layer_mask, query, b.block_cols, b.block_rows);
+  t.from_model = true;
+  t.source = model_name + " layer " + std::to_string(v.layer) + ", head " + std::to_string(v.head) +
+             " (K/V head " + std::to_string(v.kv_head) + "): its Q, K, V after RoPE on the " +
+             std::to_string(n) + "-token prompt";
+  if (query != s.query)
+    t.source += "; row " + std::to_string(query) + " (query " + std::to_string(s.query) +
+                " is past the prompt)";
+  if (hv.attention.n > query) {
+    const float* row = hv.attention.row(query);
+    t.max_prob_diff_model = 0;
+    for (int j = 0; j <= query; ++j)
+      t.max_prob_diff_model = std::max(t.max_prob_diff_model, std::fabs(t.probs[j] - row[j]));
+  }
+  return t;
 }
 
 }  // namespace core

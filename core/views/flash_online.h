@@ -5,9 +5,11 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/scene/scene.h"
+#include "core/session/live_result.h"
 
 namespace core {
 
@@ -32,6 +34,11 @@ struct OnlineSoftmaxTrace {
   std::vector<double> probs;         // [query + 1] ordinary softmax in double (0 where masked)
   std::vector<double> out_ordinary;  // [head_dim] probs · V in double
   double max_abs_diff = 0;           // max |out_online - out_ordinary|
+  // Where Q, K and V came from, said in the view: the model, layer, head and prompt, or
+  // why the row is synthetic.
+  bool from_model = false;
+  std::string source;
+  double max_prob_diff_model = -1;  // max |probs - the model's own attention row|; -1 = none
 };
 
 // Writes the K and V rows of keys [k0, k0 + m) into k and v ([m, head_dim] each). Lets a
@@ -47,6 +54,13 @@ OnlineSoftmaxTrace trace_online_softmax(const float* q, const KvRows& kv, int he
 // The scene's row: Q, K and V drawn from a fixed hash (the same on every machine) unless
 // real ones are given, query = scene.query, tiles of the paper's Br x Bc for the scene.
 OnlineSoftmaxTrace build_online_trace(const Scene& scene);
+
+// The same row on the real model: the captured head's q at min(scene.query, n - 1), its K/V
+// rows, the layer's mask and the model's scale, in tiles of the paper's Bc for the scene's
+// on-chip memory at the model's head_dim; the ordinary row is also compared with the
+// probabilities the model's own attention produced.
+OnlineSoftmaxTrace trace_model_row(const LiveHeadVectors& hv, const Scene& scene,
+                                   const std::string& model_name);
 
 // Deterministic pseudo-random values in [-1, 1) from attn::hash_u32 (seed, first + i).
 void hash_fill(std::vector<float>& out, uint32_t seed, int64_t first = 0);

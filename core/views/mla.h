@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "core/scene/scene.h"
 
@@ -43,5 +44,28 @@ MlaCosts build_mla_costs(const Scene& scene);
 // KV cache bytes per token over all layers under MLA: (mla.latent + mla.rope_dim) x n_layers
 // x element bytes (batch 1). The one rule the mla view and the KV-memory view's MLA line use.
 int64_t mla_bytes_per_token(const Scene& scene);
+
+// What the mla figure shows, one element each: the four cache bars, the five boxes of the
+// projection flow and the four decode-cost bars. A hover area's row is one of these.
+enum class MlaItem : int {
+  CacheMha,
+  CacheGqa,
+  CacheMqa,
+  CacheMla,
+  Hidden,   // h_t
+  Latent,   // c_KV
+  RopeKey,  // k_R
+  Keys,     // k_C
+  Values,   // v_C
+  FlopsPlain,
+  FlopsAbsorbed,
+  BytesPlain,
+  BytesAbsorbed,
+};
+inline constexpr int kMlaItems = 13;
+
+// Hover text of one element: the quantity, its width and its bytes (exact, then readable).
+// `d_model` is the hidden width h_t has. "" for an item outside MlaItem.
+std::string describe_mla_item(const MlaCosts& c, int item, int d_model);
 
 }  // namespace core

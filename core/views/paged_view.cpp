@@ -75,4 +75,57 @@ PagedView build_paged_view(const Scene& s) {
   return v;
 }
 
+namespace {
+
+// "held by seq 0 (logical 1), seq 2 (logical 1)": every table entry naming the block.
+std::string holders(const PagedBlocks& p, int phys) {
+  std::string s;
+  for (size_t q = 0; q < p.tables.size(); ++q)
+    for (size_t i = 0; i < p.tables[q].size(); ++i)
+      if (p.tables[q][i] == phys)
+        s += (s.empty() ? "" : ", ") + std::string("seq ") + std::to_string(q) + " (logical " +
+             std::to_string(i) + ")";
+  return s;
+}
+
+std::string fill_text(const PagedBlocks& p, int phys) {
+  const int f = p.fill[phys];
+  return "fill " + std::to_string(f) + " / " + std::to_string(p.block) + " tokens (" +
+         std::to_string(p.block - f) + " slots unused)";
+}
+
+std::string ref_text(const PagedBlocks& p, int phys) {
+  const int r = p.ref[phys];
+  if (r <= 1) return "ref count " + std::to_string(r);
+  return "ref count " + std::to_string(r) + ": shared by " + holders(p, phys) +
+         "; a write into it copies it first (copy-on-write)";
+}
+
+}  // namespace
+
+std::string describe_paged_logical(const PagedView& v, int seq, int logical) {
+  const PagedBlocks& p = v.blocks;
+  if (seq < 0 || seq >= static_cast<int>(p.tables.size())) return "";
+  const std::vector<int>& tb = p.tables[seq];
+  if (logical < 0 || logical >= static_cast<int>(tb.size())) return "";
+  const int phys = tb[logical];
+  const int b = p.block, len = p.lengths[seq];
+  const int first = logical * b, last = std::min(len, first + b) - 1;
+  std::string s = "sequence " + std::to_string(seq) + " (" + std::to_string(len) +
+                  " tokens), logical block " + std::to_string(logical) + " -> ";
+  if (phys < 0) return s + "released (the window moved past it)";
+  return s + "physical block " + std::to_string(phys) + "\ntokens " + std::to_string(first) + ".." +
+         std::to_string(last) + " of the sequence; " + fill_text(p, phys) + "\n" +
+         ref_text(p, phys);
+}
+
+std::string describe_paged_physical(const PagedView& v, int phys) {
+  const PagedBlocks& p = v.blocks;
+  if (phys < 0 || phys >= static_cast<int>(p.ref.size())) return "";
+  const std::string head = "physical block " + std::to_string(phys) + ": ";
+  if (p.ref[phys] == 0) return head + "free (on the free list)";
+  return head + fill_text(p, phys) + "\n" +
+         (p.ref[phys] == 1 ? "ref count 1: held by " + holders(p, phys) : ref_text(p, phys));
+}
+
 }  // namespace core

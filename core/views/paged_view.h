@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/attention/paged_blocks.h"
@@ -45,5 +46,11 @@ struct PagedView {
 // others fork from it, then every sequence appends one token per round (as concurrent decode
 // does, so physical blocks interleave) until it reaches its length.
 PagedView build_paged_view(const Scene& scene);
+
+// Hover text of logical block `logical` of sequence `seq` (the block table): the physical
+// block it maps to, the sequence's tokens it holds, its fill and reference count. "" outside.
+std::string describe_paged_logical(const PagedView& v, int seq, int logical);
+// Hover text of physical block `phys` (the pool): fill, reference count, who holds it.
+std::string describe_paged_physical(const PagedView& v, int phys);
 
 }  // namespace core

@@ -166,3 +166,35 @@ TEST(AppViews, HoverOnA4096MaskBuildsNoGrid) {
   EXPECT_EQ(first["mask_grid_builds"], 1);
   EXPECT_EQ(hovered["mask_grid_builds"], 1) << "hover built a grid of its own";
 }
+
+// The flash, paged and mla views explain a box under the pointer: the status names where the
+// first hover area of each landed (the flash grid's first tile, sequence 0's first logical
+// block, the MHA cache bar), and resting the pointer on its centre shows that box's text.
+TEST(AppViews, HoverOnTheSystemViewsNamesTheBox) {
+  ATTNLAB_NEED_DISPLAY();
+  gui::TempDir tmp;
+  const std::string scene = std::string(ATTNLAB_SCENE_DIR) + "/flash_tiles.json";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"flash", "tile (row block 0, key tile 0)"},
+      {"paged", "sequence 0 ("},
+      {"mla", "MHA: K and V of "}};
+  for (const auto& [view, starts] : cases) {
+    auto status = [&](std::vector<std::string> extra) {
+      std::vector<std::string> args = {"--scene",  scene, "--view",        view,
+                                       "--frames", "4",   "--print-status"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      const gui::RunResult r = gui::run_app(tmp, args);
+      EXPECT_EQ(r.rc, 0) << r.err;
+      return nlohmann::json::parse(r.out.substr(r.out.rfind('{', r.out.find("mask_grid_builds"))),
+                                   nullptr, false);
+    };
+    const nlohmann::json first = status({});
+    ASSERT_TRUE(first.contains("hover_area") && first["hover_area"].contains(view)) << first.dump();
+    const auto& a = first["hover_area"][view];
+    const int x = static_cast<int>(a["x"].get<double>() + a["w"].get<double>() / 2);
+    const int y = static_cast<int>(a["y"].get<double>() + a["h"].get<double>() / 2);
+    const nlohmann::json hovered = status({"--mouse", std::to_string(x) + "," + std::to_string(y)});
+    EXPECT_EQ(hovered["hover_text"].get<std::string>().rfind(starts, 0), 0u)
+        << view << ": " << hovered["hover_text"];
+  }
+}

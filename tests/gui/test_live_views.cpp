@@ -344,4 +344,34 @@ TEST(LiveGui, SparseSceneRunsThePatternOnTheLiveModel) {
   EXPECT_NE(r.status["ppl_variant"], r.status["ppl_native"]);
 }
 
+// The flash view traces synthetic rows until --trace-model (its button) loads the model; then
+// its row is the model's own layer 2, head 1, checked against float64 and against the
+// probabilities the model's attention produced.
+TEST(LiveGui, FlashTraceRunsOnTheModelsOwnRows) {
+  if (!have_model()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
+  nlohmann::json s = base_scene("The capital of France is Paris. The capital of Italy is");
+  s["preset"] = "SmolLM2-135M";
+  s["mask"] = "causal";
+  s["seq_len"] = 64;
+  s["query"] = 63;
+  s["layer"] = 2;
+  s["head"] = 1;
+  s["flash"] = {{"sram_bytes", 4096}, {"version", 1}};
+  const AppRun plain = run_app(s, "flash", "", "flash_plain");
+  const AppRun traced = run_app(s, "flash", "--trace-model", "flash_traced");
+  ASSERT_EQ(plain.rc, 0) << plain.out;
+  ASSERT_EQ(traced.rc, 0) << traced.out;
+  ASSERT_TRUE(plain.status.contains("flash_trace")) << plain.out;
+  EXPECT_FALSE(plain.status["flash_trace"]["from_model"].get<bool>());
+  EXPECT_NE(plain.status["flash_trace"]["source"].get<std::string>().find("no model loaded"),
+            std::string::npos);
+  ASSERT_TRUE(traced.status.contains("flash_trace")) << traced.out;
+  const auto& t = traced.status["flash_trace"];
+  EXPECT_TRUE(t["from_model"].get<bool>()) << t.dump();
+  EXPECT_NE(t["source"].get<std::string>().find("layer 2, head 1"), std::string::npos);
+  EXPECT_EQ(t["query"].get<int>() + 1, traced.status["tokens"].get<int>())
+      << "query 63 is past the prompt: the last row";
+  EXPECT_GE(t["max_prob_diff_model"].get<double>(), 0.0) << "compared with the model's row";
+}
+
 }  // namespace
