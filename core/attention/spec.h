@@ -66,6 +66,13 @@ ATTN_HD int32_t segment_of(int32_t pos, const int32_t* ends, int32_t n) {
   return s;
 }
 
+// First position of pos's segment: where RoPE positions restart at 0 for a packed prompt
+// (the trailing segment past the last end starts at that end).
+ATTN_HD int32_t segment_start(int32_t pos, const int32_t* ends, int32_t n) {
+  const int32_t s = segment_of(pos, ends, n);
+  return s == 0 ? 0 : ends[s - 1];
+}
+
 ATTN_HD int32_t chunk_of(int32_t pos, int32_t chunk) {
   return chunk > 0 ? pos / chunk : 0;
 }

@@ -22,7 +22,9 @@ constexpr const char* kUsage =
     "  --out F.json              where to write (atomically)\n"
     "  --layers L,..  --heads H,..  attention to keep (default: all; all layers and heads are\n"
     "                            limited to 1024 tokens, a chosen subset is not)\n"
+    "  --segments N,N,..         pack prompts (see below); the lengths sum to the token count\n"
     "  JSON: {model, arch, variant, tokens[n], token_text[n], topk[n][10] {id, logit, text},\n"
+    "         positions[n] (RoPE positions: restart at 0 in each --segments prompt),\n"
     "         attention{\"layer\": {\"head\": rows[n][q+1]}}}\n";
 
 constexpr int kTopK = 10;
@@ -57,6 +59,7 @@ int dump(int argc, char** argv) {
   const std::vector<int32_t> ids = om.tokenizer.encode(prompt, true);
   const int n = static_cast<int>(ids.size());
   if (n == 0) throw UsageError("--prompt encodes to no tokens");
+  check_segments(mf.variant, n);
   if (n > c.context_length)
     throw UsageError("prompt has " + std::to_string(n) + " tokens; the model's context is " +
                      std::to_string(c.context_length));
@@ -78,7 +81,8 @@ int dump(int argc, char** argv) {
                   {"window_layers", v.window_layers},
                   {"kv_heads", s.kv_heads()},
                   {"cache", cache_mode_name(v.cache)},
-                  {"chunk", v.chunk}};
+                  {"chunk", v.chunk},
+                  {"segments", v.segments}};
   j["tokens"] = ids;
   nlohmann::ordered_json texts = nlohmann::ordered_json::array();
   for (int32_t id : ids) texts.push_back(om.tokenizer.token_text(id));
@@ -111,6 +115,7 @@ int dump(int argc, char** argv) {
     topk.push_back(std::move(pos));
   }
   j["topk"] = std::move(topk);
+  j["positions"] = s.capture().rope_positions;
 
   nlohmann::ordered_json att = nlohmann::ordered_json::object();
   for (const model::AttentionCapture& a : s.capture().attention) {

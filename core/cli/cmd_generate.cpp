@@ -17,7 +17,8 @@ constexpr const char* kUsage =
     "usage: attnlab generate --prompt P [-n K] [--ignore-eos] [model and variant flags]\n"
     "  --prompt P                text to continue\n"
     "  -n K                      tokens to generate (default 32)\n"
-    "  --ignore-eos              keep going past the end-of-sequence token\n";
+    "  --ignore-eos              keep going past the end-of-sequence token\n"
+    "  --segments N,N,..         pack prompts (see below); generation continues the last one\n";
 
 int32_t argmax(const std::vector<float>& v) {
   return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
@@ -63,6 +64,7 @@ int generate(int argc, char** argv) {
   const model::Config& c = om.model->config();
   const std::vector<int32_t> ids = om.tokenizer.encode(prompt, true);
   if (ids.empty()) throw UsageError("--prompt encodes to no tokens");
+  check_segments(mf.variant, static_cast<int>(ids.size()));
   if (static_cast<int>(ids.size()) + n_new > c.context_length)
     throw UsageError("prompt (" + std::to_string(ids.size()) + " tokens) plus -n " +
                      std::to_string(n_new) + " exceeds the model's context of " +

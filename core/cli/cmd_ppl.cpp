@@ -80,6 +80,7 @@ int ppl(int argc, char** argv) {
       throw UsageError(std::string("unknown argument '") + argv[i] + "'");
   }
   if (text_path.empty()) throw UsageError("--text FILE is required");
+  reject_segments(mf.variant, "ppl");
   const std::string text = read_file(text_path);
 
   OpenModel om = open_model(mf);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/attention/mask_names.h"
 #include "core/cli/commands.h"
 #include "core/scene/presets.h"
 #include "core/scene/scene_json.h"
@@ -84,7 +85,10 @@ nlohmann::ordered_json scene_stats(const Scene& s) {
 
   const int64_t visible = count_visible_pairs(s);
   const int64_t causal = static_cast<int64_t>(s.seq_len) * (s.seq_len + 1) / 2;
+  std::vector<int32_t> segment_ends;
+  const attn::MaskSpec spec = mask_spec(s, segment_ends);
   out["mask"] = {{"kind", mask_kind_name(s.mask)},
+                 {"xformers", attn::xformers_mask_name(spec)},
                  {"visible_pairs", visible},
                  {"causal_pairs", causal},
                  {"ratio", static_cast<double>(visible) / static_cast<double>(causal)}};

@@ -38,7 +38,11 @@ const char* const kVariantFlagsUsage =
     "  --block B                 tokens per block of --cache paged (default 16)\n"
     "  --sparse G,L[,R[,SEED]]   run every layer under the sparse pattern: G global tokens,\n"
     "                            a band of L keys including self, R seeded random keys\n"
-    "  --chunk C                 prefill C tokens at a time (0 = all at once)\n";
+    "  --chunk C                 prefill C tokens at a time (0 = all at once)\n"
+    "  --segments N,N,...        (dump, generate) pack prompts: the prompt's tokens split into\n"
+    "                            these lengths (they must sum to its token count), causal\n"
+    "                            inside each, nothing across, positions restarting at 0;\n"
+    "                            generate continues the last one\n";
 
 bool take_value(int argc, char** argv, int& i, const char* name, std::string* value) {
   const size_t n = std::strlen(name);
@@ -131,6 +135,8 @@ bool parse_model_flag(int argc, char** argv, int& i, ModelFlags& f) {
     mv.sparse_seed = sp.size() > 3 ? static_cast<uint32_t>(sp[3]) : 1;
   } else if (take_value(argc, argv, i, "--chunk", &v)) {
     mv.chunk = parse_int("--chunk", v, 0, kBig);
+  } else if (take_value(argc, argv, i, "--segments", &v)) {
+    mv.segments = parse_int_list("--segments", v, 1, kBig);
   } else {
     return false;
   }
@@ -157,6 +163,8 @@ void check_variant(const ModelFlags& f, const model::Config& c) {
                      std::to_string(c.n_heads) + " query heads)");
   if (v.sparse_local > 0 && (v.window > 0 || v.cache == CacheMode::Rolling))
     throw UsageError("--sparse replaces every layer's mask: drop --window and --cache rolling");
+  if (v.sparse_local > 0 && !v.segments.empty())
+    throw UsageError("--segments and --sparse each replace every layer's mask: choose one");
   if (f.block_set && v.cache != CacheMode::Paged) throw UsageError("--block needs --cache paged");
   if (v.cache == CacheMode::Rolling) {
     bool any = v.window > 0;
@@ -166,6 +174,34 @@ void check_variant(const ModelFlags& f, const model::Config& c) {
           "--cache rolling needs a sliding window: this model has none, so add "
           "--window W");
   }
+}
+
+namespace {
+
+std::string join_ints(const std::vector<int>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(v[i]);
+  }
+  return s;
+}
+
+}  // namespace
+
+void check_segments(const ModelVariant& v, int n_tokens) {
+  if (v.segments.empty()) return;
+  int64_t sum = 0;
+  for (int len : v.segments) sum += len;
+  if (sum != n_tokens)
+    throw UsageError("--segments " + join_ints(v.segments) + " sum to " + std::to_string(sum) +
+                     " tokens, but the prompt has " + std::to_string(n_tokens) +
+                     " tokens (BOS included when the model adds one)");
+}
+
+void reject_segments(const ModelVariant& v, const char* cmd) {
+  if (!v.segments.empty())
+    throw UsageError(std::string("--segments packs prompts for dump and generate, not ") + cmd);
 }
 
 std::string describe_variant(const ModelVariant& v, const model::Config& c) {
@@ -197,6 +233,9 @@ std::string describe_variant(const ModelVariant& v, const model::Config& c) {
   if (v.sparse_local > 0)
     s += ", sparse: " + std::to_string(v.sparse_global) + " global, band " +
          std::to_string(v.sparse_local) + ", " + std::to_string(v.sparse_random) + " random";
+  if (!v.segments.empty())
+    s += ", " + std::to_string(v.segments.size()) + " packed prompts (" + join_ints(v.segments) +
+         " tokens, positions restart per prompt)";
   s += v.chunk > 0 ? ", prefill chunk " + std::to_string(v.chunk) : ", one-shot prefill";
   return s;
 }

@@ -29,6 +29,12 @@ struct ModelFlags {
   bool block_set = false;       // --block given (needs --cache paged)
 };
 
+// Checks --segments against the prompt: the lengths must sum to its token count. Throws
+// UsageError giving both numbers. Does nothing without --segments.
+void check_segments(const ModelVariant& v, int n_tokens);
+// Throws UsageError when --segments was given to a subcommand that does not pack prompts.
+void reject_segments(const ModelVariant& v, const char* cmd);
+
 // The usage lines of the shared flags, for each subcommand's help text (the --model line lists
 // the catalog's names).
 std::string model_flags_usage();

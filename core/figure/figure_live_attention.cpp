@@ -2,6 +2,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/attention/mask_names.h"
 #include "core/attention/window_text.h"
 #include "core/figure/axes.h"
 #include "core/figure/colormap.h"
@@ -24,6 +25,20 @@ std::string short_label(const std::string& s, size_t max_bytes = 12) {
 
 ValueScale value_scale(const core::Scene& s, bool difference) {
   return s.log_scale && !difference ? ValueScale::Log : ValueScale::Linear;
+}
+
+// Packed prompts: how far the packed pass is from running each prompt alone.
+std::string packed_line(const core::LiveResult& r) {
+  if (!r.pass || r.pass->variant.segments.empty()) return "";
+  std::string s = "prompts of ";
+  for (size_t i = 0; i < r.pass->variant.segments.size(); ++i)
+    s += (i ? "+" : "") + std::to_string(r.pass->variant.segments[i]);
+  s += " tokens, positions from 0 in each; packed vs each alone: ";
+  if (!r.packed || r.packed->segments != r.pass->variant.segments) return s + "computing...";
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "max|dlogit| %.3g (max|logit| %.3g), max|dp| %.3g",
+                r.packed->max_dlogit, r.packed->max_logit, r.packed->max_dp);
+  return s + buf;
 }
 
 }  // namespace
@@ -53,11 +68,18 @@ Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,
     what += std::string(core::live_aggregate_name(a.aggregate)) + " over " +
             std::to_string(a.n_heads) + " heads";
   if (a.difference) what += " -- difference: this setting minus native (blue < 0 < red)";
-  what += a.mask.kind == attn::MaskKind::SlidingWindow
-              ? "; mask: SWA " + attn::window_phrase(a.mask.window, a.mask.convention)
-          : a.mask.kind == attn::MaskKind::Sparse ? "; mask: sparse (every layer)"
-                                                  : "; mask: causal";
+  if (a.mask.kind == attn::MaskKind::BlockDiagonal)
+    what += std::string("; mask: ") + attn::xformers_mask_name(a.mask) +
+            (a.mask.window > 0 ? " (" + attn::window_phrase(a.mask.window, a.mask.convention) +
+                                     " inside each prompt)"
+                               : "");
+  else
+    what += a.mask.kind == attn::MaskKind::SlidingWindow
+                ? "; mask: SWA " + attn::window_phrase(a.mask.window, a.mask.convention)
+            : a.mask.kind == attn::MaskKind::Sparse ? "; mask: sparse (every layer)"
+                                                    : "; mask: causal";
   info.push_back(what);
+  if (const std::string p = packed_line(r); !p.empty()) info.push_back(p);
   if (a.sparse.active) info.push_back(a.sparse.status);
 
   f.colorbar.present = true;

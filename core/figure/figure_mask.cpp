@@ -70,6 +70,7 @@ Figure figure_mask(const core::MaskGrid& g, const core::Scene& s, const Theme& t
     f.colorbar.label = "fraction visible";
   }
   std::vector<std::string> info = {mask_text(s)};
+  if (!g.xformers.empty()) info.back() += "; xformers: " + g.xformers;
   char buf[200];
   std::snprintf(buf, sizeof buf, "visible pairs: %s of %s causal pairs (%.1f%%), N=%d",
                 format_count(g.visible_pairs).c_str(), format_count(g.causal_pairs).c_str(),

@@ -40,8 +40,21 @@ const AttentionCapture* Capture::find(int layer, int head) const {
   return nullptr;
 }
 
+namespace {
+
+// The closed ends of every packed segment but the last (the last stays open).
+std::shared_ptr<const std::vector<int32_t>> closed_segment_ends(const std::vector<int>& lengths) {
+  auto ends = std::make_shared<std::vector<int32_t>>();
+  int32_t end = 0;
+  for (size_t i = 0; i + 1 < lengths.size(); ++i) ends->push_back(end += lengths[i]);
+  return ends;
+}
+
+}  // namespace
+
 std::vector<LayerPlan> plan_layers(const Config& c, const ModelVariant& v) {
   std::vector<LayerPlan> plan(c.n_layers);
+  const auto segment_ends = v.segments.empty() ? nullptr : closed_segment_ends(v.segments);
   for (int l = 0; l < c.n_layers; ++l) {
     LayerPlan& p = plan[l];
     const bool chosen = v.window > 0 && (v.window_layers.empty() ||
@@ -65,6 +78,12 @@ std::vector<LayerPlan> plan_layers(const Config& c, const ModelVariant& v) {
       p.mask.sparse_local = v.sparse_local;
       p.mask.sparse_random = v.sparse_random;
       p.mask.sparse_seed = v.sparse_seed;
+    }
+    if (segment_ends) {  // packed prompts: the layer's window applies inside each segment
+      p.mask.kind = attn::MaskKind::BlockDiagonal;
+      p.segment_ends = segment_ends;
+      p.mask.segment_ends = segment_ends->data();
+      p.mask.n_segments = static_cast<int32_t>(segment_ends->size());
     }
   }
   return plan;
@@ -118,7 +137,8 @@ struct Session::State {
   // Scratch, sized for the current chunk of T tokens.
   std::vector<float> x, xb, q, k, v, att, o, gate, up;  // [T, ...]
   std::vector<float> rope_cos, rope_sin;                // [T, hd/2]
-  std::vector<int32_t> pos;                             // [T]
+  std::vector<int32_t> pos;                             // [T] sequence positions
+  std::vector<int32_t> rope_pos;   // [T] RoPE positions: pos, or pos within its packed segment
   std::vector<int> capture_index;  // [n_layers * n_heads] into capture_.attention, -1 = none
 };
 
@@ -193,6 +213,10 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
   if (v.chunk < 0) throw std::invalid_argument("chunk must be >= 0");
   if (v.sparse_local > 0 && v.cache == CacheMode::Rolling)
     throw std::invalid_argument("a rolling cache would evict the sparse pattern's global keys");
+  if (v.sparse_local > 0 && !v.segments.empty())
+    throw std::invalid_argument("packed segments and the sparse pattern each replace the mask");
+  for (int len : v.segments)
+    if (len < 1) throw std::invalid_argument("every packed segment needs at least one token");
   if (v.cache == CacheMode::Paged && v.block < 1)
     throw std::invalid_argument("paged cache needs a block size >= 1");
   kv_heads_ = v.kv_heads > 0 ? v.kv_heads : c.n_kv_heads;
@@ -366,6 +390,7 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
   s.rope_cos.resize(td * half);
   s.rope_sin.resize(td * half);
   s.pos.resize(T);
+  s.rope_pos.resize(T);
   if (T > 0 && (pos0 < 0 || int64_t{pos0} + T > c.context_length))
     throw std::out_of_range("positions " + std::to_string(pos0) + ".." +
                             std::to_string(int64_t{pos0} + T - 1) + " are past the context of " +
@@ -374,7 +399,17 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
     if (tok[t] < 0 || tok[t] >= c.vocab)
       throw std::out_of_range("token id " + std::to_string(tok[t]) + " outside the vocabulary");
     s.pos[t] = pos0 + t;
+    // Packed prompts restart their positions per segment; the mask and the cache keep the
+    // sequence position.
+    const attn::MaskSpec& m = plan_[0].mask;
+    s.rope_pos[t] = m.kind == attn::MaskKind::BlockDiagonal
+                        ? s.pos[t] - attn::segment_start(s.pos[t], m.segment_ends, m.n_segments)
+                        : s.pos[t];
   }
+  // pos0 is where this call starts, so a recomputing (cache none) call rewrites the list.
+  capture_.rope_positions.resize(pos0);
+  capture_.rope_positions.insert(capture_.rope_positions.end(), s.rope_pos.begin(),
+                                 s.rope_pos.end());
   s.rows(T, d, [&](int t) {
     float* xt = s.x.data() + static_cast<size_t>(t) * d;
     dequantize_row(s.token_embd, tok[t], xt);
@@ -424,7 +459,7 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
       for (int i = 0; i < half; ++i) {
         const float inv = static_cast<float>(1.0 / std::pow(double(rope_base), 2.0 * i / hd));
         for (int t = 0; t < T; ++t) {
-          const float ang = static_cast<float>(s.pos[t]) * inv;
+          const float ang = static_cast<float>(s.rope_pos[t]) * inv;
           s.rope_cos[t * half + i] = std::cos(ang);
           s.rope_sin[t * half + i] = std::sin(ang);
         }

@@ -105,6 +105,9 @@ struct HeadVectors {
 struct Capture {
   int n_tokens = 0;     // positions processed so far
   HeadVectors vectors;  // CaptureSpec::vectors_layer / vectors_head
+  // [n_tokens] the RoPE position each token ran at: its sequence position, or its position
+  // inside its packed prompt (ModelVariant::segments), restarting at 0 per prompt.
+  std::vector<int32_t> rope_positions;
   std::vector<AttentionCapture> attention;
   std::vector<CacheCapture> cache;  // [n_layers]
   size_t cache_bytes = 0;           // sum over layers; 0 for CacheMode::None between passes
@@ -113,7 +116,13 @@ struct Capture {
 
 // The effective per-layer attention settings after applying a ModelVariant.
 struct LayerPlan {
-  attn::MaskSpec mask;  // Causal or SlidingWindow, or Sparse with ModelVariant::sparse_local
+  // Causal or SlidingWindow; Sparse with ModelVariant::sparse_local; BlockDiagonal (keeping
+  // the layer's window) with ModelVariant::segments.
+  attn::MaskSpec mask;
+  // BlockDiagonal: the segment ends mask.segment_ends points into, shared by every copy of
+  // the plan so the pointer stays valid as long as one copy lives. [segments - 1]: the last
+  // segment is open (decode steps continue it).
+  std::shared_ptr<const std::vector<int32_t>> segment_ends;
   int cache_slots = 0;  // rolling: window slots; 0 = grows with the sequence
   int cache_block = 0;  // paged: tokens per block (core/model/paged_cache.h); 0 = not paged
 };

@@ -1,6 +1,6 @@
 // ModelVariant: how the live model runs (window override, K/V-head pooling, cache mode,
-// chunked prefill). Lives in core/model so the runtime never includes the scene; the Scene
-// holds one of these for its run part.
+// chunked prefill, sparse pattern, packed prompts). Lives in core/model so the runtime never
+// includes the scene; the Scene holds one of these for its run part.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +29,12 @@ struct ModelVariant {
   int sparse_local = 0;
   int sparse_random = 0;
   uint32_t sparse_seed = 1;
+  // Packed prompts: token lengths of the prompts packed into one sequence, in order; empty =
+  // one prompt. Every layer runs under spec.h's BlockDiagonal mask (causal inside a segment,
+  // nothing across; a layer's window applies inside its segment) and RoPE positions restart
+  // at 0 in each segment. The last segment is open: tokens past the sum (decode steps)
+  // continue it.
+  std::vector<int> segments;
   bool operator==(const ModelVariant&) const = default;
 };
 

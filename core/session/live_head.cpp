@@ -31,8 +31,7 @@ LiveHeadVectors capture_head_vectors(const std::shared_ptr<const model::Model>& 
   out.vectors = s.capture().vectors;
   if (const model::AttentionCapture* a = s.capture().find(layer, head)) out.attention = *a;
   out.layer_mask = s.plan()[static_cast<size_t>(layer)].mask;
-  if (out.layer_mask.segment_ends != nullptr || out.layer_mask.n_segments > 0)
-    throw std::invalid_argument("the trace does not follow a packed (segmented) mask");
+  out.segment_ends = s.plan()[static_cast<size_t>(layer)].segment_ends;  // packed prompts
   out.scale = c.attn_scale;
   out.tokens = tokens;
   return out;

@@ -13,7 +13,8 @@ namespace core {
 
 // Runs the tokens under the variant (a rolling or absent cache runs as a full one, as the
 // live pass does, so every key stays visible) and keeps (layer, head). Throws Cancelled, and
-// std::invalid_argument for a layer or head the model lacks, or a mask with a segment list.
+// std::invalid_argument for a layer or head the model lacks. A packed (segmented) mask keeps
+// its segment list alive in LiveHeadVectors::segment_ends.
 LiveHeadVectors capture_head_vectors(const std::shared_ptr<const model::Model>& m,
                                      const std::vector<int32_t>& tokens, const ModelVariant& v,
                                      int layer, int head, const LiveControl& ctl);

@@ -102,14 +102,25 @@ struct LiveSpeed {
   double ratio() const { return none_tok_s > 0 ? cache_tok_s / none_tok_s : 0; }
 };
 
+// Packed prompts: the packed pass against one separate pass per segment (live_packed.h).
+struct LivePacked {
+  std::vector<int> segments;  // [n_segments] token lengths
+  double max_dlogit = 0;      // max |packed - separate| over every position's logits
+  double max_logit = 0;       // max |logit| of the packed pass, the scale of max_dlogit
+  double max_dp = 0;          // max |packed - separate| of next-token probabilities
+  double ms = 0;              // wall time of the packed and the separate passes
+};
+
 // One head of the prompt's pass, for the flash view's online-softmax trace on real data: its
 // q, k, v rows and the probabilities the model's own attention gave it.
 struct LiveHeadVectors {
   model::HeadVectors vectors;         // [n, head_dim] q, k, v of (layer, head)
   model::AttentionCapture attention;  // the model's probabilities of the same head
-  attn::MaskSpec layer_mask;          // the layer's mask in this setting (no segment list)
-  float scale = 0;                    // the model's attention scale
-  std::vector<int32_t> tokens;        // [n] the prompt it ran
+  attn::MaskSpec layer_mask;          // the layer's mask in this setting
+  // Packed prompts: what layer_mask.segment_ends points at, kept alive with it.
+  std::shared_ptr<const std::vector<int32_t>> segment_ends;
+  float scale = 0;              // the model's attention scale
+  std::vector<int32_t> tokens;  // [n] the prompt it ran
 };
 
 struct LiveResult {
@@ -129,6 +140,7 @@ struct LiveResult {
   std::shared_ptr<const LiveGeneration> generation;
   std::shared_ptr<const LivePerplexity> perplexity;
   std::shared_ptr<const LiveSpeed> speed;
+  std::shared_ptr<const LivePacked> packed;  // when the pass packs prompts
   // The scene's (layer, head) of the current pass, when asked for (LiveSession::trace_head).
   std::shared_ptr<const LiveHeadVectors> head_vectors;
   std::string prompt;

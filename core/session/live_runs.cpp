@@ -54,7 +54,7 @@ std::string ui_token_label(const model::Tokenizer& tok, int32_t id) {
 
 bool is_native(const ModelVariant& v, const model::Config& c) {
   return v.window <= 0 && (v.kv_heads <= 0 || v.kv_heads == c.n_kv_heads) && v.chunk <= 0 &&
-         v.cache != CacheMode::Rolling && v.sparse_local <= 0;
+         v.cache != CacheMode::Rolling && v.sparse_local <= 0 && v.segments.empty();
 }
 
 ModelVariant perplexity_setting(const ModelVariant& v, int kv_heads) {

@@ -8,6 +8,7 @@
 #include "core/io/atomic_write.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/session/live_head.h"
+#include "core/session/live_packed.h"
 #include "core/session/live_runs.h"
 #include "core/views/live_attention.h"
 
@@ -19,7 +20,7 @@ bool same_variant(const ModelVariant& a, const ModelVariant& b) {
          a.window_layers == b.window_layers && a.kv_heads == b.kv_heads && a.cache == b.cache &&
          a.chunk == b.chunk && a.block == b.block && a.sparse_global == b.sparse_global &&
          a.sparse_local == b.sparse_local && a.sparse_random == b.sparse_random &&
-         a.sparse_seed == b.sparse_seed;
+         a.sparse_seed == b.sparse_seed && a.segments == b.segments;
 }
 
 // The attention-relevant part of a variant: the pass ignores the cache mode.
@@ -265,6 +266,7 @@ void LiveSession::pass_stage() {
     truncated = true;
   }
   if (tokens.empty()) tokens.push_back(w.tok->bos() >= 0 ? w.tok->bos() : 0);
+  fit_to_segments(tokens, w.variant.segments, &truncated);
   if (tokens != w.tokens) w.native.reset();
   w.tokens = tokens;
   auto pass = std::make_shared<LivePass>(
@@ -280,6 +282,7 @@ void LiveSession::pass_stage() {
     res.prompt = w.prompt;
     res.generation.reset();
     res.diff_thumbs.reset();
+    res.packed.reset();
     res.head_vectors.reset();
     res.error.clear();
     if (res.perplexity &&
@@ -305,6 +308,15 @@ void LiveSession::native_stage() {
     res.native = w.native;
     res.diff_thumbs = diff;
   });
+}
+
+// Packed prompts: the packed pass against each segment run alone.
+void LiveSession::packed_stage() {
+  Worker& w = *w_;
+  if (w.variant.segments.empty()) return;
+  auto packed = std::make_shared<LivePacked>(
+      compare_packed(w.model, w.tokens, w.variant, control("packed vs separate prompts")));
+  publish([&](LiveResult& res) { res.packed = packed; });
 }
 
 // Perplexity under the pass's pooled K/V heads and sparse pattern next to the native
@@ -402,6 +414,7 @@ void LiveSession::process(Request& r) {
     if (pass_ran) {
       pass_stage();
       native_stage();
+      packed_stage();
       perplexity_stage();
     }
     if (pass_ran || r.head) head_stage();

@@ -78,6 +78,7 @@ class LiveSession {
   bool load_stage(const std::string& path);  // false: kept the previous model
   void pass_stage();
   void native_stage();
+  void packed_stage();  // packed prompts against separate passes (live_packed.h)
   void perplexity_stage();
   void generation_stage(Request& r);
   void speed_stage();

@@ -95,6 +95,10 @@ LiveRun live_run(const Scene& s, const std::string& fallback_prompt) {
       for (int l = 0; l < s.n_layers; ++l)
         if (!layer_is_global(s, l)) r.variant.window_layers.push_back(l);
   }
+  // Packed prompts: the live model runs the scene's segments (the prompt cut to their sum);
+  // the model's own windows apply inside each segment.
+  r.variant.segments.clear();
+  if (s.mask == attn::MaskKind::BlockDiagonal) r.variant.segments = s.segments;
   apply_scene_sparse(s, r.variant);
   r.ring_window = ring_generation_window(r.variant, s.window);
   return r;

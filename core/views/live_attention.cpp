@@ -72,6 +72,10 @@ std::string variant_label(const ModelVariant& v, const model::Config& c) {
     if (!s.empty()) s += ", ";
     s += "chunked prefill C=" + std::to_string(v.chunk);
   }
+  if (!v.segments.empty()) {
+    if (!s.empty()) s += ", ";
+    s += std::to_string(v.segments.size()) + " packed prompts";
+  }
   if (v.sparse_local > 0) {
     if (!s.empty()) s += ", ";
     s += "sparse: " + std::to_string(v.sparse_global) + " global, band " +
@@ -95,6 +99,7 @@ LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
   a.difference = o.difference && native && native->capture && native->tokens == pass.tokens;
   a.labels = pass.labels;
   a.mask = pass.plan[a.layer].mask;
+  a.segment_ends = pass.plan[a.layer].segment_ends;  // keeps a.mask.segment_ends valid
   a.setting = variant_label(pass.variant, c);
   if (!pass.capture || n == 0) return a;
 
@@ -190,7 +195,9 @@ std::string describe_live_attention_cell(const LiveAttention& a, int q, int k) {
                   std::to_string(k) + " '" + a.labels[k] + "': ";
   if (std::isnan(v)) {
     const attn::Reason r = attn::visibility(q, k, a.mask);
-    return s + (r == attn::Reason::Future ? "masked (future token)" : "masked (outside window)");
+    return s + (r == attn::Reason::Future         ? "masked (future token)"
+                : r == attn::Reason::OtherSegment ? "masked (another packed prompt)"
+                                                  : "masked (outside window)");
   }
   char buf[64];
   std::snprintf(buf, sizeof buf, a.difference ? "%+.4f vs native" : "p = %.4f", v);

@@ -3,6 +3,7 @@
 // over the heads of a layer), optionally as the difference to the native run.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct LiveAttention {
   bool difference = false;          // values are this setting minus native
   std::vector<std::string> labels;  // [n]
   attn::MaskSpec mask;              // the selected layer's mask in this setting
+  std::shared_ptr<const std::vector<int32_t>> segment_ends;  // what mask.segment_ends points at
   // Large map [n*n], row = query, col = key. NaN where the key is hidden: not visible() under
   // the layer's mask (difference: hidden in both runs).
   std::vector<float> values;

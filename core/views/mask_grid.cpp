@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 
+#include "core/attention/mask_names.h"
 #include "core/attention/window_text.h"
 
 namespace core {
@@ -88,6 +89,7 @@ MaskGrid build_mask_grid(const Scene& scene, int max_cells) {
   if (scene.mask == attn::MaskKind::BlockDiagonal)
     for (int32_t e : ends)
       if (e > 0 && e < n) g.segment_starts.push_back(e);
+  g.xformers = attn::xformers_mask_name(spec);
   return g;
 }
 

@@ -26,6 +26,7 @@ struct MaskGrid {
   attn::WindowConvention convention = attn::WindowConvention::IncludingSelf;
   std::vector<int> chunk_starts;    // Chunked: first position of every prefill chunk after 0
   std::vector<int> segment_starts;  // BlockDiagonal: first position of every segment after 0
+  std::string xformers;             // the mask's xformers name (mask_names.h); "" for none
 };
 
 // Default grid resolution: 512 cells a side is one GL texture and one cairo image.

@@ -2,8 +2,9 @@
 // content: masked cells of the large attention map are exactly the background colour where
 // attn::visible() is false and nowhere else; the ring's just-written slot moves with the
 // generation; pooling K/V heads changes the GQA picture (one group frame instead of three);
-// a GGUF that fails to load leaves the model running and the error on screen; a sparse
-// scene runs the model under its pattern.
+// a GGUF that fails to load leaves the model running and the error on screen; the packed
+// prompts scene keeps its prompts apart on screen; a sparse scene runs the model under its
+// pattern.
 // Skips when SmolLM2 is not downloaded. AppRun under xvfb-run (scripts/test does).
 #include <gtest/gtest.h>
 #include <stb/stb_image.h>
@@ -302,6 +303,73 @@ TEST(LiveGui, OneWindowSliderMovesMaskAndLiveAttention) {
       << "the live attention did not follow the window";
 }
 
+// The shipped packed-prompts scene on the live model: the prompt is cut to the segments' sum
+// and the large map is background exactly across prompts (segment ends from the scene's
+// lengths, checked with attn::visible).
+TEST(LiveGui, PackedPromptsSceneKeepsPromptsApart) {
+  if (!have_model()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
+  nlohmann::json s = nlohmann::json::parse(
+      core::read_file(std::string(ATTNLAB_SCENE_DIR) + "/packed_prompts.json"));
+  s["layer"] = 2;
+  const AppRun r = run_app(s, "live_attention", "", "packed");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  ASSERT_TRUE(r.status.contains("attention_map")) << r.out;
+  EXPECT_EQ(r.status["error"], "") << r.out;
+  std::vector<int32_t> ends;
+  int sum = 0;
+  for (int len : s["segments"].get<std::vector<int>>()) ends.push_back(sum += len);
+  const auto& m = r.status["attention_map"];
+  const int n = m["rows"];
+  ASSERT_EQ(n, sum);
+  attn::MaskSpec spec;
+  spec.kind = attn::MaskKind::BlockDiagonal;
+  spec.segment_ends = ends.data();
+  spec.n_segments = static_cast<int32_t>(ends.size());
+  const double x0 = m["x"], y0 = m["y"], cw = m["w"].get<double>() / n,
+               ch = m["h"].get<double>() / n;
+  ASSERT_GT(cw, 4) << "cells too small to sample";
+  int across = 0;
+  for (int q = 0; q < n; ++q)
+    for (int k = 0; k < n; ++k) {
+      const int x = static_cast<int>(x0 + (k + 0.5) * cw),
+                y = static_cast<int>(y0 + (q + 0.5) * ch);
+      const bool bg = r.shot.at(x, y) == kBackground;
+      EXPECT_EQ(bg, !attn::visible(q, k, spec)) << "cell (" << q << "," << k << ")";
+      across += k <= q && !attn::visible(q, k, spec);
+    }
+  EXPECT_GT(across, 0);
+}
+
+// The flash view traces synthetic rows until --trace-model (its button) loads the model; then
+// its row is the model's own layer 2, head 1, checked against float64 and against the
+// probabilities the model's attention produced.
+TEST(LiveGui, FlashTraceRunsOnTheModelsOwnRows) {
+  if (!have_model()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
+  nlohmann::json s = base_scene("The capital of France is Paris. The capital of Italy is");
+  s["preset"] = "SmolLM2-135M";
+  s["mask"] = "causal";
+  s["seq_len"] = 64;
+  s["query"] = 63;
+  s["layer"] = 2;
+  s["head"] = 1;
+  s["flash"] = {{"sram_bytes", 4096}, {"version", 1}};
+  const AppRun plain = run_app(s, "flash", "", "flash_plain");
+  const AppRun traced = run_app(s, "flash", "--trace-model", "flash_traced");
+  ASSERT_EQ(plain.rc, 0) << plain.out;
+  ASSERT_EQ(traced.rc, 0) << traced.out;
+  ASSERT_TRUE(plain.status.contains("flash_trace")) << plain.out;
+  EXPECT_FALSE(plain.status["flash_trace"]["from_model"].get<bool>());
+  EXPECT_NE(plain.status["flash_trace"]["source"].get<std::string>().find("no model loaded"),
+            std::string::npos);
+  ASSERT_TRUE(traced.status.contains("flash_trace")) << traced.out;
+  const auto& t = traced.status["flash_trace"];
+  EXPECT_TRUE(t["from_model"].get<bool>()) << t.dump();
+  EXPECT_NE(t["source"].get<std::string>().find("layer 2, head 1"), std::string::npos);
+  EXPECT_EQ(t["query"].get<int>() + 1, traced.status["tokens"].get<int>())
+      << "query 63 is past the prompt: the last row";
+  EXPECT_GE(t["max_prob_diff_model"].get<double>(), 0.0) << "compared with the model's row";
+}
+
 // A scene with the sparse mask runs the live model under it: the large map is background
 // exactly where spec.h's Sparse rule hides a key, and the status quotes the rule's pairs
 // (counted here) and a perplexity under the pattern that differs from the dense one.
@@ -342,36 +410,6 @@ TEST(LiveGui, SparseSceneRunsThePatternOnTheLiveModel) {
   EXPECT_EQ(r.status["sparse"]["dense_pairs"].get<int64_t>(), int64_t{n} * (n + 1) / 2);
   ASSERT_TRUE(r.status.contains("ppl_variant")) << r.out;
   EXPECT_NE(r.status["ppl_variant"], r.status["ppl_native"]);
-}
-
-// The flash view traces synthetic rows until --trace-model (its button) loads the model; then
-// its row is the model's own layer 2, head 1, checked against float64 and against the
-// probabilities the model's attention produced.
-TEST(LiveGui, FlashTraceRunsOnTheModelsOwnRows) {
-  if (!have_model()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
-  nlohmann::json s = base_scene("The capital of France is Paris. The capital of Italy is");
-  s["preset"] = "SmolLM2-135M";
-  s["mask"] = "causal";
-  s["seq_len"] = 64;
-  s["query"] = 63;
-  s["layer"] = 2;
-  s["head"] = 1;
-  s["flash"] = {{"sram_bytes", 4096}, {"version", 1}};
-  const AppRun plain = run_app(s, "flash", "", "flash_plain");
-  const AppRun traced = run_app(s, "flash", "--trace-model", "flash_traced");
-  ASSERT_EQ(plain.rc, 0) << plain.out;
-  ASSERT_EQ(traced.rc, 0) << traced.out;
-  ASSERT_TRUE(plain.status.contains("flash_trace")) << plain.out;
-  EXPECT_FALSE(plain.status["flash_trace"]["from_model"].get<bool>());
-  EXPECT_NE(plain.status["flash_trace"]["source"].get<std::string>().find("no model loaded"),
-            std::string::npos);
-  ASSERT_TRUE(traced.status.contains("flash_trace")) << traced.out;
-  const auto& t = traced.status["flash_trace"];
-  EXPECT_TRUE(t["from_model"].get<bool>()) << t.dump();
-  EXPECT_NE(t["source"].get<std::string>().find("layer 2, head 1"), std::string::npos);
-  EXPECT_EQ(t["query"].get<int>() + 1, traced.status["tokens"].get<int>())
-      << "query 63 is past the prompt: the last row";
-  EXPECT_GE(t["max_prob_diff_model"].get<double>(), 0.0) << "compared with the model's row";
 }
 
 }  // namespace

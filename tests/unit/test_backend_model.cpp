@@ -1,7 +1,7 @@
 // The real forward pass on each backend gives the CPU backend's logits and attention: the
 // kernel emulator (the CUDA kernel's code path on the CPU) always, the CUDA backend when a
-// device exists. Chunked prefill, a rolling cache and decode steps all go through the
-// backends' AttentionCall, as in the app.
+// device exists. Chunked prefill, a rolling cache, packed prompts (block-diagonal mask) and
+// decode steps all go through the backends' AttentionCall, as in the app.
 //
 // Tolerances: a backend sums in its own order, so it is held to twice the float32 noise floor
 // of the CPU backend on this machine, measured in the same test as the spread between two
@@ -144,13 +144,22 @@ TEST(BackendModel, SmolLM2MatchesCpuOnEveryBackend) {
   rolling.cache = core::CacheMode::Rolling;
   rolling.chunk = 5;
   rolling.window_convention = attn::WindowConvention::SelfPlusPrevious;
-  check_model("smollm2", {{"chunked", chunked, 40, 2}, {"rolling8", rolling, 30, 3}});
+  core::ModelVariant packed;  // three prompts; the decode steps continue the last one
+  packed.segments = {12, 17, 11};
+  core::ModelVariant packed_window = rolling;  // the window applies inside each prompt
+  packed_window.segments = {9, 14, 7};
+  check_model("smollm2", {{"chunked", chunked, 40, 2},
+                          {"rolling8", rolling, 30, 3},
+                          {"packed", packed, 40, 2},
+                          {"packed_rolling8", packed_window, 30, 2}});
 }
 
 TEST(BackendModel, Gemma3MatchesCpuOnEveryBackend) {
   core::ModelVariant chunked;  // native: window 512 on local layers, MQA, head_dim 256
   chunked.chunk = 10;
-  check_model("gemma3", {{"chunked", chunked, 24, 1}});
+  core::ModelVariant packed = chunked;
+  packed.segments = {7, 9, 8};
+  check_model("gemma3", {{"chunked", chunked, 24, 1}, {"packed", packed, 24, 1}});
 }
 
 }  // namespace

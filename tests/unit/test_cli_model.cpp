@@ -262,7 +262,7 @@ TEST(CliModel, HelpListsTheSharedFlags) {
     EXPECT_EQ(r.rc, 0) << cmd;
     for (const char* flag :
          {"--model", "--threads", "--window", "--window-convention", "--window-layers",
-          "--kv-heads", "--cache", "--chunk", "--block", "--sparse"})
+          "--kv-heads", "--cache", "--chunk", "--block", "--sparse", "--segments"})
       EXPECT_NE(r.out.find(flag), std::string::npos) << cmd << " --help lacks " << flag;
   }
 }
@@ -277,6 +277,10 @@ TEST(CliModel, BadFlagsExit2WithMessages) {
                      "--block 0 is out of range");
   expect_usage_error({"generate", "--prompt", "x", "--block", "7"}, "--block needs --cache paged");
   expect_usage_error({"ppl", "--text", "x", "--sparse", "4"}, "--sparse '4' is not G,L");
+  expect_usage_error({"dump", "--prompt", "x", "--segments", "3,0", "--out", "x.json"},
+                     "--segments 0 is out of range");
+  expect_usage_error({"ppl", "--text", "x", "--segments", "3,4"},
+                     "--segments packs prompts for dump and generate, not ppl");
 
   expect_usage_error({"dump", "--prompt", "x", "--window-convention", "both", "--out", "x.json"},
                      "--window-convention 'both'");
@@ -303,12 +307,54 @@ TEST(CliModel, VariantFlagsCheckedAgainstTheModel) {
                      "--cache rolling needs a sliding window");
   expect_usage_error({"generate", "--prompt", "x", "--sparse", "4,8", "--window", "16"},
                      "--sparse replaces every layer's mask");
+  expect_usage_error({"generate", "--prompt", "x", "--sparse", "4,8", "--segments", "1"},
+                     "--segments and --sparse each replace every layer's mask");
   expect_usage_error({"generate", "--prompt", "x", "--window", "4", "--window-layers", "0,30"},
                      "--window-layers 30 is out of range: the model has 30 layers");
   expect_usage_error({"generate", "--prompt", "x", "--window-layers", "1"},
                      "--window-layers needs --window");
   expect_usage_error({"dump", "--prompt", "x", "--layers", "31", "--out", "x.json"},
                      "--layers 31 is out of range");
+}
+
+// --segments: the prompt's tokens split into packed prompts. A sum that is not the token
+// count exits 2 giving the count; a matching one packs (no attention crosses a prompt), and
+// generate continues the last prompt.
+TEST(CliModel, SegmentsPackThePromptsTokens) {
+  NEED_SMOLLM2();
+  const std::string path = temp_dir() + "/packed.json";
+  const std::string prompt = "The cat sat on the mat. A dog ran in the park today.";
+  const Result plain =
+      run({"dump", "--prompt", prompt, "--layers", "0", "--heads", "0", "--out", path});
+  ASSERT_EQ(plain.rc, 0) << plain.err;
+  const int n = static_cast<int>(nlohmann::json::parse(slurp(path))["tokens"].size());
+  ASSERT_GT(n, 6);
+  const int first = n / 2;
+  const std::string seg = std::to_string(first) + "," + std::to_string(n - first);
+  expect_usage_error(
+      {"dump", "--prompt", prompt, "--segments", std::to_string(first) + ",1", "--out", path},
+      "but the prompt has " + std::to_string(n) + " tokens");
+  expect_usage_error({"generate", "--prompt", prompt, "--segments", "1," + std::to_string(n)},
+                     "sum to " + std::to_string(n + 1) + " tokens, but the prompt has " +
+                         std::to_string(n) + " tokens");
+  const Result r = run({"dump", "--prompt", prompt, "--segments", seg, "--layers", "0,5", "--heads",
+                        "0", "--out", path, "--threads", "2"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(slurp(path));
+  EXPECT_EQ(j["variant"]["segments"], nlohmann::json::array({first, n - first}));
+  for (int t = 0; t < n; ++t)  // RoPE positions restart at the second prompt
+    EXPECT_EQ(j["positions"][t].get<int>(), t < first ? t : t - first) << t;
+  for (const char* layer : {"0", "5"}) {
+    const auto& rows = j["attention"][layer]["0"];
+    ASSERT_EQ(static_cast<int>(rows.size()), n);
+    for (int q = first; q < n; ++q)
+      for (int k = 0; k < first; ++k)
+        EXPECT_EQ(rows[q][k].get<double>(), 0.0) << "layer " << layer << " q=" << q << " k=" << k;
+  }
+  const Result g =
+      run({"generate", "--prompt", prompt, "--segments", seg, "-n", "2", "--threads", "2"});
+  ASSERT_EQ(g.rc, 0) << g.err;
+  EXPECT_NE(g.out.find("2 packed prompts (" + seg + " tokens"), std::string::npos) << g.out;
 }
 
 }  // namespace

@@ -107,6 +107,45 @@ TEST(LiveFigures, AttentionMapIsNanExactlyWhereMasked) {
   EXPECT_TRUE(finite_marks(f));
 }
 
+// Packed prompts: the map is NaN exactly where the block-diagonal mask hides a key, and the
+// figure names the xformers mask and prints the packed-vs-separate difference it was given.
+TEST(LiveFigures, PackedPassShowsItsMaskAndTheDifference) {
+  core::LiveResult r = make_result();
+  core::LivePass p = make_pass(20, 4, 6, 3, 0, 3);
+  auto ends = std::make_shared<const std::vector<int32_t>>(std::vector<int32_t>{6, 13});
+  for (core::model::LayerPlan& lp : p.plan) {
+    lp.mask.kind = attn::MaskKind::BlockDiagonal;
+    lp.mask.segment_ends = ends->data();
+    lp.mask.n_segments = 2;
+    lp.segment_ends = ends;
+  }
+  p.variant.segments = {6, 7, 7};
+  r.pass = std::make_shared<core::LivePass>(std::move(p));
+  auto packed = std::make_shared<core::LivePacked>();
+  packed->segments = {6, 7, 7};
+  packed->max_dlogit = 1.25e-5;
+  packed->max_logit = 30;
+  packed->max_dp = 7.5e-7;
+  r.packed = packed;
+  const core::Scene s;
+  const fig::Figure f = fig::build_figure(*fig::find_view("live_attention"), fig::ViewInput{s, &r},
+                                          fig::theme_dark());
+  const fig::Heatmap* h = fig::find_heatmap(f, fig::kLiveAttentionHeatmapId);
+  ASSERT_NE(h, nullptr);
+  for (int q = 0; q < 20; ++q)
+    for (int k = 0; k <= q; ++k) {
+      const bool same_prompt = (q < 6) == (k < 6) && (q < 13) == (k < 13);
+      EXPECT_EQ(std::isnan(h->values[q * 20 + k]), !same_prompt) << q << "," << k;
+    }
+  std::string text;
+  for (const fig::Mark& m : f.marks)
+    if (const auto* t = std::get_if<fig::Text>(&m)) text += t->text + "\n";
+  EXPECT_NE(text.find("BlockDiagonalCausalMask"), std::string::npos) << text;
+  EXPECT_NE(text.find("prompts of 6+7+7 tokens"), std::string::npos) << text;
+  EXPECT_NE(text.find("max|dlogit| 1.25e-05"), std::string::npos) << text;
+  EXPECT_NE(text.find("max|dp| 7.5e-07"), std::string::npos) << text;
+}
+
 TEST(LiveFigures, MeanMaxAndDifference) {
   const core::LiveResult r = make_result();
   core::LiveAttentionOptions o;
