@@ -224,11 +224,26 @@ std::string live_status_line(const AppState& s) {
   const auto r = s.session.live_result();
   char buf[512];
   if (!r->config) return r->error.empty() ? "live: loading model" : "live: " + r->error;
-  std::snprintf(buf, sizeof buf, "live: %s | backend %s | %d tokens | pass %.0f ms",
+  std::snprintf(buf, sizeof buf, "live: %s | backend %s | %d tokens | pass %.0f ms%s",
                 r->model_name.c_str(), r->backend.c_str(),
-                r->pass ? static_cast<int>(r->pass->tokens.size()) : 0,
-                r->pass ? r->pass->ms : 0.0);
-  return buf;
+                r->pass ? static_cast<int>(r->pass->tokens.size()) : 0, r->pass ? r->pass->ms : 0.0,
+                !r->pass           ? ""
+                : r->pass->draft() ? " (draft)"
+                                   : " (exact)");
+  std::string line = buf;
+  if (r->partial)
+    line += " | " + std::to_string(r->partial->layers_done) + " of " +
+            std::to_string(r->config->n_layers) + " layers done" +
+            (r->partial->draft() ? " (draft)" : " (exact)");
+  if (const core::DraftDelta* d = r->draft_delta.get()) {
+    const int l = std::clamp(s.editor.scene.layer, 0, d->n_layers - 1);
+    const int h = std::clamp(s.editor.scene.head, 0, d->n_heads - 1);
+    std::snprintf(buf, sizeof buf,
+                  " | draft vs exact: max |dp| %.4f (layer %d head %d), %.4f over all", d->at(l, h),
+                  l, h, d->overall);
+    line += buf;
+  }
+  return line;
 }
 
 std::string live_status_json(const AppState& s) {
@@ -284,6 +299,8 @@ std::string live_status_json(const AppState& s) {
   j["kv_heads"] = r->pass ? r->pass->kv_heads : 0;
   j["error"] = r->error;
   j["status_line"] = live_status_line(s);
+  j["pass_precision"] = !r->pass ? "" : r->pass->draft() ? "draft" : "exact";
+  if (r->draft_delta) j["draft_max_dp"] = r->draft_delta->overall;
   j["generation_steps"] = r->generation ? static_cast<int>(r->generation->steps.size()) - 1 : -1;
   if (r->generation && !r->generation->steps.empty()) {
     const core::LiveRing ring = core::build_live_ring(*r->generation);

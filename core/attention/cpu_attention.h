@@ -7,21 +7,18 @@
 
 namespace core {
 
-// Computes one call on the calling thread plus up to n_threads-1 helpers, row by row.
+// Computes one call on the calling thread plus up to n_threads-1 helpers: row by row, or
+// tiled (cpu_prefill.h) for chunks of kPrefillMinQueries or more queries.
 void cpu_attention(const AttentionCall& call, int n_threads);
-
-// The same, but chunks of kPrefillMinQueries or more queries take the blocked sgemm path.
-void cpu_attention(const AttentionCall& call, int n_threads, PrefillScratch& scratch);
 
 class CpuBackend : public Backend {
  public:
   explicit CpuBackend(int n_threads) : n_threads_(n_threads) {}
   const char* name() const override { return "cpu"; }
-  void attention(const AttentionCall& call) override { cpu_attention(call, n_threads_, scratch_); }
+  void attention(const AttentionCall& call) override { cpu_attention(call, n_threads_); }
 
  private:
   int n_threads_;
-  PrefillScratch scratch_;
 };
 
 }  // namespace core

@@ -1,181 +1,205 @@
 #include "core/attention/cpu_prefill.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "core/attention/attn_math.h"
-#include "core/attention/fast_exp.h"
+#include "core/attention/cpu_tile_kernels.h"
 #include "core/attention/parallel_for.h"
 
 namespace core {
 
 namespace {
 
-// Scores of all heads for one block stay under this many floats (32 MB) when keys are many.
-constexpr long kScoreBudget = 8L << 20;
-constexpr int kMaxBlock = 64;
-constexpr int kMinBlock = 16;
+using tile::kKeys;
 
-// Columns of one query block [t0, t1): the cache slots some query sees (gathered into
-// s.k / s.v, so empty slots are never read), then the fresh keys [*jlo, *jhi).
-int block_columns(const AttentionCall& c, int t0, int t1, PrefillScratch& s, int* jlo, int* jhi) {
-  const int kvd = c.n_kv_heads * c.head_dim;
+// Query rows (queries × the query heads of one KV head) an item of work holds, by head_dim:
+// its queries, scores and output and the tile's K/V rows stay in L2 (~130-270 KB).
+int block_rows(int head_dim) {
+  return head_dim <= 128 ? 128 : 64;
+}
+
+// What every item of a call shares.
+struct CallPlan {
+  const AttentionCall* c;
+  int group;  // query heads per KV head
+  int bq;     // queries per block
+  int n_blocks;
+  bool band;  // the mask is 0 <= q - k <= max_d (spec.h band_of)
+  int32_t max_d;
+  bool q_consecutive;      // q_pos[t] == q_pos[0] + t
+  std::vector<int> order;  // cache slots holding a position, by position
+  Isa isa;
+};
+
+// One key column of a block: its position and where its K and V rows (KV head 0) start.
+struct Column {
+  int32_t pos;
+  const float* k;
+  const float* v;
+};
+
+// An item's buffers; one per thread, reused across items.
+// Rows are padded to ld, a multiple of tile::kRowAlign; padded rows are zero and masked.
+struct Scratch {
+  std::vector<Column> cols;        // [n_cols] the keys some query of the block sees, by position
+  std::vector<float> qt;           // [hd, ld] the rows' queries, transposed
+  std::vector<const float*> k, v;  // [kKeys] the tile's K and V rows of this KV head
+  std::vector<float> st;           // [kKeys, ld] scores, then probabilities
+  std::vector<float> valid;        // [kKeys, ld] 1 where the row's query sees the key, else 0
+  std::vector<float> o;            // [rows, hd] running output, unnormalised
+  std::vector<float> m, l, alpha;  // [ld] running max, running sum, this tile's rescale
+};
+
+CallPlan plan_call(const AttentionCall& c) {
+  CallPlan p;
+  p.c = &c;
+  p.group = c.n_heads / c.n_kv_heads;
+  p.bq = std::max(1, block_rows(c.head_dim) / p.group);
+  p.n_blocks = (c.n_q + p.bq - 1) / p.bq;
+  p.band = attn::band_of(c.mask, &p.max_d);
+  p.q_consecutive = true;
+  for (int t = 0; t < c.n_q; ++t) p.q_consecutive &= c.q_pos[t] == c.q_pos[0] + t;
+  for (int s = 0; s < c.n_slots; ++s)
+    if (c.slot_pos[s] >= 0) p.order.push_back(s);
+  // Position order, so a ring and a growing cache holding the same keys give the same
+  // columns and tiles, hence the same sums, whatever slots the ring put them in.
+  std::stable_sort(p.order.begin(), p.order.end(),
+                   [&](int a, int b) { return c.slot_pos[a] < c.slot_pos[b]; });
+  p.isa = current_isa();
+  return p;
+}
+
+// The columns of queries [t0, t1): cache keys first, then the chunk's own, by position.
+void block_columns(const CallPlan& p, int t0, int t1, std::vector<Column>& cols) {
+  const AttentionCall& c = *p.c;
+  const size_t kvd = static_cast<size_t>(c.n_kv_heads) * c.head_dim;
+  const int64_t qmin = c.q_pos[t0], qmax = c.q_pos[t1 - 1];
   auto seen = [&](int32_t kp) {
-    if (kp < 0) return false;
+    if (p.band && p.q_consecutive) return kp <= qmax && kp + int64_t{p.max_d} >= qmin;
     for (int t = t0; t < t1; ++t)
       if (attn::visible(c.q_pos[t], kp, c.mask)) return true;
     return false;
   };
-  s.sel_slot.clear();
-  s.col_pos.clear();
-  for (int slot = 0; slot < c.n_slots; ++slot)
-    if (seen(c.slot_pos[slot])) s.sel_slot.push_back(slot);
-  // In position order, so a ring and a growing cache holding the same keys give the same
-  // columns and hence the same sums, whatever slots the ring put them in.
-  std::sort(s.sel_slot.begin(), s.sel_slot.end(),
-            [&](int a, int b) { return c.slot_pos[a] < c.slot_pos[b]; });
-  for (int slot : s.sel_slot) s.col_pos.push_back(c.slot_pos[slot]);
-  const int n_sel = static_cast<int>(s.sel_slot.size());
-  s.k.resize(static_cast<size_t>(n_sel) * kvd);
-  s.v.resize(static_cast<size_t>(n_sel) * kvd);
-  for (int i = 0; i < n_sel; ++i) {
-    const size_t from = static_cast<size_t>(s.sel_slot[i]) * kvd;
-    std::copy(c.k_cache + from, c.k_cache + from + kvd, s.k.data() + static_cast<size_t>(i) * kvd);
-    std::copy(c.v_cache + from, c.v_cache + from + kvd, s.v.data() + static_cast<size_t>(i) * kvd);
-  }
-  *jlo = c.n_q;
-  *jhi = 0;
+  cols.clear();
+  for (int s : p.order)
+    if (seen(c.slot_pos[s]))
+      cols.push_back({c.slot_pos[s], c.k_cache + s * kvd, c.v_cache + s * kvd});
   for (int j = 0; j < c.n_q; ++j)
-    if (seen(c.q_pos[j])) {
-      *jlo = std::min(*jlo, j);
-      *jhi = j + 1;
-    }
-  if (*jhi < *jlo) *jhi = *jlo;
-  for (int j = *jlo; j < *jhi; ++j) s.col_pos.push_back(c.q_pos[j]);
-  const int n_cols = static_cast<int>(s.col_pos.size());
-  s.valid.resize(static_cast<size_t>(t1 - t0) * n_cols);
-  for (int t = t0; t < t1; ++t)
-    for (int k = 0; k < n_cols; ++k)
-      s.valid[static_cast<size_t>(t - t0) * n_cols + k] =
-          s.col_pos[k] >= 0 && attn::visible(c.q_pos[t], s.col_pos[k], c.mask) ? 1.0f : 0.0f;
-  return n_sel;
+    if (seen(c.q_pos[j])) cols.push_back({c.q_pos[j], c.k_new + j * kvd, c.v_new + j * kvd});
 }
 
-// Largest sc[k] with valid[k] == 1, or -FLT_MAX or below when there is none (16 partial maxima, so
-// the loop vectorizes).
-__attribute__((target_clones("avx512f", "avx2", "default"))) float masked_max(const float* sc,
-                                                                              const float* valid,
-                                                                              int n) {
-  float part[16];
-  for (int j = 0; j < 16; ++j) part[j] = -INFINITY;
-  int k = 0;
-  for (; k + 16 <= n; k += 16)
-    for (int j = 0; j < 16; ++j) {
-      // Branch-free select: sc for a visible key, -FLT_MAX for a masked one.
-      const float x = valid[k + j] * sc[k + j] + (valid[k + j] - 1.0f) * FLT_MAX;
-      part[j] = x > part[j] ? x : part[j];
-    }
-  float m = -INFINITY;
-  for (int j = 0; j < 16; ++j) m = part[j] > m ? part[j] : m;
-  for (; k < n; ++k)
-    if (valid[k] != 0.0f && sc[k] > m) m = sc[k];
-  return m;
-}
-
-// sc[k] = e^(sc[k] - m) * valid[k] (valid is 1 or 0) in place; returns their sum (16 partial sums,
-// so the loop vectorizes). The loader picks the widest clone the CPU supports.
-__attribute__((target_clones("avx512f", "avx2", "default"))) float exp_masked(float* sc,
-                                                                              const float* valid,
-                                                                              float m, int n) {
-  float part[16] = {};
-  int k = 0;
-  for (; k + 16 <= n; k += 16)
-    for (int j = 0; j < 16; ++j) {
-      // exp_poly is finite for any finite or infinite input, so masking by a product is exact.
-      const float p = attn::exp_poly(sc[k + j] - m) * valid[k + j];
-      sc[k + j] = p;
-      part[j] += p;
-    }
-  float l = 0.0f;
-  for (int j = 0; j < 16; ++j) l += part[j];
-  for (; k < n; ++k) {
-    sc[k] = attn::exp_poly(sc[k] - m) * valid[k];
-    l += sc[k];
+// valid[j * ld + r] for the tile's n columns and rows r < rows (row r holds query t0 + r / g);
+// returns false when every query of the block sees every column (valid is then not written).
+bool tile_mask(const CallPlan& p, int t0, int t1, const Column* cols, int n, int ld, float* valid) {
+  const AttentionCall& c = *p.c;
+  if (p.band) {
+    int64_t qlo = INT64_MAX, qhi = INT64_MIN, klo = INT64_MAX, khi = INT64_MIN;
+    for (int t = t0; t < t1; ++t)
+      qlo = std::min<int64_t>(qlo, c.q_pos[t]), qhi = std::max<int64_t>(qhi, c.q_pos[t]);
+    for (int j = 0; j < n; ++j)
+      klo = std::min<int64_t>(klo, cols[j].pos), khi = std::max<int64_t>(khi, cols[j].pos);
+    if (qlo >= khi && qhi - klo <= p.max_d) return false;
   }
-  return l;
+  const int g = p.group, rows = (t1 - t0) * g;
+  for (int j = 0; j < n; ++j) {
+    float* vj = valid + static_cast<size_t>(j) * ld;
+    const int64_t kp = cols[j].pos;
+    for (int t = t0; t < t1; ++t) {
+      const int64_t q = c.q_pos[t];
+      const bool vis = p.band ? q - kp >= 0 && q - kp <= p.max_d
+                              : attn::visible(c.q_pos[t], cols[j].pos, c.mask);
+      std::fill(vj + (t - t0) * g, vj + (t - t0 + 1) * g, vis ? 1.0f : 0.0f);
+    }
+    std::fill(vj + rows, vj + ld, 0.0f);
+  }
+  return true;
 }
 
-// Masked softmax of one row of scores in place; returns 1 / sum (0 when no key is visible)
-// and writes the captured probabilities when row is set.
-float softmax_row(float* sc, const float* valid, const int32_t* col_pos, int n_cols, int32_t qp,
-                  float* row) {
-  const float m = masked_max(sc, valid, n_cols);
-  const attn::OnlineSoftmax st{m, exp_masked(sc, valid, m, n_cols)};
-  const float inv = attn::inverse_sum(st);
-  if (row) {
-    for (int k = 0; k <= qp; ++k) row[k] = 0.0f;
-    for (int k = 0; k < n_cols; ++k)
-      if (valid[k] != 0.0f) row[col_pos[k]] = sc[k] * inv;
+float* capture_row(const AttentionCall& c, int t, int h) {
+  return c.prob_rows ? c.prob_rows[t * c.n_heads + h] : nullptr;
+}
+
+// Keeps the scaled scores of the captured rows: row[position] = st * scale (the value the
+// softmax step computes), for the keys the row sees.
+void capture_scores(const AttentionCall& c, const Column* cols, int n, int t0, int kvh, int g,
+                    int ld, const float* valid, const float* st, int rows) {
+  for (int r = 0; r < rows; ++r)
+    if (float* row = capture_row(c, t0 + r / g, kvh * g + r % g))
+      for (int j = 0; j < n; ++j)
+        if (!valid || valid[static_cast<size_t>(j) * ld + r] != 0.0f)
+          row[cols[j].pos] = st[static_cast<size_t>(j) * ld + r] * c.scale;
+}
+
+// Rows of queries [t0, t1) × the query heads of KV head kvh, over all their visible keys.
+void run_item(const CallPlan& p, int t0, int t1, int kvh, Scratch& w) {
+  const AttentionCall& c = *p.c;
+  const int hd = c.head_dim, g = p.group, rows = (t1 - t0) * g;
+  const int ld = (rows + tile::kRowAlign - 1) / tile::kRowAlign * tile::kRowAlign;
+  const size_t off = static_cast<size_t>(kvh) * hd;
+  block_columns(p, t0, t1, w.cols);
+  w.qt.assign(static_cast<size_t>(hd) * ld, 0.0f);
+  for (int r = 0; r < rows; ++r) {
+    const float* q = c.q + (static_cast<size_t>(t0 + r / g) * c.n_heads + kvh * g + r % g) * hd;
+    for (int d = 0; d < hd; ++d) w.qt[static_cast<size_t>(d) * ld + r] = q[d];
   }
-  return inv;
+  w.k.resize(kKeys);
+  w.v.resize(kKeys);
+  w.st.resize(static_cast<size_t>(kKeys) * ld);
+  w.valid.resize(static_cast<size_t>(kKeys) * ld);
+  w.o.assign(static_cast<size_t>(rows) * hd, 0.0f);
+  w.m.assign(ld, -FLT_MAX);
+  w.l.assign(ld, 0.0f);
+  w.alpha.assign(ld, 1.0f);
+  for (int r = 0; r < rows; ++r)
+    if (float* row = capture_row(c, t0 + r / g, kvh * g + r % g))
+      std::fill(row, row + c.q_pos[t0 + r / g] + 1, -INFINITY);
+  const int n_cols = static_cast<int>(w.cols.size());
+  for (int j0 = 0; j0 < n_cols; j0 += kKeys) {
+    const int n = std::min(kKeys, n_cols - j0);
+    const Column* cols = w.cols.data() + j0;
+    for (int j = 0; j < n; ++j) {
+      w.k[j] = cols[j].k + off;
+      w.v[j] = cols[j].v + off;
+    }
+    tile::scores(p.isa, w.qt.data(), ld, w.k.data(), n, hd, w.st.data());
+    const bool masked = tile_mask(p, t0, t1, cols, n, ld, w.valid.data());
+    if (c.prob_rows)
+      capture_scores(c, cols, n, t0, kvh, g, ld, masked ? w.valid.data() : nullptr, w.st.data(),
+                     rows);
+    tile::softmax(p.isa, w.st.data(), ld, rows, n, c.scale, masked ? w.valid.data() : nullptr,
+                  w.m.data(), w.l.data(), w.alpha.data());
+    tile::pv(p.isa, w.st.data(), ld, rows, w.v.data(), n, hd, w.alpha.data(), w.o.data());
+  }
+  for (int r = 0; r < rows; ++r) {
+    const int t = t0 + r / g, h = kvh * g + r % g;
+    const attn::OnlineSoftmax st{w.m[r], w.l[r]};
+    attn::finish_row(st, w.o.data() + static_cast<size_t>(r) * hd, hd,
+                     c.out + (static_cast<size_t>(t) * c.n_heads + h) * hd);
+    if (float* row = capture_row(c, t, h)) {
+      const float inv = attn::inverse_sum(st);
+      tile::probabilities(p.isa, row, c.q_pos[t] + 1, st.m, inv);
+    }
+  }
 }
 
 }  // namespace
 
-void cpu_attention_prefill(const AttentionCall& c, int n_threads, PrefillScratch& s) {
-  const int hd = c.head_dim, nh = c.n_heads, kvd = c.n_kv_heads * hd, qd = nh * hd;
-  const long keys = static_cast<long>(c.n_slots) + c.n_q;
-  const int bq = static_cast<int>(
-      std::clamp(kScoreBudget / (static_cast<long>(nh) * keys), long{kMinBlock}, long{kMaxBlock}));
-  for (int t0 = 0; t0 < c.n_q; t0 += bq) {
-    const int t1 = std::min(c.n_q, t0 + bq), nb = t1 - t0;
-    int jlo = 0, jhi = 0;
-    const int n_sel = block_columns(c, t0, t1, s, &jlo, &jhi);
-    const int n_new = jhi - jlo;
-    const int n_cols = n_sel + n_new;
-    s.scores.resize(static_cast<size_t>(nh) * nb * std::max(n_cols, 1));
-    s.inv_sum.resize(static_cast<size_t>(nh) * nb);
-    const float* k_new = c.k_new + static_cast<size_t>(jlo) * kvd;
-    const float* v_new = c.v_new + static_cast<size_t>(jlo) * kvd;
-    for (int h = 0; h < nh && n_cols > 0; ++h) {
-      const int kvh = attn::kv_head_of(h, nh, c.n_kv_heads);
-      const float* qh = c.q + (static_cast<size_t>(t0) * nh + h) * hd;
-      float* sh = s.scores.data() + static_cast<size_t>(h) * nb * n_cols;
-      if (n_sel > 0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, n_sel, hd, c.scale, qh, qd,
-                    s.k.data() + kvh * hd, kvd, 0.0f, sh, n_cols);
-      if (n_new > 0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, n_new, hd, c.scale, qh, qd,
-                    k_new + kvh * hd, kvd, 0.0f, sh + n_sel, n_cols);
-    }
-    const long work = static_cast<long>(nh) * nb * n_cols;
-    parallel_for(nh * nb, work < 100000 ? 1 : n_threads, [&](int r) {
-      const int h = r / nb, i = r % nb;
-      float* row = c.prob_rows ? c.prob_rows[(t0 + i) * nh + h] : nullptr;
-      s.inv_sum[r] = softmax_row(s.scores.data() + static_cast<size_t>(r) * n_cols,
-                                 s.valid.data() + static_cast<size_t>(i) * n_cols, s.col_pos.data(),
-                                 n_cols, c.q_pos[t0 + i], row);
-    });
-    for (int h = 0; h < nh; ++h) {
-      const int kvh = attn::kv_head_of(h, nh, c.n_kv_heads);
-      const float* ph = s.scores.data() + static_cast<size_t>(h) * nb * n_cols;
-      float* oh = c.out + (static_cast<size_t>(t0) * nh + h) * hd;
-      if (n_sel > 0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, hd, n_sel, 1.0f, ph, n_cols,
-                    s.v.data() + kvh * hd, kvd, 0.0f, oh, qd);
-      if (n_new > 0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, hd, n_new, 1.0f, ph + n_sel,
-                    n_cols, v_new + kvh * hd, kvd, n_sel > 0 ? 1.0f : 0.0f, oh, qd);
-      for (int i = 0; i < nb; ++i) {
-        float* o = oh + static_cast<size_t>(i) * qd;
-        const float inv = n_cols > 0 ? s.inv_sum[static_cast<size_t>(h) * nb + i] : 0.0f;
-        for (int d = 0; d < hd; ++d) o[d] = n_cols > 0 ? o[d] * inv : 0.0f;
-      }
-    }
-  }
+void cpu_attention_prefill(const AttentionCall& c, int n_threads) {
+  const CallPlan p = plan_call(c);
+  const int n_items = p.n_blocks * c.n_kv_heads;
+  const long work = static_cast<long>(c.n_q) * c.n_heads * (c.n_slots + c.n_q) * c.head_dim;
+  // Later blocks see more keys under a causal mask: they go first, and a thread takes the
+  // next item when it is done, so the threads finish together.
+  parallel_for_dynamic(n_items, work < 200000 ? 1 : n_threads, [&](int i) {
+    thread_local Scratch scratch;
+    const int b = p.n_blocks - 1 - i / c.n_kv_heads;
+    const int t0 = b * p.bq;
+    run_item(p, t0, std::min(c.n_q, t0 + p.bq), i % c.n_kv_heads, scratch);
+  });
 }
 
 }  // namespace core

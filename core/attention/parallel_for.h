@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -26,6 +27,26 @@ void parallel_for(int n, int n_threads, Fn&& fn) {
   };
   for (int t = 1; t < nt; ++t) pool.emplace_back(worker, t);
   worker(0);
+  for (auto& th : pool) th.join();
+}
+
+// The same, but each thread takes the next index when it has finished one, for items of
+// uneven cost.
+template <typename Fn>
+void parallel_for_dynamic(int n, int n_threads, Fn&& fn) {
+  const int nt = std::min(n, n_threads > 0 ? n_threads : default_threads());
+  if (nt <= 1) {
+    for (int i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    for (int i = next.fetch_add(1); i < n; i = next.fetch_add(1)) fn(i);
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(nt - 1);
+  for (int t = 1; t < nt; ++t) pool.emplace_back(worker);
+  worker();
   for (auto& th : pool) th.join();
 }
 

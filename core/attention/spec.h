@@ -133,6 +133,28 @@ ATTN_HD bool visible(int32_t q, int32_t k, const MaskSpec& m) {
   return visibility(q, k, m) == Reason::Visible;
 }
 
+// Whether the mask is a band in q - k: visible(q, k) <=> 0 <= q - k <= *max_d for all q, k >= 0
+// (*max_d = INT32_MAX when unbounded). Kernels use it to find a block's keys without testing
+// every pair. Packed prompts with segments and the sparse pattern are not bands.
+ATTN_HD bool band_of(const MaskSpec& m, int32_t* max_d) {
+  const int32_t w = window_max_distance(m.window, m.convention);
+  switch (m.kind) {
+    case MaskKind::Causal:
+      *max_d = 2147483647;
+      return true;
+    case MaskKind::BlockDiagonal:
+      if (m.n_segments > 0) return false;
+      [[fallthrough]];
+    case MaskKind::SlidingWindow:
+    case MaskKind::Chunked:
+      *max_d = w < 0 ? 2147483647 : w;
+      return true;
+    case MaskKind::Sparse:
+      return false;
+  }
+  return false;
+}
+
 // The sparse pattern in its encoder (bidirectional) form, as Longformer and BigBird use it in
 // their encoders: global tokens see every position and every position sees them, the local
 // band reaches L-1 keys to each side, and the random keys are those visible() draws. The

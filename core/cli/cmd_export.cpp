@@ -175,7 +175,9 @@ struct LiveRunner {
   std::unique_ptr<Session> session;
   const LiveResult& result(const Scene& s) {
     if (!session) {
-      session = std::make_unique<Session>();
+      LiveSessionOptions o;
+      o.draft_first = false;  // an export shows the exact pass only, never a draft
+      session = std::make_unique<Session>(o);
       session->update(s);
       if (!session->wait_live(kLiveTimeoutS))
         throw exp::ExportError("the model did not finish within " +

@@ -1,7 +1,10 @@
 // `attnlab live-bench`: how fast the live views follow the UI on this machine. For SmolLM2 at
-// N = 128 and N = 512 prompt tokens it times a window-slider change until the attention view
-// is rebuilt from the new pass (LiveSession + build_live_attention + its Figure, exactly
-// what the app runs), and it measures decode tokens/s with the KV cache and without (`none`).
+// N = 128 and N = 512 prompt tokens it times a window-slider change until the first layer of
+// the new pass is published, until the attention view is rebuilt from the draft (int8), and
+// from the exact pass (LiveSession + build_live_attention + its Figure, exactly what the app
+// runs), next to a session without drafts, alternating; and it measures decode tokens/s with
+// the KV cache and without (`none`).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +14,7 @@
 #include "core/cli/commands.h"
 #include "core/figure/live_views.h"
 #include "core/io/atomic_write.h"
+#include "core/model/qgemm_int8.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/session/live_runs.h"
 #include "core/session/live_session.h"
@@ -26,9 +30,10 @@ double ms_since(Clock::time_point t) {
 
 int usage(const char* msg) {
   if (msg) std::fprintf(stderr, "attnlab live-bench: %s\n", msg);
-  std::fprintf(stderr,
-               "usage: attnlab live-bench [--model NAME|FILE.gguf] [--n 128,512]\n"
-               "                          [--window W] [--speed-prompt T] [--speed-steps S]\n");
+  std::fprintf(
+      stderr,
+      "usage: attnlab live-bench [--model NAME|FILE.gguf] [--n 128,512]\n"
+      "                          [--window W] [--rounds R] [--speed-prompt T] [--speed-steps S]\n");
   return 2;
 }
 
@@ -46,15 +51,48 @@ std::string prompt_of(const model::Tokenizer& tok, const std::string& text, int 
   return best;
 }
 
-// Waits until the session publishes a pass with `window`; returns false on timeout.
-std::shared_ptr<const LiveResult> wait_pass(const LiveSession& s, int window) {
+// Builds what the app's next frame builds from r: the attention view's data and figure.
+size_t build_view(const LiveResult& r) {
+  LiveAttentionOptions ao;
+  ao.thumbs = r.pass->thumbs.get();
+  const LiveAttention a = build_live_attention(*r.pass, r.native.get(), *r.config, ao);
+  return fig::figure_live_attention(a, Scene{}, r, fig::theme_dark()).marks.size();
+}
+
+// One slider move to `window`: ms until the first layer of the new pass is published, until
+// the draft is on screen (view built) and until the exact pass is; -1 = never seen.
+struct SliderTimes {
+  double first_layer = -1, draft = -1, exact = -1;
+};
+
+bool slider_move(LiveSession& live, LiveRun& sc, int window, SliderTimes& out) {
+  sc.variant.window = window;
   const auto t0 = Clock::now();
+  live.update(sc);
   for (;;) {
-    auto r = s.result();
-    if (r->pass && r->pass->variant.window == window) return r;
-    if (!r->error.empty() || ms_since(t0) > 600000) return nullptr;
+    auto r = live.result();
+    const bool ours = r->pass && r->pass->variant.window == window;
+    if (out.first_layer < 0 && ((r->partial && r->partial->variant.window == window) || ours))
+      out.first_layer = ms_since(t0);
+    if (ours && r->pass->draft() && out.draft < 0) {
+      build_view(*r);
+      out.draft = ms_since(t0);
+    }
+    if (ours && !r->pass->draft()) {
+      build_view(*r);
+      out.exact = ms_since(t0);
+      return live.wait_idle(600);
+    }
+    if (!r->error.empty() || ms_since(t0) > 600000) return false;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
+}
+
+double median(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return x < 0; }), v.end());
+  if (v.empty()) return -1;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 }  // namespace
@@ -62,14 +100,17 @@ std::shared_ptr<const LiveResult> wait_pass(const LiveSession& s, int window) {
 int cmd_live_bench(int argc, char** argv) {
   std::string model_name = "smollm2";
   std::vector<int> sizes = {128, 512};
-  int window = 32, speed_prompt = 64, speed_steps = 8;
+  int window = 32, speed_prompt = 64, speed_steps = 8, rounds = 2;
   for (int i = 1; i < argc; ++i) {
     const std::string f = argv[i];
     if (f == "--help" || f == "-h") {
       std::printf(
           "usage: attnlab live-bench [--model NAME|FILE.gguf] [--n 128,512]\n"
-          "                          [--window W] [--speed-prompt T] [--speed-steps S]\n"
-          "times a window-slider change to an updated live attention view at each N, and\n"
+          "                          [--window W] [--rounds R] [--speed-prompt T] [--speed-steps "
+          "S]\n"
+          "times a window-slider change to an updated live attention view at each N (2R moves,\n"
+          "W <-> W/2): until the first layer shows, the draft and the exact pass, next to\n"
+          "a session that runs exact passes only, alternating; and\n"
           "decode tok/s with the KV cache against none (recomputing every step).\n"
           "NAME is a model of assets/models.json (default smollm2).\n");
       return 0;
@@ -89,6 +130,8 @@ int cmd_live_bench(int argc, char** argv) {
         }
       } else if (f == "--window") {
         window = std::stoi(v);
+      } else if (f == "--rounds") {
+        rounds = std::stoi(v);
       } else if (f == "--speed-prompt") {
         speed_prompt = std::stoi(v);
       } else if (f == "--speed-steps") {
@@ -103,8 +146,9 @@ int cmd_live_bench(int argc, char** argv) {
   for (int n : sizes)
     if (n < 2 || n > 2048) return usage("--n: sizes must be 2..2048");
   if (window < 1 || window > (1 << 20) || speed_prompt < 2 || speed_prompt > 4096 ||
-      speed_steps < 1 || speed_steps > 4096)
-    return usage("--window 1..1048576, --speed-prompt 2..4096, --speed-steps 1..4096");
+      speed_steps < 1 || speed_steps > 4096 || rounds < 1 || rounds > 100)
+    return usage(
+        "--window 1..1048576, --speed-prompt 2..4096, --speed-steps 1..4096, --rounds 1..100");
 
   std::string path;
   std::shared_ptr<const model::Model> m;
@@ -120,42 +164,50 @@ int cmd_live_bench(int argc, char** argv) {
   std::printf("model: %s (%s), load %.2f s\n", m->config().name.c_str(), path.c_str(),
               m->load_seconds());
 
-  LiveSessionOptions opts;
-  opts.max_tokens = 2048;
+  // Per N: one session that drafts first (the app's) and one that runs exact passes only,
+  // the same slider moves alternating between them.
   for (int n : sizes) {
-    LiveSession live(opts);
+    LiveSessionOptions with_draft, exact_only;
+    with_draft.max_tokens = exact_only.max_tokens = 2048;
+    exact_only.draft_first = false;
+    LiveSession a(with_draft), b(exact_only);
     LiveRun sc;
     sc.model = path;
     sc.prompt = prompt_of(tok, text, n);
-    live.update(sc);  // native pass first (also the difference-mode reference)
-    if (!live.wait_idle(600) || !live.result()->pass) {
-      std::fprintf(stderr, "attnlab live-bench: pass failed: %s\n", live.result()->error.c_str());
-      return 1;
+    for (LiveSession* live : {&a, &b}) {
+      live->update(sc);  // native pass first (also the difference-mode reference)
+      if (!live->wait_idle(600) || !live->result()->pass) {
+        std::fprintf(stderr, "attnlab live-bench: pass failed: %s\n",
+                     live->result()->error.c_str());
+        return 1;
+      }
     }
-    const int tokens = static_cast<int>(live.result()->pass->tokens.size());
-    int from = 0;
-    for (int w : {window, std::max(1, window / 2)}) {
-      sc.variant.window = w;
-      const auto t0 = Clock::now();
-      live.update(sc);  // the slider moved
-      auto r = wait_pass(live, w);
-      if (!r) {
+    const int tokens = static_cast<int>(a.result()->pass->tokens.size());
+    std::vector<double> first_a, draft_a, exact_a, first_b, exact_b;
+    for (int i = 0; i < 2 * rounds; ++i) {
+      const int w = i % 2 == 0 ? window : std::max(1, window / 2);
+      SliderTimes ta, tb;
+      if (!slider_move(a, sc, w, ta) || !slider_move(b, sc, w, tb)) {
         std::fprintf(stderr, "attnlab live-bench: no pass for window %d\n", w);
         return 1;
       }
-      const double pass_ms = ms_since(t0);
-      LiveAttentionOptions ao;  // what the app's next frame builds
-      ao.thumbs = r->pass->thumbs.get();
-      const LiveAttention a = build_live_attention(*r->pass, r->native.get(), *r->config, ao);
-      const fig::Figure f = fig::figure_live_attention(a, Scene{}, *r, fig::theme_dark());
-      const double total_ms = ms_since(t0);
       std::printf(
-          "slider -> attention view, N=%d, window %d->%d: %.0f ms (forward pass %.0f ms, view + "
-          "figure %.0f ms, %zu marks)\n",
-          tokens, from, w, total_ms, pass_ms, total_ms - pass_ms, f.marks.size());
-      from = w;
-      live.wait_idle(600);
+          "N=%d window ->%d: draft-first: first layer %.0f ms, draft view %.0f ms, exact view "
+          "%.0f ms | exact only: first layer %.0f ms, exact view %.0f ms\n",
+          tokens, w, ta.first_layer, ta.draft, ta.exact, tb.first_layer, tb.exact);
+      first_a.push_back(ta.first_layer);
+      draft_a.push_back(ta.draft);
+      exact_a.push_back(ta.exact);
+      first_b.push_back(tb.first_layer);
+      exact_b.push_back(tb.exact);
     }
+    const auto d = a.result()->draft_delta;
+    std::printf(
+        "slider -> attention view, N=%d, medians of %d: draft %.0f ms, exact after the draft "
+        "%.0f ms, exact alone %.0f ms; first layer %.0f ms (draft) / %.0f ms (exact); draft "
+        "int8 path %s, max |dp| draft vs exact %.4f\n",
+        tokens, 2 * rounds, median(draft_a), median(exact_a), median(exact_b), median(first_a),
+        median(first_b), model::int8_path_name(model::current_int8_path()), d ? d->overall : -1.0f);
   }
   std::vector<int32_t> ids = tok.encode(prompt_of(tok, text, speed_prompt));
   const LiveSpeed sp = measure_decode_speed(m, ids, speed_steps, {});

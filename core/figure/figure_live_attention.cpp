@@ -59,6 +59,10 @@ Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,
       buf, sizeof buf, "%s, %d tokens, %s%s", r.model_name.c_str(), a.n, a.setting.c_str(),
       r.pass ? (", pass " + std::to_string(static_cast<int>(r.pass->ms)) + " ms").c_str() : "");
   info.push_back(buf);
+  info.back() += std::string(" -- ") + core::model::precision_name(a.precision);
+  if (a.layers_done < a.n_layers)
+    info.back() += ", " + std::to_string(a.layers_done) + " of " + std::to_string(a.n_layers) +
+                   " layers done (the others empty until computed)";
   if (r.pass && r.pass->truncated) info.back() += " (prompt cut to its first tokens)";
   std::string what = "layer " + std::to_string(a.layer) + ", ";
   if (a.aggregate == core::LiveAggregate::Head)

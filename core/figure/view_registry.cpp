@@ -117,17 +117,28 @@ core::KvMemorySeries kv_memory_data(const core::Scene& s) {
 }
 
 // --- the live views' data ---
+// The pass the attention view shows: the one in flight (layers done so far) when it is for
+// another prompt or setting than the finished one, else the finished one (a draft stays on
+// screen while its exact pass runs).
+const core::LivePass* shown_attention_pass(const core::LiveResult& r) {
+  const core::LivePass* p = r.partial.get();
+  if (p && (!r.pass || p->tokens != r.pass->tokens || !(p->variant == r.pass->variant))) return p;
+  return r.pass.get();
+}
+
 ViewData live_attention_data(const ViewInput& in, const core::LiveResult& r) {
-  if (!r.pass) return message("running the forward pass...");
+  const core::LivePass* pass = shown_attention_pass(r);
+  if (!pass) return message("running the forward pass...");
   core::LiveAttentionOptions ao;
   ao.layer = in.scene.layer;
   ao.head = in.scene.head;
   ao.aggregate = in.options.aggregate;
   ao.difference = in.options.difference && r.diff_thumbs;
   ao.thumb_cells = in.options.thumb_cells;
-  ao.thumbs = ao.difference ? r.diff_thumbs.get() : r.pass->thumbs.get();
-  core::LiveAttention a = core::build_live_attention(*r.pass, r.native.get(), *r.config, ao);
-  a.sparse = core::build_live_sparse(r);
+  if (pass != r.pass.get()) ao.difference = false;  // diff thumbs are of the finished pass
+  ao.thumbs = ao.difference ? r.diff_thumbs.get() : pass->thumbs.get();
+  core::LiveAttention a = core::build_live_attention(*pass, r.native.get(), *r.config, ao);
+  if (pass == r.pass.get()) a.sparse = core::build_live_sparse(r);  // of the finished pass
   return wrap(std::move(a));
 }
 ViewData live_rollout_data(const ViewInput& in, const core::LiveResult& r) {

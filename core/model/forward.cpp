@@ -16,6 +16,7 @@
 #include "core/model/dequant.h"
 #include "core/model/paged_cache.h"
 #include "core/model/qgemm.h"
+#include "core/model/qgemm_int8.h"
 #include "core/model/qgemv.h"
 #include "core/model/tensor_names.h"
 #include "core/model/thread_pool.h"
@@ -123,6 +124,8 @@ struct Session::State {
   // y_j = x · W_jᵀ for every job (all share x [T, in]): one pool barrier for all of them.
   // T = 1 runs the fused dequantize-dot rows, larger T the packed-panel GEMM.
   void matmul(const float* x, int t_count, std::initializer_list<MatJob> jobs);
+  // The x of a multi-token product packed for the precision (pack_x, _bf16 or _int8).
+  void pack(const float* x, int t_count, int cols, Precision prec);
   // fn(r) for the rows [0, rows) of element-wise work, split over the pool.
   template <typename Fn>
   void rows(int n_rows, size_t row_cost, Fn&& fn);
@@ -131,9 +134,13 @@ struct Session::State {
   std::vector<LayerQuant> quant;  // [n_layers]
   QuantMatrix lm_head, token_embd;
   std::unique_ptr<ThreadPool> pool;
-  std::vector<float> xsum;     // [in / 32] block sums of x for a single-token product
-  std::vector<float> xpacked;  // x of a multi-token product, packed for qgemm (pack_x)  // [in /
-                               // 32] block sums of the vector of the current product
+  std::vector<float> xsum;  // [in / 32] block sums of x for a single-token product
+  std::vector<float>
+      xpacked;  // [x_tiles(T) * kPackRows * in] x of a multi-token product (pack_x_tile)
+  std::vector<uint16_t> xbf16;  // the same as bf16 pairs (pack_x_bf16), draft on AVX-512 BF16
+  Int8X xint8;                  // the same as int8 blocks (pack_x_int8), int8 draft
+  Precision precision = Precision::Exact;
+  DraftPath draft_path = DraftPath::Emulated;  // picked when the session starts
   // Scratch, sized for the current chunk of T tokens.
   std::vector<float> x, xb, q, k, v, att, o, gate, up;  // [T, ...]
   std::vector<float> rope_cos, rope_sin;                // [T, hd/2]
@@ -260,6 +267,8 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
   st_->token_embd = qm(n.token_embd);
   st_->lm_head = c.tied_embeddings ? st_->token_embd : qm(n.output);
   st_->pool = std::make_unique<ThreadPool>(opts_.n_threads);
+  st_->precision = opts_.precision;
+  st_->draft_path = current_draft_path();
   reset();
 }
 
@@ -311,15 +320,38 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
     for (int r = 0; r < j.w.rows; r += kRowsPerTask)
       tasks.push_back({&j, r, std::min(j.w.rows, r + kRowsPerTask)});
   }
-  if (t_count > 1) pack_x(x, t_count, jobs.begin()->w.cols, xpacked);
+  const int cols = jobs.begin()->w.cols;
+  const Precision prec =
+      precision == Precision::DraftInt8 && !int8_supported(cols) ? Precision::Exact : precision;
+  if (t_count > 1) pack(x, t_count, cols, prec);
+  const bool draft = prec == Precision::DraftBf16;
+  const bool bf16_dot = draft && draft_path == DraftPath::Avx512Bf16;
   pool->run(static_cast<int>(tasks.size()), [&](int i) {
     const Range& t = tasks[i];
+    const int p = t.r0 / kRowsPerTask;
     if (t_count == 1)
       qgemv_rows(t.job->w, x, xsum.data(), t.job->y, t.r0, t.r1);
+    else if (prec == Precision::DraftInt8)
+      qgemm_panels_int8(t.job->w, xint8, t_count, t.job->y, p, p + 1);
+    else if (bf16_dot)
+      qgemm_panels_bf16(t.job->w, xbf16.data(), t_count, t.job->y, p, p + 1);
     else
-      qgemm_panels(t.job->w, xpacked.data(), t_count, t.job->y, t.r0 / kRowsPerTask,
-                   t.r0 / kRowsPerTask + 1);
+      qgemm_panels(t.job->w, xpacked.data(), t_count, t.job->y, p, p + 1, draft);
   });
+}
+
+void Session::State::pack(const float* x, int t_count, int cols, Precision prec) {
+  if (prec == Precision::DraftInt8)
+    pack_x_int8(x, t_count, cols, xint8);
+  else if (prec == Precision::DraftBf16 && draft_path == DraftPath::Avx512Bf16)
+    pack_x_bf16(x, t_count, cols, xbf16);
+  else {
+    // Packing x costs about 1/rows of the product; split, it is no longer the serial part.
+    const bool bf16 = prec == Precision::DraftBf16;
+    xpacked.resize(static_cast<size_t>(x_tiles(t_count)) * kPackRows * cols);
+    pool->run(x_tiles(t_count),
+              [&](int i) { pack_x_tile(x, t_count, cols, xpacked.data(), i, bf16); });
+  }
 }
 
 template <typename Fn>
@@ -537,6 +569,7 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
     if (c.post_norms) norm(s.o.data(), s.o.data(), lw.post_ffn_norm, T, d);
     add(s.x.data(), s.o.data());
     if (opts_.progress) opts_.progress(++progress_done_, progress_total_);
+    if (opts_.layer_done && last_chunk_) opts_.layer_done(l, capture_);
   }
 
   const int n_out = all_logits ? T : 1;
@@ -575,6 +608,7 @@ std::vector<float> Session::prefill(const std::vector<int32_t>& tokens, bool all
   for (int c0 = 0; c0 < n; c0 += chunk) {
     const int c1 = std::min(n, c0 + chunk);
     const bool last = c1 == n;
+    last_chunk_ = last;
     // Logits are needed for kept positions of every chunk (all_logits) or the final token.
     const bool want_all = all_logits && c1 > keep_from;
     if (!want_all && !last && !all_logits) {

@@ -20,6 +20,7 @@
 #include "core/model/catalog.h"
 #include "core/model/config.h"
 #include "core/model/gguf.h"
+#include "core/model/qgemm_bf16.h"
 #include "core/model/variant.h"
 #include "core/model/weights.h"
 
@@ -135,6 +136,13 @@ struct RunOptions {
   const std::atomic<bool>* cancel = nullptr;          // polled between layers
   std::function<void(int done, int total)> progress;  // layer passes done / to do in this call
   std::shared_ptr<Backend> backend;                   // null = CPU backend
+  // Multi-token products in f32 (Exact, what dump, ppl, export and the tests use) or as a
+  // draft for the live views: bf16-rounded operands (qgemm_bf16.h) or int8 blocks
+  // (qgemm_int8.h). Single-token products and attention are f32 either way.
+  Precision precision = Precision::Exact;
+  // Called after layer l of the last chunk of a prefill, when every captured row of layer l
+  // is final (the live views publish the layers done so far).
+  std::function<void(int layer, const Capture& capture)> layer_done;
 };
 
 class Session {
@@ -175,6 +183,7 @@ class Session {
   Capture capture_;
   int progress_done_ = 0;
   int progress_total_ = 0;
+  bool last_chunk_ = false;  // run() is computing the last chunk of a prefill
 };
 
 }  // namespace model

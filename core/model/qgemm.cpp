@@ -9,23 +9,26 @@
 #include <vector>
 
 #include "core/model/dequant.h"
+#include "core/model/qgemm_bf16.h"
 
 namespace core::model {
 
 namespace {
 
-constexpr int kPanel = 32;   // output columns a packed panel holds (two AVX-512 vectors)
-constexpr int kRows = 12;    // rows of x a kernel call covers (AVX-512: 12 x 2 accumulators)
-constexpr int kDepth = 128;  // k per packed slice: 16 KB of panel, which stays in L1
+constexpr int kPanel = 32;        // output columns a packed panel holds (two AVX-512 vectors)
+constexpr int kRows = kPackRows;  // AVX-512: 12 rows x 2 vectors = 24 accumulators
+constexpr int kDepth = 128;       // k per packed slice: 16 KB of panel, which stays in L1
 
-// Packs W[r0 .. r0+31, k0 .. k0+kb) as panel[k * 32 + j]; rows past the end are 0.
-void pack_panel(const QuantMatrix& w, int r0, int k0, int kb, float* panel, float* row) {
+// Packs W[r0 .. r0+31, k0 .. k0+kb) as panel[k * 32 + j]; rows past the end are 0. With
+// `bf16` the values are rounded to bfloat16 (the emulated draft path, qgemm_bf16.h).
+void pack_panel(const QuantMatrix& w, int r0, int k0, int kb, float* panel, float* row, bool bf16) {
   const size_t block_bytes = w.row_bytes / static_cast<size_t>(w.cols / w.block_elems);
   const size_t offset = static_cast<size_t>(k0 / w.block_elems) * block_bytes;
   for (int j = 0; j < kPanel; ++j) {
     if (r0 + j < w.rows) {
       dequantize(w.type, w.data + static_cast<size_t>(r0 + j) * w.row_bytes + offset, row, kb);
-      for (int k = 0; k < kb; ++k) panel[static_cast<size_t>(k) * kPanel + j] = row[k];
+      for (int k = 0; k < kb; ++k)
+        panel[static_cast<size_t>(k) * kPanel + j] = bf16 ? round_bf16(row[k]) : row[k];
     } else {
       for (int k = 0; k < kb; ++k) panel[static_cast<size_t>(k) * kPanel + j] = 0.0f;
     }
@@ -138,7 +141,8 @@ void tile(Isa isa, const float* x, const float* panel, int n_k, float* c, int ld
 
 }  // namespace
 
-void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1) {
+void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1,
+                  bool bf16) {
   thread_local std::vector<float> panel, row, edge;
   // A slice of k: whole quant blocks, kDepth deep unless one block is deeper.
   const int depth = std::max(w.block_elems, kDepth / w.block_elems * w.block_elems);
@@ -158,7 +162,7 @@ void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, 
     }
     for (int k0 = 0; k0 < w.cols; k0 += depth) {
       const int kb = std::min(depth, w.cols - k0);
-      pack_panel(w, r0, k0, kb, panel.data(), row.data());
+      pack_panel(w, r0, k0, kb, panel.data(), row.data(), bf16);
       for (int t0 = 0; t0 < t_count; t0 += kRows)
         tile(isa, xp + static_cast<size_t>(t0) * w.cols + static_cast<size_t>(k0) * kRows,
              panel.data(), kb, c + static_cast<size_t>(t0) * ldc, ldc,
@@ -171,14 +175,33 @@ void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, 
   }
 }
 
-void pack_x(const float* x, int t_count, int cols, std::vector<float>& xp) {
-  const int n_tiles = (t_count + kRows - 1) / kRows;
-  xp.assign(static_cast<size_t>(n_tiles) * kRows * cols, 0.0f);
-  for (int t = 0; t < t_count; ++t) {
-    float* dst = xp.data() + static_cast<size_t>(t / kRows) * kRows * cols + t % kRows;
-    const float* src = x + static_cast<size_t>(t) * cols;
-    for (int k = 0; k < cols; ++k) dst[static_cast<size_t>(k) * kRows] = src[k];
+int x_tiles(int t_count) {
+  return (t_count + kRows - 1) / kRows;
+}
+
+void pack_x_tile(const float* x, int t_count, int cols, float* xp, int tile, bool bf16) {
+  const auto val = [bf16](float v) { return bf16 ? round_bf16(v) : v; };
+  float* dst = xp + static_cast<size_t>(tile) * kRows * cols;
+  if (t_count - tile * kRows >= kRows) {
+    // A full tile: k outer, so the writes run in order (twice as fast as row by row).
+    const float* src[kRows];
+    for (int r = 0; r < kRows; ++r) src[r] = x + static_cast<size_t>(tile * kRows + r) * cols;
+    for (int k = 0; k < cols; ++k)
+#pragma GCC unroll 12
+      for (int r = 0; r < kRows; ++r) dst[static_cast<size_t>(k) * kRows + r] = val(src[r][k]);
+    return;
   }
+  for (int r = 0; r < kRows; ++r) {
+    const int t = tile * kRows + r;
+    const float* src = t < t_count ? x + static_cast<size_t>(t) * cols : nullptr;
+    for (int k = 0; k < cols; ++k)
+      dst[static_cast<size_t>(k) * kRows + r] = src ? val(src[k]) : 0.0f;
+  }
+}
+
+void pack_x(const float* x, int t_count, int cols, std::vector<float>& xp, bool bf16) {
+  xp.resize(static_cast<size_t>(x_tiles(t_count)) * kRows * cols);
+  for (int i = 0; i < x_tiles(t_count); ++i) pack_x_tile(x, t_count, cols, xp.data(), i, bf16);
 }
 
 void qgemm(const QuantMatrix& w, const float* x, int t_count, float* y, ThreadPool& pool) {

@@ -16,11 +16,22 @@ namespace core::model {
 // y[T, w.rows] = x[T, w.cols] · Wᵀ; panels are split over the pool.
 void qgemm(const QuantMatrix& w, const float* x, int t_count, float* y, ThreadPool& pool);
 
+// Rows of x a kernel call covers: x is packed in tiles of this many rows.
+constexpr int kPackRows = 12;
+
 // x rearranged for the kernel: tiles of 12 rows, each [cols][12] (rows past T are 0).
-void pack_x(const float* x, int t_count, int cols, std::vector<float>& xp);
+// `bf16` rounds the values to bfloat16 (the emulated draft path of qgemm_bf16.h).
+void pack_x(const float* x, int t_count, int cols, std::vector<float>& xp, bool bf16 = false);
+
+// The same in parts, so the pool can share it: x_tiles(T) tiles; pack_x_tile writes tile i
+// of xp (sized x_tiles(T) * kPackRows * cols floats).
+int x_tiles(int t_count);
+void pack_x_tile(const float* x, int t_count, int cols, float* xp, int tile, bool bf16 = false);
 
 // qgemm for the panels [p0, p1) only (32 output columns a panel), in the calling thread,
-// from x packed by pack_x.
-void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1);
+// from x packed by pack_x. `bf16` rounds the dequantized weights to bfloat16 (the emulated
+// draft path; x must then be packed with bf16 too).
+void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1,
+                  bool bf16 = false);
 
 }  // namespace core::model

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/attention/cpu_isa.h"
 #include "core/model/gguf.h"
 
 namespace core::model {
@@ -23,13 +24,12 @@ struct QuantMatrix {
   int block_elems = 1;  // elements per quant block (32 or 256; 1 for F32)
 };
 
-// Kernel paths, slowest first. Each CPU runs the best it supports; ATTNLAB_ISA=scalar|avx2
-// (or force_isa) caps it, so one machine can check every path.
-enum class Isa { Scalar, Avx2, Avx512 };
-Isa best_isa();
-Isa current_isa();
-void force_isa(Isa isa);  // clamped to best_isa()
-const char* isa_name(Isa isa);
+// Kernel paths (core/attention/cpu_isa.h, shared with the tiled attention).
+using core::best_isa;
+using core::current_isa;
+using core::force_isa;
+using core::Isa;
+using core::isa_name;
 
 // Any type dequantize() handles whose blocks tile a row of `cols` elements.
 bool qgemv_supported(TensorType t, int cols);

@@ -39,6 +39,36 @@ struct LivePass {
   double ms = 0;                                  // wall time of the pass
   bool truncated = false;                         // prompt cut to LiveSessionOptions::max_tokens
   std::shared_ptr<const AttentionThumbs> thumbs;  // of this pass alone
+  // Draft: the products ran with bf16-rounded operands (qgemm_bf16.h) while a slider moved;
+  // the exact pass replaces it when the slider rests.
+  model::Precision precision = model::Precision::Exact;
+  // Layers whose probabilities are final: all of them once the pass finished. A pass still
+  // running (LiveResult::partial) has no `capture` yet; it holds each finished layer's heads
+  // as one shared piece, so a publication copies only the newest layer. [layers_done]
+  int layers_done = 0;
+  std::vector<std::shared_ptr<const std::vector<model::AttentionCapture>>> layer_parts;
+  bool draft() const { return precision != model::Precision::Exact; }
+  bool has_attention() const { return capture || !layer_parts.empty(); }
+  // The probabilities of (layer, head) from the capture or the finished layers; null if none.
+  const model::AttentionCapture* find(int layer, int head) const {
+    if (capture) return capture->find(layer, head);
+    if (layer < 0 || layer >= static_cast<int>(layer_parts.size()) || !layer_parts[layer])
+      return nullptr;
+    for (const model::AttentionCapture& a : *layer_parts[layer])
+      if (a.head == head) return &a;
+    return nullptr;
+  }
+};
+
+// How far the draft pass was from the exact pass that replaced it: max |Δp| over every
+// probability of each (layer, head). [n_layers * n_heads]
+struct DraftDelta {
+  int n_layers = 0, n_heads = 0;
+  std::vector<float> max_dp;
+  float overall = 0;  // max over all of them
+  float at(int layer, int head) const {
+    return max_dp[static_cast<size_t>(layer) * n_heads + head];
+  }
 };
 
 // A paged cache's blocks over all layers, read from the runtime's block tables.
@@ -136,6 +166,11 @@ struct LiveResult {
   // Results; null until computed for the current model, prompt and setting.
   std::shared_ptr<const LivePass> pass;    // the scene's setting
   std::shared_ptr<const LivePass> native;  // native setting (== pass when the setting is native)
+  // The pass in flight, layers done so far (null when none runs); the live attention view
+  // fills in from it layer by layer.
+  std::shared_ptr<const LivePass> partial;
+  // Once the exact pass of a setting replaced its draft: how far apart they were.
+  std::shared_ptr<const DraftDelta> draft_delta;
   std::shared_ptr<const AttentionThumbs> diff_thumbs;  // pass minus native, when they differ
   std::shared_ptr<const LiveGeneration> generation;
   std::shared_ptr<const LivePerplexity> perplexity;

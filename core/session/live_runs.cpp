@@ -28,11 +28,24 @@ model::RunOptions options(const ModelVariant& v, const LiveControl& ctl, bool at
   o.n_threads = ctl.n_threads;
   o.cancel = ctl.cancel;
   o.progress = ctl.progress;
+  o.precision = ctl.precision;
   return o;
 }
 
 int32_t argmax(const std::vector<float>& logits) {
   return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+// Hands each finished layer's heads, copied out of the session's capture, to `done`.
+std::function<void(int, const model::Capture&)> layer_copier(
+    const std::function<void(int, std::shared_ptr<const std::vector<model::AttentionCapture>>)>&
+        done) {
+  return [done](int layer, const model::Capture& cap) {
+    auto heads = std::make_shared<std::vector<model::AttentionCapture>>();
+    for (const model::AttentionCapture& a : cap.attention)
+      if (a.layer == layer) heads->push_back(a);
+    done(layer, std::move(heads));
+  };
 }
 
 void check(const LiveControl& ctl) {
@@ -80,12 +93,16 @@ LivePass run_live_pass(const std::shared_ptr<const model::Model>& m, const model
   if (run_v.cache == CacheMode::Rolling || run_v.cache == CacheMode::None)
     run_v.cache = CacheMode::Full;
   const auto t0 = Clock::now();
-  model::Session s(m, options(run_v, ctl, true, true));
+  model::RunOptions o = options(run_v, ctl, true, true);
+  if (ctl.layer_done) o.layer_done = layer_copier(ctl.layer_done);
+  model::Session s(m, o);
   s.prefill(tokens);
   p.ms = ms_since(t0);
   p.plan = s.plan();
   p.kv_heads = s.kv_heads();
   p.capture = std::make_shared<model::Capture>(s.capture());
+  p.precision = ctl.precision;
+  p.layers_done = s.config().n_layers;
   return p;
 }
 

@@ -19,6 +19,10 @@ struct LiveControl {
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(int done, int total)> progress;
   int n_threads = 0;
+  model::Precision precision = model::Precision::Exact;  // the pass's products (draft: bf16)
+  // run_live_pass: called after each layer with that layer's finished heads, in layer order.
+  std::function<void(int layer, std::shared_ptr<const std::vector<model::AttentionCapture>>)>
+      layer_done;
 };
 
 // Whether the variant changes anything about the native model's attention.

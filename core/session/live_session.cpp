@@ -9,6 +9,7 @@
 #include "core/model/tokenizer_gguf.h"
 #include "core/session/live_head.h"
 #include "core/session/live_packed.h"
+#include "core/session/live_progress.h"
 #include "core/session/live_runs.h"
 #include "core/views/live_attention.h"
 
@@ -59,6 +60,7 @@ struct LiveSession::Worker {
   int ring_window = 16;
   std::vector<int32_t> tokens;
   std::shared_ptr<const LivePass> pass, native;
+  std::shared_ptr<const LivePass> draft;  // the draft the next exact pass replaces
   std::unique_ptr<RingGenerator> gen;
   std::vector<int32_t> ppl_tokens;
   double ppl_native = 0;                    // 0 = not computed for this model
@@ -78,6 +80,7 @@ LiveSession::~LiveSession() {
     std::lock_guard<std::mutex> lk(mu_);
     stop_ = true;
     cancel_ = true;
+    hard_cancel_ = true;
   }
   cv_.notify_all();
   thread_.join();
@@ -112,6 +115,7 @@ void LiveSession::update(const LiveRun& run) {
     if (model_changed || pass_changed) {
       r.steps = 0;  // steps asked for the old prompt are void
       if (working_) cancel_ = true;
+      if (working_ && model_changed) hard_cancel_ = true;
     }
   }
   cv_.notify_all();
@@ -205,6 +209,35 @@ void LiveSession::publish(const std::function<void(LiveResult&)>& edit) {
   result_ = std::move(next);
 }
 
+// The pass's control: a draft stops only for a new model or shutdown; every finished layer
+// is published as LiveResult::partial through `builder` (made here).
+LiveControl LiveSession::pass_control(const std::string& stage, model::Precision precision,
+                                      std::shared_ptr<PartialPassBuilder>& builder) {
+  Worker& w = *w_;
+  LiveControl ctl = control(stage);
+  ctl.precision = precision;
+  if (precision != model::Precision::Exact) ctl.cancel = &hard_cancel_;
+  LivePass head;
+  head.tokens = w.tokens;
+  for (int32_t id : w.tokens) head.labels.push_back(ui_token_label(*w.tok, id));
+  head.variant = w.variant;
+  head.precision = precision;
+  head.plan = model::plan_layers(w.model->config(), w.variant);
+  head.kv_heads = w.variant.kv_heads > 0 ? w.variant.kv_heads : w.model->config().n_kv_heads;
+  builder = std::make_shared<PartialPassBuilder>(std::move(head), w.model->config());
+  ctl.layer_done = [this, b = builder](
+                       int layer, std::shared_ptr<const std::vector<model::AttentionCapture>> h) {
+    if (auto part = b->add(layer, std::move(h)))
+      publish([&](LiveResult& res) { res.partial = part; });
+  };
+  return ctl;
+}
+
+bool LiveSession::superseded() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return pending_ && (pending_->pass || pending_->load);
+}
+
 // Polls the cancel flag and reports progress under the stage's name.
 LiveControl LiveSession::control(const std::string& stage) {
   LiveControl ctl;
@@ -255,8 +288,9 @@ bool LiveSession::load_stage(const std::string& path) {
   }
 }
 
-// The prompt's tokens (cut to max_tokens, never empty) and the pass with every attention.
-void LiveSession::pass_stage() {
+// The prompt's tokens (cut to max_tokens, never empty) and the pass with every attention,
+// publishing the layers done after each layer; a draft pass keeps the exact one's place warm.
+void LiveSession::pass_stage(model::Precision precision) {
   Worker& w = *w_;
   w.gen.reset();
   std::vector<int32_t> tokens = w.tok->encode(w.prompt);
@@ -269,15 +303,28 @@ void LiveSession::pass_stage() {
   fit_to_segments(tokens, w.variant.segments, &truncated);
   if (tokens != w.tokens) w.native.reset();
   w.tokens = tokens;
-  auto pass = std::make_shared<LivePass>(
-      run_live_pass(w.model, *w.tok, w.tokens, w.variant, control("forward pass")));
+  const bool draft = precision != model::Precision::Exact;
+  std::shared_ptr<PartialPassBuilder> builder;
+  const LiveControl ctl =
+      pass_control(draft ? std::string("forward pass, ") + model::precision_name(precision)
+                         : std::string("forward pass"),
+                   precision, builder);
+  auto pass = std::make_shared<LivePass>(run_live_pass(w.model, *w.tok, w.tokens, w.variant, ctl));
   pass->truncated = truncated;
-  pass->thumbs = std::make_shared<AttentionThumbs>(
-      build_attention_thumbs(*pass, nullptr, w.model->config(), kLiveThumbCells));
+  // The builder made every layer's thumbnails as the layers finished.
+  pass->thumbs = builder && builder->layers_done() == w.model->config().n_layers
+                     ? builder->thumbs()
+                     : std::make_shared<AttentionThumbs>(build_attention_thumbs(
+                           *pass, nullptr, w.model->config(), kLiveThumbCells));
+  std::shared_ptr<const DraftDelta> delta;
+  if (!draft && w.draft) delta = draft_delta(*w.draft, *pass, w.model->config());
+  w.draft = draft ? pass : nullptr;
   w.pass = pass;
-  if (is_native(w.variant, w.model->config())) w.native = pass;
+  if (!draft && is_native(w.variant, w.model->config())) w.native = pass;
   publish([&](LiveResult& res) {
     res.pass = w.pass;
+    res.partial.reset();
+    res.draft_delta = delta;
     res.native = w.native;
     res.prompt = w.prompt;
     res.generation.reset();
@@ -412,7 +459,14 @@ void LiveSession::process(Request& r) {
     w.ring_window = r.ring_window;
     const bool pass_ran = loaded || r.pass || !w.pass;
     if (pass_ran) {
-      pass_stage();
+      if (opts_.draft_first) {
+        pass_stage(opts_.draft);
+        if (superseded()) {  // the exact pass of a stale setting is not worth starting
+          publish([](LiveResult& res) { ++res.cancelled; });
+          return;
+        }
+      }
+      pass_stage(model::Precision::Exact);
       native_stage();
       packed_stage();
       perplexity_stage();
@@ -422,7 +476,10 @@ void LiveSession::process(Request& r) {
     if (r.speed) speed_stage();
   } catch (const Cancelled&) {
     w.gen.reset();  // a newer request is pending; it rebuilds what it needs
-    publish([](LiveResult& res) { ++res.cancelled; });
+    publish([](LiveResult& res) {
+      ++res.cancelled;
+      res.partial.reset();
+    });
   } catch (const std::exception& e) {
     w.gen.reset();
     const std::string msg = e.what();
@@ -441,6 +498,7 @@ void LiveSession::worker_loop() {
       pending_.reset();
       working_ = true;
       cancel_ = false;
+      hard_cancel_ = false;
     }
     process(r);
     {

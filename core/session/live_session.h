@@ -8,8 +8,10 @@
 // The run comes from the scene through core::live_run (session.h).
 // update() decides what a change invalidates: the model path → load (then a pass);
 // the prompt or the live setting (ModelVariant) → a forward pass; anything else (layer, head,
-// zoom, view) → nothing. Queuing new invalidating work raises the cancel flag, so a pass that
-// a newer slider position made stale stops between layers. A GGUF that fails to load leaves
+// zoom, view) → nothing. A pass runs as a bf16 draft first, then exact (draft_first); each
+// publishes the layers done so far after every layer (LiveResult::partial). Queuing new
+// invalidating work raises the cancel flag, so an exact pass that a newer slider position made
+// stale stops between layers; a draft runs to its end. A GGUF that fails to load leaves
 // the previous model and its results in place and reports the error in result()->error.
 #pragma once
 
@@ -37,12 +39,20 @@ struct LiveRun {
   bool operator==(const LiveRun&) const = default;
 };
 
+class PartialPassBuilder;  // live_progress.h
+
 struct LiveSessionOptions {
   int n_threads = 0;          // 0 = hardware concurrency
   int max_tokens = 512;       // prompts are cut to this many tokens
   int speed_steps = 16;       // decode steps per tokens/s measurement
   std::string ppl_text_path;  // empty = default_ppl_text_path()
   int ppl_max_tokens = 160;   // the perplexity text is cut to this many tokens
+  // A changed prompt or setting first runs a draft pass (not cancelled by newer changes, so a
+  // moving slider keeps getting drafts); the exact pass follows when no newer change is queued
+  // by the time the draft is done, and replaces it. int8 (qgemm_int8.h) is the faster draft
+  // on CPUs with AVX-512 VNNI; bf16 is the more accurate one.
+  bool draft_first = true;
+  model::Precision draft = model::Precision::DraftInt8;
 };
 
 class LiveSession {
@@ -76,7 +86,10 @@ class LiveSession {
   // The stages process() runs in order (worker thread).
   LiveControl control(const std::string& stage);
   bool load_stage(const std::string& path);  // false: kept the previous model
-  void pass_stage();
+  void pass_stage(model::Precision precision);
+  LiveControl pass_control(const std::string& stage, model::Precision precision,
+                           std::shared_ptr<PartialPassBuilder>& builder);
+  bool superseded() const;  // a newer change to the prompt, setting or model is queued
   void native_stage();
   void packed_stage();  // packed prompts against separate passes (live_packed.h)
   void perplexity_stage();
@@ -93,6 +106,7 @@ class LiveSession {
   bool working_ = false;              // guarded by mu_
   bool stop_ = false;                 // guarded by mu_
   std::atomic<bool> cancel_{false};
+  std::atomic<bool> hard_cancel_{false};      // stops a draft too: a new model, shutting down
   std::shared_ptr<const LiveResult> result_;  // guarded by mu_
   int trace_layer_ = -1, trace_head_ = -1;    // guarded by mu_
   LiveProgress progress_;                     // guarded by mu_

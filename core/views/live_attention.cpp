@@ -13,7 +13,7 @@ namespace {
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 // Probabilities of one layer under an aggregate, [n*n] with 0 above the diagonal.
-std::vector<float> layer_map(const model::Capture& cap, int layer, int head, int n_heads, int n,
+std::vector<float> layer_map(const LivePass& cap, int layer, int head, int n_heads, int n,
                              LiveAggregate agg) {
   std::vector<float> m(static_cast<size_t>(n) * n, 0.0f);
   auto add = [&](const model::AttentionCapture& a, bool first, float w) {
@@ -101,15 +101,16 @@ LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
   a.mask = pass.plan[a.layer].mask;
   a.segment_ends = pass.plan[a.layer].segment_ends;  // keeps a.mask.segment_ends valid
   a.setting = variant_label(pass.variant, c);
-  if (!pass.capture || n == 0) return a;
+  a.precision = pass.precision;
+  a.layers_done = pass.capture ? c.n_layers : pass.layers_done;  // a finished pass has all
+  if (!pass.has_attention() || n == 0) return a;
 
   auto masked_map = [&](int layer, int head) {
-    std::vector<float> m = layer_map(*pass.capture, layer, head, c.n_heads, n, o.aggregate);
+    std::vector<float> m = layer_map(pass, layer, head, c.n_heads, n, o.aggregate);
     const attn::MaskSpec& mk = pass.plan[layer].mask;
     const attn::MaskSpec* nmk = a.difference ? &native->plan[layer].mask : nullptr;
     if (a.difference) {
-      const std::vector<float> b =
-          layer_map(*native->capture, layer, head, c.n_heads, n, o.aggregate);
+      const std::vector<float> b = layer_map(*native, layer, head, c.n_heads, n, o.aggregate);
       for (size_t i = 0; i < m.size(); ++i) m[i] -= b[i];
     }
     for (int q = 0; q < n; ++q)
@@ -121,6 +122,8 @@ LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
   };
 
   a.values = masked_map(a.layer, a.head);
+  if (a.layer >= a.layers_done)  // not computed yet: empty, not zero
+    std::fill(a.values.begin(), a.values.end(), kNaN);
   float lo = 0, hi = 0;
   for (float x : a.values)
     if (!std::isnan(x)) {
@@ -161,7 +164,7 @@ AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* nat
   float tmax = 1e-6f;
   for (int l = 0; l < c.n_layers; ++l)
     for (int h = 0; h < c.n_heads; ++h) {
-      const model::AttentionCapture* pa = pass.capture ? pass.capture->find(l, h) : nullptr;
+      const model::AttentionCapture* pa = pass.find(l, h);
       const model::AttentionCapture* pb = native ? native->capture->find(l, h) : nullptr;
       const attn::MaskSpec& mk = pass.plan[l].mask;
       std::vector<float> m(static_cast<size_t>(T) * T, kNaN);

@@ -43,11 +43,14 @@ struct LiveAttention {
   int thumb = 0;
   std::vector<std::vector<float>> thumbs;
   float thumb_vmin = 0, thumb_vmax = 1;
-  std::string setting;    // "native", "SWA W=8 (W keys including self)", "1 KV head (pooled)"...
+  std::string setting;  // "native", "SWA W=8 (W keys including self)", "1 KV head (pooled)"...
+  model::Precision precision = model::Precision::Exact;  // draft: the bf16 pass while sliding
+  int layers_done = 0;    // < n_layers while the pass still runs; later layers are empty (NaN)
   LiveSparseCost sparse;  // pairs saved and perplexity lost, when the pass ran sparse
 };
 
-// Needs pass.capture with every (layer, head); native may be null (difference unavailable).
+// Reads every (layer, head) of the pass (a running pass: the layers done; the others show as
+// empty); native may be null (difference unavailable).
 LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
                                    const model::Config& c, const LiveAttentionOptions& o);
 

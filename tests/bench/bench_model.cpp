@@ -1,10 +1,11 @@
 // Forward-pass speed on the real models (issue 3, "Speed"):
 //   Prefill/<model>       N = 256 prompt tokens in one pass          -> tokens_per_s
 //   Prefill512/<model>    N = 512 prompt tokens in one pass          -> tokens_per_s
+//   Prefill512Draft/<model>/<int8|bf16>  the same with the live views' draft precisions
 //   DecodeFull/<model>    one token at context 512 with the full cache -> tokens_per_s
 //   DecodeNone/<model>    one token at context 512 with cache `none`   -> tokens_per_s
 // Each also reports tokens_per_cpu_s (tokens per CPU-second of the whole process, the
-// figure to compare on a loaded machine) and peak_rss_MB (getrusage ru_maxrss of the whole process,
+// figure to compare on a loaded machine) and peak_rss_MB (VmHWM of the whole process,
 // so run one model per process: --benchmark_filter=smollm2). Attention capture is off: this
 // measures the runtime, not the views. Threads: ATTNLAB_BENCH_THREADS (default: all cores). The
 // prompt is tests/bench/prompt.txt repeated until it has enough tokens;
@@ -41,10 +42,14 @@ double process_cpu_s() {
          1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
+// VmHWM of /proc/self/status, this process image's own peak: ru_maxrss also counts the
+// parent's RSS at fork (Linux keeps it across exec), so a large parent inflated it.
 double peak_rss_mb() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // in kB
+  return 0.0;
 }
 
 int bench_threads() {
@@ -108,6 +113,25 @@ void BM_Prefill(benchmark::State& state, const std::string& name, int n_tokens) 
   report(state, static_cast<double>(n_tokens) * state.iterations(), process_cpu_s() - cpu0);
 }
 
+// Prefill512 with a draft precision (the live views' draft passes, qgemm_int8 / qgemm_bf16).
+void BM_PrefillDraft(benchmark::State& state, const std::string& name,
+                     core::model::Precision precision) {
+  const Loaded* l = loaded(name);
+  if (!l) return state.SkipWithError("model not downloaded (run scripts/setup)");
+  const std::vector<int32_t> ids(l->ids.begin(), l->ids.begin() + kDecodeContext);
+  core::model::RunOptions o = options(core::CacheMode::Full);
+  o.precision = precision;
+  core::model::Session s(l->model, o);
+  const double cpu0 = process_cpu_s();
+  for (auto _ : state) {
+    state.PauseTiming();
+    s.reset();
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(s.prefill(ids));
+  }
+  report(state, static_cast<double>(kDecodeContext) * state.iterations(), process_cpu_s() - cpu0);
+}
+
 // Decodes one token at a time after a prompt of kDecodeContext - 1 tokens, so the first timed
 // token sits at context 512; later iterations run at 513, 514, ... (few iterations).
 void BM_Decode(benchmark::State& state, const std::string& name, core::CacheMode cache) {
@@ -135,6 +159,13 @@ void register_all() {
         ->Unit(benchmark::kMillisecond)
         ->Iterations(3)
         ->UseRealTime();
+    for (auto [tag, p] : {std::pair{"int8", core::model::Precision::DraftInt8},
+                          std::pair{"bf16", core::model::Precision::DraftBf16}})
+      benchmark::RegisterBenchmark(("Prefill512Draft/" + name + "/" + tag).c_str(), BM_PrefillDraft,
+                                   name, p)
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(3)
+          ->UseRealTime();
     benchmark::RegisterBenchmark(("DecodeFull/" + name).c_str(), BM_Decode, name,
                                  core::CacheMode::Full)
         ->Unit(benchmark::kMillisecond)

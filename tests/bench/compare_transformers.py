@@ -20,10 +20,20 @@ threads lose whole time slices at barriers when other processes hold the cores.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
+
+
+def peak_rss_mb():
+    """VmHWM, this process image's own peak RSS: ru_maxrss also counts the parent's RSS at
+    fork (Linux keeps it across exec), which inflated it when the parent had grown."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -85,7 +95,7 @@ def hf_worker(model_dir, model, threads):
             m(input_ids=torch.tensor([ids[: DECODE_CONTEXT + i]]), use_cache=False)
         out["decode_none_tok_s"] = steps / (time.perf_counter() - t0)
         out["decode_none_tok_cpu_s"] = steps / (time.process_time() - c0)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    out["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(out))
 
 

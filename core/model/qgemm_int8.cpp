@@ -1,0 +1,279 @@
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "core/model/qgemm_int8.h"
+
+#include <cpuid.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "core/model/dequant.h"
+
+namespace core::model {
+
+namespace {
+
+constexpr int kPanel = 32;   // output columns a panel holds, as in qgemm.cpp
+constexpr int kRows = 6;     // rows of x a kernel call covers (6 x 2 int + 6 x 2 f32 sums)
+constexpr int kDepth = 256;  // k per packed slice: 8 KB of int8 panel
+constexpr int kBlk = 32;     // elements that share one int8 scale (x and W alike)
+
+typedef int32_t __attribute__((may_alias)) quad32;  // four int8 codes read as one lane
+
+bool cpu_has_avx512_vnni() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  // CPUID leaf 7, sub-leaf 0: ECX bit 11 is AVX512_VNNI.
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return (c >> 11) & 1u;
+}
+
+std::atomic<Int8Path>& path_slot() {
+  static std::atomic<Int8Path> p{[] {
+    const char* env = std::getenv("ATTNLAB_DRAFT");
+    return env && std::string(env) == "emulated" ? Int8Path::Scalar : best_int8_path();
+  }()};
+  return p;
+}
+
+// Symmetric int8 codes of v[0..32): scale max|v| / 127 (0 for an all-zero block); halves
+// round away from zero. The AVX-512 version below does the same float operations.
+float quantize_block_scalar(const float* v, int8_t* q) {
+  float amax = 0;
+  for (int i = 0; i < kBlk; ++i) amax = std::max(amax, std::fabs(v[i]));
+  const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+  for (int i = 0; i < kBlk; ++i) {
+    const float a = v[i] * inv;
+    q[i] = static_cast<int8_t>(static_cast<int32_t>(a + std::copysign(0.5f, a)));
+  }
+  return amax / 127.0f;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) float quantize_block_avx512(const float* v,
+                                                                                 int8_t* q) {
+  const __m512 a0 = _mm512_loadu_ps(v), a1 = _mm512_loadu_ps(v + 16);
+  const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a0), _mm512_abs_ps(a1)));
+  const __m512 inv = _mm512_set1_ps(amax > 0 ? 127.0f / amax : 0.0f);
+  const __m512 half = _mm512_set1_ps(0.5f);
+  const __m512i sign = _mm512_set1_epi32(static_cast<int32_t>(0x80000000u));
+  for (int h = 0; h < 2; ++h) {
+    const __m512 a = _mm512_mul_ps(h == 0 ? a0 : a1, inv);
+    // copysign(0.5, a): 0.5 with a's sign bit.
+    const __m512 r = _mm512_castsi512_ps(
+        _mm512_or_si512(_mm512_castps_si512(half), _mm512_and_si512(_mm512_castps_si512(a), sign)));
+    const __m512i t = _mm512_cvttps_epi32(_mm512_add_ps(a, r));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16 * h), _mm512_cvtepi32_epi8(t));
+  }
+  return amax / 127.0f;
+}
+
+float quantize_block(const float* v, int8_t* q) {
+  return current_isa() == Isa::Avx512 ? quantize_block_avx512(v, q) : quantize_block_scalar(v, q);
+}
+
+// The panel of W[r0 .. r0+31, k0 .. k0+kb) as int8: codes [kb / 4][32][4], scales [kb/32][32]
+// and, per block and column, -128 * the sum of its codes (the +128 offset of x's codes).
+struct Int8Panel {
+  std::vector<int8_t> q;
+  std::vector<float> scale;
+  std::vector<int32_t> neg_comp;
+};
+
+void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
+                     std::vector<float>& row) {
+  const size_t block_bytes = w.row_bytes / static_cast<size_t>(w.cols / w.block_elems);
+  const size_t offset = static_cast<size_t>(k0 / w.block_elems) * block_bytes;
+  const int nb = kb / kBlk;
+  p.q.resize(static_cast<size_t>(kb) * kPanel);
+  p.scale.resize(static_cast<size_t>(nb) * kPanel);
+  p.neg_comp.resize(static_cast<size_t>(nb) * kPanel);
+  row.resize(kb);
+  int8_t codes[kBlk];
+  for (int j = 0; j < kPanel; ++j) {
+    if (r0 + j < w.rows)
+      dequantize(w.type, w.data + static_cast<size_t>(r0 + j) * w.row_bytes + offset, row.data(),
+                 kb);
+    else
+      std::fill(row.begin(), row.end(), 0.0f);
+    for (int b = 0; b < nb; ++b) {
+      p.scale[static_cast<size_t>(b) * kPanel + j] = quantize_block(row.data() + b * kBlk, codes);
+      int32_t sum = 0;
+      for (int i = 0; i < kBlk; ++i) {
+        const int k = b * kBlk + i;
+        p.q[static_cast<size_t>(k / 4) * 4 * kPanel + j * 4 + k % 4] = codes[i];
+        sum += codes[i];
+      }
+      p.neg_comp[static_cast<size_t>(b) * kPanel + j] = -128 * sum;
+    }
+  }
+}
+
+// c[t, 0..31] (+)= sum over blocks of scale_x * scale_w * (int32 dot of the codes), t < R.
+template <int R>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(const uint8_t* xq,
+                                                                      const float* xs,
+                                                                      const Int8Panel& p, int nb,
+                                                                      float* c, int ldc, bool add) {
+  __m512 acc[R][2];
+#pragma GCC unroll 8
+  for (int t = 0; t < R; ++t) {
+    float* ct = c + static_cast<size_t>(t) * ldc;
+    acc[t][0] = add ? _mm512_loadu_ps(ct) : _mm512_setzero_ps();
+    acc[t][1] = add ? _mm512_loadu_ps(ct + 16) : _mm512_setzero_ps();
+  }
+  for (int b = 0; b < nb; ++b) {
+    __m512i s[R][2];
+    const __m512i n0 = _mm512_loadu_si512(p.neg_comp.data() + b * kPanel);
+    const __m512i n1 = _mm512_loadu_si512(p.neg_comp.data() + b * kPanel + 16);
+#pragma GCC unroll 8
+    for (int t = 0; t < R; ++t) {
+      s[t][0] = n0;
+      s[t][1] = n1;
+    }
+#pragma GCC unroll 8
+    for (int kq = 0; kq < kBlk / 4; ++kq) {
+      const int8_t* wq = p.q.data() + static_cast<size_t>(b * kBlk / 4 + kq) * 4 * kPanel;
+      const __m512i w0 = _mm512_loadu_si512(wq);
+      const __m512i w1 = _mm512_loadu_si512(wq + 64);
+      const quad32* xr = reinterpret_cast<const quad32*>(xq) + (b * kBlk / 4 + kq) * kRows;
+#pragma GCC unroll 8
+      for (int t = 0; t < R; ++t) {
+        const __m512i bx = _mm512_set1_epi32(xr[t]);
+        s[t][0] = _mm512_dpbusd_epi32(s[t][0], bx, w0);
+        s[t][1] = _mm512_dpbusd_epi32(s[t][1], bx, w1);
+      }
+    }
+    const __m512 ws0 = _mm512_loadu_ps(p.scale.data() + b * kPanel);
+    const __m512 ws1 = _mm512_loadu_ps(p.scale.data() + b * kPanel + 16);
+#pragma GCC unroll 8
+    for (int t = 0; t < R; ++t) {
+      const __m512 sx = _mm512_set1_ps(xs[b * kRows + t]);
+      acc[t][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t][0]), _mm512_mul_ps(ws0, sx), acc[t][0]);
+      acc[t][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t][1]), _mm512_mul_ps(ws1, sx), acc[t][1]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int t = 0; t < R; ++t) {
+    _mm512_storeu_ps(c + static_cast<size_t>(t) * ldc, acc[t][0]);
+    _mm512_storeu_ps(c + static_cast<size_t>(t) * ldc + 16, acc[t][1]);
+  }
+}
+
+// The same sums in the same order with scalar integer arithmetic: the int32 dots are exact and
+// each f32 step is the same single-rounding fma, so the numbers are identical.
+void tile_scalar(const uint8_t* xq, const float* xs, const Int8Panel& p, int nb, float* c, int ldc,
+                 int rows, bool add) {
+  for (int t = 0; t < rows; ++t)
+    for (int j = 0; j < kPanel; ++j) {
+      float acc = add ? c[static_cast<size_t>(t) * ldc + j] : 0.0f;
+      for (int b = 0; b < nb; ++b) {
+        int32_t s = p.neg_comp[static_cast<size_t>(b) * kPanel + j];
+        for (int i = 0; i < kBlk; ++i) {
+          const int k = b * kBlk + i;
+          s += static_cast<int32_t>(xq[static_cast<size_t>(k / 4) * 4 * kRows + t * 4 + k % 4]) *
+               p.q[static_cast<size_t>(k / 4) * 4 * kPanel + j * 4 + k % 4];
+        }
+        const float scale = p.scale[static_cast<size_t>(b) * kPanel + j] * xs[b * kRows + t];
+        acc = std::fma(static_cast<float>(s), scale, acc);
+      }
+      c[static_cast<size_t>(t) * ldc + j] = acc;
+    }
+}
+
+template <int R>
+void vnni_rows(const uint8_t* xq, const float* xs, const Int8Panel& p, int nb, float* c, int ldc,
+               int rows, bool add) {
+  if constexpr (R > 1) {
+    if (rows < R) return vnni_rows<R - 1>(xq, xs, p, nb, c, ldc, rows, add);
+  }
+  tile_vnni<R>(xq, xs, p, nb, c, ldc, add);
+}
+
+}  // namespace
+
+Int8Path best_int8_path() {
+  static const Int8Path p =
+      best_isa() == Isa::Avx512 && cpu_has_avx512_vnni() ? Int8Path::Avx512Vnni : Int8Path::Scalar;
+  return p;
+}
+Int8Path current_int8_path() {
+  if (current_isa() != Isa::Avx512) return Int8Path::Scalar;
+  return path_slot().load(std::memory_order_relaxed);
+}
+void force_int8_path(Int8Path p) {
+  path_slot().store(std::min(p, best_int8_path()));
+}
+const char* int8_path_name(Int8Path p) {
+  return p == Int8Path::Avx512Vnni ? "avx512-vnni" : "scalar";
+}
+
+bool int8_supported(int cols) {
+  return cols > 0 && cols % kBlk == 0;
+}
+
+void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp) {
+  const int n_tiles = (t_count + kRows - 1) / kRows;
+  const int nb = cols / kBlk;
+  xp.cols = cols;
+  xp.q.assign(static_cast<size_t>(n_tiles) * kRows * cols, 128);  // code 0 for rows past T
+  xp.scale.assign(static_cast<size_t>(n_tiles) * kRows * nb, 0.0f);
+  int8_t codes[kBlk];
+  for (int t = 0; t < t_count; ++t) {
+    uint8_t* dst = xp.q.data() + static_cast<size_t>(t / kRows) * kRows * cols;
+    float* sdst = xp.scale.data() + static_cast<size_t>(t / kRows) * kRows * nb;
+    for (int b = 0; b < nb; ++b) {
+      sdst[b * kRows + t % kRows] =
+          quantize_block(x + static_cast<size_t>(t) * cols + b * kBlk, codes);
+      for (int i = 0; i < kBlk; ++i) {
+        const int k = b * kBlk + i;
+        dst[static_cast<size_t>(k / 4) * 4 * kRows + (t % kRows) * 4 + k % 4] =
+            static_cast<uint8_t>(codes[i] + 128);
+      }
+    }
+  }
+}
+
+void qgemm_panels_int8(const QuantMatrix& w, const Int8X& xp, int t_count, float* y, int p0,
+                       int p1) {
+  thread_local Int8Panel panel;
+  thread_local std::vector<float> row, edge;
+  const int depth = std::max(w.block_elems, kDepth / w.block_elems * w.block_elems);
+  const int nb_all = w.cols / kBlk;
+  const bool vnni = current_int8_path() == Int8Path::Avx512Vnni;
+  for (int p = p0; p < p1; ++p) {
+    const int r0 = p * kPanel;
+    const int width = std::min(kPanel, w.rows - r0);
+    float* c = y + r0;
+    int ldc = w.rows;
+    if (width < kPanel) {  // a narrower last panel computes into [T, 32] and copies out
+      edge.resize(static_cast<size_t>(t_count) * kPanel);
+      c = edge.data();
+      ldc = kPanel;
+    }
+    for (int k0 = 0; k0 < w.cols; k0 += depth) {
+      const int kb = std::min(depth, w.cols - k0);
+      pack_panel_int8(w, r0, k0, kb, panel, row);
+      for (int t0 = 0; t0 < t_count; t0 += kRows) {
+        const uint8_t* xq =
+            xp.q.data() + static_cast<size_t>(t0) * w.cols + static_cast<size_t>(k0) * kRows;
+        const float* xs = xp.scale.data() + static_cast<size_t>(t0) * nb_all + (k0 / kBlk) * kRows;
+        const int rows = std::min(kRows, t_count - t0);
+        float* ct = c + static_cast<size_t>(t0) * ldc;
+        if (vnni)
+          vnni_rows<kRows>(xq, xs, panel, kb / kBlk, ct, ldc, rows, k0 > 0);
+        else
+          tile_scalar(xq, xs, panel, kb / kBlk, ct, ldc, rows, k0 > 0);
+      }
+    }
+    if (width < kPanel)
+      for (int t = 0; t < t_count; ++t)
+        std::memcpy(y + static_cast<size_t>(t) * w.rows + r0, edge.data() + t * kPanel,
+                    sizeof(float) * width);
+  }
+}
+
+}  // namespace core::model

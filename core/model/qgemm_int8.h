@@ -1,0 +1,45 @@
+// The int8 draft precision of the prefill GEMM (qgemm.h), the way llama.cpp multiplies by
+// quantized weights: every 32 consecutive values of a row of x and of a row of W share one
+// scale (max |v| / 127) and are rounded to int8 codes; the codes' dot products are exact int32
+// sums and each block adds scale_x * scale_w * sum to an f32 accumulator. W's blocks are
+// dequantized panel by panel (as the exact GEMM does) and requantized, so every GGUF type
+// takes the same path.
+//
+// AVX-512 VNNI (`vpdpbusd`: 64 multiply-adds an instruction) where the CPU has it, otherwise
+// scalar integer code that gives the identical numbers (the int32 sums are exact, the f32
+// steps the same fused multiply-adds in the same order), only slower. x's codes are stored
+// +128 (vpdpbusd multiplies unsigned by signed bytes); the panel carries -128 * sum of W's
+// codes per block to take it back out.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/model/qgemv.h"
+
+namespace core::model {
+
+// ATTNLAB_DRAFT=emulated (or force_int8_path) caps it; so does current_isa() < Avx512.
+enum class Int8Path { Scalar, Avx512Vnni };
+Int8Path best_int8_path();
+Int8Path current_int8_path();
+void force_int8_path(Int8Path p);  // clamped to best_int8_path()
+const char* int8_path_name(Int8Path p);
+
+// Whether a product with this many columns can run in int8 (whole 32-element blocks).
+bool int8_supported(int cols);
+
+// x[T, cols] as int8 blocks: tiles of 6 rows, codes [cols / 4][6][4] (+128), scales
+// [cols / 32][6] per tile; rows past T are 0.
+struct Int8X {
+  int cols = 0;
+  std::vector<uint8_t> q;
+  std::vector<float> scale;
+};
+void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp);
+
+// The panels [p0, p1) (32 output columns each) of y[T, w.rows] = x · Wᵀ in int8.
+void qgemm_panels_int8(const QuantMatrix& w, const Int8X& xp, int t_count, float* y, int p0,
+                       int p1);
+
+}  // namespace core::model

@@ -1,0 +1,36 @@
+// What a running live pass publishes: after each layer a partial LivePass with the layers done
+// so far (the live attention view fills in layer by layer), and, once the exact pass replaced
+// a draft, how far apart the two were.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/session/live_result.h"
+
+namespace core {
+
+// Collects the finished layers of one pass, in layer order, and builds the partial passes.
+class PartialPassBuilder {
+ public:
+  // `head`: the pass's tokens, labels, variant, precision, plan and kv_heads (no capture).
+  PartialPassBuilder(LivePass head, const model::Config& c);
+  // Layer `layer` finished with these heads: the partial pass with layers 0..layer.
+  std::shared_ptr<const LivePass> add(
+      int layer, std::shared_ptr<const std::vector<model::AttentionCapture>> heads);
+  // The thumbnails of every layer added so far (the finished pass's, once all were added).
+  std::shared_ptr<const AttentionThumbs> thumbs() const;
+  int layers_done() const { return pass_.layers_done; }
+
+ private:
+  LivePass pass_;
+  AttentionThumbs thumbs_;
+  const model::Config& config_;
+};
+
+// max |Δp| per (layer, head) between a draft pass and the exact pass of the same tokens and
+// setting; null when they are not comparable.
+std::shared_ptr<const DraftDelta> draft_delta(const LivePass& draft, const LivePass& exact,
+                                              const model::Config& c);
+
+}  // namespace core

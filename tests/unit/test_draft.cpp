@@ -1,0 +1,271 @@
+// The bf16 draft precision (core/model/qgemm_bf16.h): the GEMM against a float64 reference,
+// on every draft path this CPU has, and the draft forward pass against the exact one on the
+// golden prompts (tests/golden/forward_*.json).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "core/model/forward.h"
+#include "core/model/qgemm.h"
+#include "core/model/qgemm_bf16.h"
+#include "core/model/qgemm_int8.h"
+
+using core::model::DraftPath;
+using core::model::Int8Path;
+using core::model::Precision;
+using core::model::QuantMatrix;
+
+namespace {
+
+// bf16 keeps 8 significant bits: round to nearest has unit roundoff u = 2^-8.
+constexpr double kBf16U = 1.0 / 256;
+// Measured on the golden prompts (both draft paths, Sapphire Rapids, `build/tests/test_draft`
+// prints it): the draft moves a next-token logit by at most 2.0% of the max |logit| and an
+// attention probability by at most 0.022. Both bounds are 16 u = 0.0625, about 3x those.
+constexpr double kDraftLogitRel = 16 * kBf16U;
+constexpr double kDraftProbAbs = 16 * kBf16U;
+// The int8 draft, measured the same way: a logit moves by at most 11% of the max |logit|
+// (Gemma-3) and a probability by at most 0.148 (SmolLM2); the bounds 0.25 are about 2x those.
+// Both int8 paths give identical numbers, so the figures do not depend on the CPU.
+constexpr double kInt8LogitRel = 0.25;
+constexpr double kInt8ProbAbs = 0.25;
+
+// Runs `check` on every draft path this CPU has (emulated, AVX-512 BF16).
+template <typename Fn>
+void on_every_draft_path(Fn&& check) {
+  for (DraftPath p : {DraftPath::Emulated, DraftPath::Avx512Bf16}) {
+    if (p > core::model::best_draft_path()) continue;
+    const Int8Path ip = p == DraftPath::Emulated ? Int8Path::Scalar : core::model::best_int8_path();
+    core::model::force_draft_path(p);
+    core::model::force_int8_path(ip);
+    SCOPED_TRACE(std::string(core::model::draft_path_name(p)) + ", " +
+                 core::model::int8_path_name(ip));
+    check();
+  }
+  core::model::force_draft_path(core::model::best_draft_path());
+  core::model::force_int8_path(core::model::best_int8_path());
+}
+
+// y[T, rows] of the draft GEMM on the current path.
+std::vector<float> draft_gemm(const QuantMatrix& m, const std::vector<float>& x, int t_count) {
+  std::vector<float> y(static_cast<size_t>(t_count) * m.rows, NAN);
+  const int panels = (m.rows + 31) / 32;
+  if (core::model::current_draft_path() == DraftPath::Avx512Bf16) {
+    std::vector<uint16_t> xp;
+    core::model::pack_x_bf16(x.data(), t_count, m.cols, xp);
+    core::model::qgemm_panels_bf16(m, xp.data(), t_count, y.data(), 0, panels);
+  } else {
+    std::vector<float> xp;
+    core::model::pack_x(x.data(), t_count, m.cols, xp, true);
+    core::model::qgemm_panels(m, xp.data(), t_count, y.data(), 0, panels, true);
+  }
+  return y;
+}
+
+}  // namespace
+
+TEST(DraftBf16, RoundsToNearestEven) {
+  EXPECT_EQ(core::model::to_bf16(1.0f), 0x3f80);
+  // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties go to the even code (1.0).
+  EXPECT_EQ(core::model::round_bf16(1.0f + 1.0f / 256), 1.0f);
+  EXPECT_EQ(core::model::round_bf16(1.0f + 3.0f / 256), 1.0f + 4.0f / 256);
+  EXPECT_EQ(core::model::round_bf16(-1.0f - 1.0f / 512), -1.0f);
+  EXPECT_TRUE(std::isnan(core::model::round_bf16(NAN)));
+  EXPECT_EQ(core::model::round_bf16(INFINITY), INFINITY);
+}
+
+// Random f32 weights (any quant type reaches the same kernel after dequantizing a panel),
+// chunk sizes around the 12-row tiles and a last panel narrower than 32 columns.
+TEST(DraftBf16, GemmMatchesFloat64Reference) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  const int rows = 45, cols = 576;
+  std::vector<float> w(static_cast<size_t>(rows) * cols);
+  for (float& v : w) v = gauss(rng);
+  const QuantMatrix m = core::model::f32_matrix(w.data(), rows, cols);
+  for (int n_t : {2, 12, 13, 31}) {
+    std::vector<float> x(static_cast<size_t>(n_t) * cols);
+    for (float& v : x) v = gauss(rng);
+    on_every_draft_path([&] {
+      const std::vector<float> y = draft_gemm(m, x, n_t);
+      for (int t = 0; t < n_t; ++t)
+        for (int r = 0; r < rows; ++r) {
+          double rounded = 0, exact = 0, mag = 0;
+          for (int k = 0; k < cols; ++k) {
+            const float a = x[static_cast<size_t>(t) * cols + k],
+                        b = w[static_cast<size_t>(r) * cols + k];
+            rounded += static_cast<double>(core::model::round_bf16(a)) * core::model::round_bf16(b);
+            exact += static_cast<double>(a) * b;
+            mag += std::fabs(static_cast<double>(a) * b);
+          }
+          const double got = y[static_cast<size_t>(t) * rows + r];
+          // Against the rounded operands only the f32 sum differs: the probabilistic bound
+          // ~sqrt(n) 2^-24 sum|w x| (Higham & Mary 2019) is 1.4e-6 of mag for n = 576; 1e-5
+          // as in test_qgemv.
+          ASSERT_NEAR(got, rounded, 1e-5 * mag) << "T=" << n_t << " row " << t << " col " << r;
+          // Against the unrounded operands: each product of two operands rounded with unit
+          // roundoff u is within (2u + u^2) of its value (the standard rounding model), plus
+          // the f32 sum above.
+          ASSERT_NEAR(got, exact, (2 * kBf16U + kBf16U * kBf16U + 1e-5) * mag)
+              << "T=" << n_t << " row " << t << " col " << r;
+        }
+    });
+  }
+}
+
+namespace {
+
+std::vector<int> top_ids(const float* z, int vocab, int k) {
+  std::vector<int> idx(vocab);
+  std::iota(idx.begin(), idx.end(), 0);
+  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
+                    [&](int a, int b) { return z[a] > z[b]; });
+  idx.resize(k);
+  return idx;
+}
+
+// The draft's top 5 next-token ids are the exact pass's, in the same order, except where the
+// exact pass itself puts two candidates closer than `tol` (a near-tie the draft's rounding may
+// break either way).
+::testing::AssertionResult same_top5(const float* exact, const float* draft, int vocab,
+                                     double tol) {
+  const std::vector<int> want = top_ids(exact, vocab, 6), got = top_ids(draft, vocab, 5);
+  for (int k = 0; k < 5; ++k) {
+    if (got[k] == want[k]) continue;
+    // The id at rank k must be one the exact pass ranks within tol of its own rank-k logit.
+    if (std::fabs(exact[got[k]] - exact[want[k]]) > tol)
+      return ::testing::AssertionFailure()
+             << "rank " << k << ": draft id " << got[k] << ", exact id " << want[k]
+             << " (exact logits " << exact[got[k]] << " vs " << exact[want[k]] << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+void check_golden_draft(const std::string& name, Precision prec) {
+  const std::string golden = std::string(ATTNLAB_GOLDEN_DIR) + "/forward_" + name + ".json";
+  std::ifstream f(golden);
+  ASSERT_TRUE(f) << "missing " << golden;
+  const nlohmann::json g = nlohmann::json::parse(f);
+  const std::string path = core::model::resolve_model_path(g["model"].get<std::string>());
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "model not downloaded: " << path;
+  const auto m = core::model::Model::load(path);
+  const int vocab = m->config().vocab;
+  auto body = [&] {
+    double worst_dp = 0, worst_logit = 0;
+    int top5_same = 0, cases = 0;
+    for (const nlohmann::json& c : g["cases"]) {
+      const auto ids = c["ids"].get<std::vector<int32_t>>();
+      core::model::RunOptions o;
+      o.capture.cache = false;
+      core::model::Session exact(m, o);
+      o.precision = prec;
+      core::model::Session draft(m, o);
+      const std::vector<float> le = exact.prefill(ids), ld = draft.prefill(ids);
+      const float max_logit = std::fabs(le[top_ids(le.data(), vocab, 1)[0]]);
+      double dl = 0;
+      for (int v = 0; v < vocab; ++v) dl = std::max(dl, std::fabs(double(le[v]) - ld[v]));
+      worst_logit = std::max(worst_logit, dl / max_logit);
+      const double rel = prec == Precision::DraftInt8 ? kInt8LogitRel : kDraftLogitRel;
+      EXPECT_TRUE(same_top5(le.data(), ld.data(), vocab, 2 * rel * max_logit))
+          << name << ": \"" << c["prompt"].get<std::string>() << "\"";
+      top5_same += top_ids(le.data(), vocab, 5) == top_ids(ld.data(), vocab, 5);
+      ++cases;
+      const auto& a = exact.capture().attention;
+      const auto& b = draft.capture().attention;
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i)
+        for (size_t j = 0; j < a[i].p.size(); ++j)
+          worst_dp = std::max(worst_dp, std::fabs(double(a[i].p[j]) - b[i].p[j]));
+    }
+    const bool int8 = prec == Precision::DraftInt8;
+    std::printf(
+        "[%s %s, %s] next-token top-5 identical %d / %d, max |dlogit| %.4f of max "
+        "|logit|, attention max |dp| %.4f\n",
+        core::model::precision_name(prec), name.c_str(),
+        int8 ? core::model::int8_path_name(core::model::current_int8_path())
+             : core::model::draft_path_name(core::model::current_draft_path()),
+        top5_same, cases, worst_logit, worst_dp);
+    EXPECT_LE(worst_logit, int8 ? kInt8LogitRel : kDraftLogitRel) << name;
+    EXPECT_LE(worst_dp, int8 ? kInt8ProbAbs : kDraftProbAbs) << name;
+  };
+  // The int8 paths agree bit for bit (DraftInt8.GemmMatchesFloat64Reference): one run does.
+  if (prec == Precision::DraftInt8)
+    body();
+  else
+    on_every_draft_path(body);
+}
+
+}  // namespace
+
+TEST(DraftForward, SmolLM2GoldenPromptsBf16) {
+  check_golden_draft("smollm2", Precision::DraftBf16);
+}
+
+TEST(DraftForward, Gemma3GoldenPromptsBf16) {
+  check_golden_draft("gemma3", Precision::DraftBf16);
+}
+
+TEST(DraftForward, SmolLM2GoldenPromptsInt8) {
+  check_golden_draft("smollm2", Precision::DraftInt8);
+}
+
+TEST(DraftForward, Gemma3GoldenPromptsInt8) {
+  check_golden_draft("gemma3", Precision::DraftInt8);
+}
+
+// Random f32 weights through the int8 GEMM: the VNNI path and the scalar one agree bit for bit
+// (exact int32 sums, the same f32 steps), and both are within the rounding of the int8 codes
+// of a float64 product of the unrounded operands.
+TEST(DraftInt8, GemmMatchesFloat64Reference) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  const int rows = 45, cols = 576, n_t = 13, blk = 32;
+  std::vector<float> w(static_cast<size_t>(rows) * cols), x(static_cast<size_t>(n_t) * cols);
+  for (float& v : w) v = gauss(rng);
+  for (float& v : x) v = gauss(rng);
+  const QuantMatrix m = core::model::f32_matrix(w.data(), rows, cols);
+  core::model::Int8X xp;
+  core::model::pack_x_int8(x.data(), n_t, cols, xp);
+  std::vector<float> y_fast(static_cast<size_t>(n_t) * rows), y_scalar(y_fast.size());
+  core::model::qgemm_panels_int8(m, xp, n_t, y_fast.data(), 0, 2);
+  core::model::force_int8_path(Int8Path::Scalar);
+  core::model::qgemm_panels_int8(m, xp, n_t, y_scalar.data(), 0, 2);
+  core::model::force_int8_path(core::model::best_int8_path());
+  EXPECT_EQ(y_fast, y_scalar) << core::model::int8_path_name(core::model::best_int8_path());
+  // Half the code step of each block: max |v| / 127 / 2.
+  auto half_step = [&](const float* v, int k) {
+    float amax = 0;
+    for (int i = k / blk * blk; i < k / blk * blk + blk; ++i)
+      amax = std::max(amax, std::fabs(v[i]));
+    return amax / 254.0;
+  };
+  for (int t = 0; t < n_t; ++t)
+    for (int r = 0; r < rows; ++r) {
+      const float* xr = x.data() + static_cast<size_t>(t) * cols;
+      const float* wr = w.data() + static_cast<size_t>(r) * cols;
+      double exact = 0, bound = 0, mag = 0;
+      for (int k = 0; k < cols; ++k) {
+        const double ex = half_step(xr, k), ew = half_step(wr, k);
+        exact += static_cast<double>(xr[k]) * wr[k];
+        mag += (std::fabs(xr[k]) + ex) * (std::fabs(wr[k]) + ew);
+        // |x^ w^ - x w| <= |x^ - x| |w^| + |x| |w^ - w| for codes rounded to the nearest step.
+        bound += ex * (std::fabs(wr[k]) + ew) + std::fabs(xr[k]) * ew;
+      }
+      // Plus the f32 sums over the blocks (the bound of test_qgemv, 1e-5 of the magnitude).
+      ASSERT_NEAR(y_fast[static_cast<size_t>(t) * rows + r], exact, bound + 1e-5 * mag)
+          << "row " << t << " col " << r;
+    }
+}
+
+// The draft is a separate option: a default RunOptions is exact.
+TEST(DraftForward, DefaultIsExact) {
+  EXPECT_EQ(core::model::RunOptions{}.precision, Precision::Exact);
+}
