@@ -16,6 +16,7 @@
 #include "core/scene/presets.h"
 #include "core/views/flash_view.h"
 #include "core/views/live_ring.h"
+#include "core/views/live_sparse.h"
 #include "core/views/mask_grid.h"
 
 namespace app {
@@ -314,6 +315,10 @@ std::string live_status_json(const AppState& s) {
     j["ppl_native"] = r->perplexity->native;
     j["ppl_variant"] = r->perplexity->variant;
   }
+  if (const core::LiveSparseCost sp = core::build_live_sparse(*r); sp.active)
+    j["sparse"] = {{"visible_pairs", sp.visible_pairs},
+                   {"dense_pairs", sp.dense_pairs},
+                   {"status", sp.status}};
   auto it = s.caches.by_view.find("live_attention");
   if (it != s.caches.by_view.end())
     if (const fig::Heatmap* h = fig::find_heatmap(it->second.figure, fig::kLiveAttentionHeatmapId))

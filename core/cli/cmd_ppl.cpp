@@ -1,7 +1,8 @@
 // `attnlab ppl --text FILE [model and variant flags]`: perplexity of the model on a text file,
 // exp(mean negative log-likelihood of every token after the first), with the variant applied.
 // `--draft int8|bf16` scores the text with the exact pass and a draft pass side by side and
-// prints how far the draft is from the exact one.
+// prints how far the draft is from the exact one. Under --sparse it also prints the pairs the
+// pattern saves and the perplexity without it.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "core/cli/model_open.h"
 #include "core/io/atomic_write.h"
 #include "core/model/qgemm_int8.h"
+#include "core/views/mask_grid.h"
 
 namespace core::cli {
 namespace {
@@ -29,6 +31,50 @@ double nll(const float* row, int vocab, int32_t target) {
   double sum = 0;
   for (int i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(row[i]) - mx);
   return std::log(sum) + mx - row[target];
+}
+
+// Mean negative log-likelihood of every token after the first under `v`, in pieces.
+double mean_nll(const OpenModel& om, const ModelFlags& mf, const ModelVariant& v,
+                const std::vector<int32_t>& ids) {
+  ModelFlags f = mf;
+  f.variant = v;
+  const int vocab = om.model->config().vocab;
+  const int n = static_cast<int>(ids.size());
+  model::Session s(om.model, run_options(f));
+  double total = 0;
+  // Long texts go in pieces so their logits stay bounded; the session keeps its cache between.
+  const int piece_len = logits_piece(v, vocab, n - 1);
+  for (int p0 = 0; p0 < n - 1; p0 += piece_len) {
+    // Positions p0..p1-1 predict tokens p0+1..p1; the last token is never fed.
+    const int p1 = std::min(n - 1, p0 + piece_len);
+    const std::vector<int32_t> piece(ids.begin() + p0, ids.begin() + p1);
+    const std::vector<float> logits = s.prefill(piece, true);  // [p1-p0, vocab]
+    for (int t = p0; t < p1; ++t)
+      total += nll(logits.data() + static_cast<size_t>(t - p0) * vocab, vocab, ids[t + 1]);
+  }
+  return total / (n - 1);
+}
+
+// Under --sparse: the pairs the pattern computes on the text against dense causal, and the
+// perplexity of the same run without the pattern (every other flag kept).
+void print_sparse_cost(const OpenModel& om, const ModelFlags& mf, const std::vector<int32_t>& ids,
+                       double sparse_ppl) {
+  const ModelVariant& v = mf.variant;
+  Scene s;  // the text as a sparse scene: the count `attnlab stats` prints as sparse.visible_pairs
+  s.seq_len = static_cast<int>(ids.size());
+  s.mask = attn::MaskKind::Sparse;
+  s.sparse = {v.sparse_global, v.sparse_local, v.sparse_random, v.sparse_seed};
+  const int64_t pairs = count_visible_pairs(s);
+  const int64_t dense = static_cast<int64_t>(s.seq_len) * (s.seq_len + 1) / 2;
+  ModelVariant d = v;
+  d.sparse_global = d.sparse_local = d.sparse_random = 0;
+  const double dense_ppl = std::exp(mean_nll(om, mf, d, ids));
+  std::printf("sparse pairs: %lld of %lld dense causal (%.2f%%) per layer and head\n",
+              static_cast<long long>(pairs), static_cast<long long>(dense),
+              100.0 * static_cast<double>(pairs) / static_cast<double>(dense));
+  std::printf("perplexity without the sparse pattern: %.4f\n", dense_ppl);
+  std::printf("sparse vs dense: %.4f vs %.4f (x%.3f)\n", sparse_ppl, dense_ppl,
+              sparse_ppl / dense_ppl);
 }
 
 // The ids of the k largest logits, largest first.
@@ -139,6 +185,7 @@ int ppl(int argc, char** argv) {
   std::printf("mean nll: %.6f nats/token\n", mean);
   std::printf("perplexity: %.4f\n", std::exp(mean));
   std::printf("time: %.2f s (%.1f tok/s)\n", secs, (n - 1) / std::max(secs, 1e-9));
+  if (mf.variant.sparse_local > 0) print_sparse_cost(om, mf, ids, std::exp(mean));
   if (!ds) return 0;
   const double dmean = agree.total_nll / (n - 1);
   std::printf("draft: %s, path %s\n", model::precision_name(dopts.precision),

@@ -114,7 +114,8 @@ nlohmann::ordered_json scene_stats(const Scene& s) {
   const KvMemorySeries kv = build_kv_memory(s, 2);
   out["kv_cache"] = {{"dtype", dtype_name(s.dtype)}, {"batch", s.batch},
                      {"seq_len", s.seq_len},         {"bytes_per_token", kv.bytes_per_token},
-                     {"bytes_full", kv.bytes_full},  {"bytes_rolling", kv.bytes_rolling}};
+                     {"bytes_full", kv.bytes_full},  {"bytes_rolling", kv.bytes_rolling},
+                     {"bytes_mla", kv.bytes_mla}};
 
   Scene ring_scene = s;
   ring_scene.chunk = 0;  // the chunk table is a picture, not a number to quote

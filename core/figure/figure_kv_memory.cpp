@@ -45,7 +45,7 @@ Figure figure_kv_memory(const core::KvMemorySeries& m, const core::Scene& s, con
   at.pop_back();
   info.push_back(at);
   info.push_back("exact: full " + format_count(m.bytes_full) + " B, rolling " +
-                 format_count(m.bytes_rolling) + " B");
+                 format_count(m.bytes_rolling) + " B, MLA " + format_count(m.bytes_mla) + " B");
   for (size_t i = 0; i < m.curves.size(); ++i)
     f.legend.push_back({palette_color(t, static_cast<int>(i)), m.curves[i].label,
                         m.curves[i].kind == core::KvCurveKind::Rolling});

@@ -80,9 +80,11 @@ Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,
   else
     what += a.mask.kind == attn::MaskKind::SlidingWindow
                 ? "; mask: SWA " + attn::window_phrase(a.mask.window, a.mask.convention)
-                : "; mask: causal";
+            : a.mask.kind == attn::MaskKind::Sparse ? "; mask: sparse (every layer)"
+                                                    : "; mask: causal";
   info.push_back(what);
   if (const std::string p = packed_line(r); !p.empty()) info.push_back(p);
+  if (a.sparse.active) info.push_back(a.sparse.status);
 
   f.colorbar.present = true;
   f.colorbar.cmap = cmap;

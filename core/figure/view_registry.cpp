@@ -137,7 +137,9 @@ ViewData live_attention_data(const ViewInput& in, const core::LiveResult& r) {
   ao.thumb_cells = in.options.thumb_cells;
   if (pass != r.pass.get()) ao.difference = false;  // diff thumbs are of the finished pass
   ao.thumbs = ao.difference ? r.diff_thumbs.get() : pass->thumbs.get();
-  return wrap(core::build_live_attention(*pass, r.native.get(), *r.config, ao));
+  core::LiveAttention a = core::build_live_attention(*pass, r.native.get(), *r.config, ao);
+  if (pass == r.pass.get()) a.sparse = core::build_live_sparse(r);  // of the finished pass
+  return wrap(std::move(a));
 }
 ViewData live_rollout_data(const ViewInput& in, const core::LiveResult& r) {
   if (!r.pass) return message("running the forward pass...");

@@ -741,6 +741,13 @@ void Session::update_cache_capture() {
     cc.bytes = (lc.k.capacity() + lc.v.capacity()) * sizeof(float);
     cc.slot_pos = lc.slot_pos;
     cc.slot_pos.resize(cc.n_slots, -1);
+    cc.block = lc.paged.block;
+    if (cc.block > 0) {
+      cc.block_table = lc.paged.table.tables[0];
+      cc.pool_blocks = static_cast<int>(lc.paged.table.ref.size());
+      cc.blocks_in_use = static_cast<int>(paged_blocks_in_use(lc.paged.table));
+      cc.tokens_in_blocks = static_cast<int>(paged_tokens_stored(lc.paged.table));
+    }
     cc.k_norm.assign(static_cast<size_t>(cc.n_slots) * nkv, 0.0f);
     cc.v_norm.assign(static_cast<size_t>(cc.n_slots) * nkv, 0.0f);
     if (!opts_.capture.cache) continue;

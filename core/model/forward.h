@@ -85,6 +85,12 @@ struct CacheCapture {
   std::vector<float> k_norm;      // [n_slots, n_kv_heads] L2 norm of the stored key
   std::vector<float> v_norm;      // [n_slots, n_kv_heads]
   size_t bytes = 0;               // bytes this layer's K+V buffers allocated
+  // CacheMode::Paged: the layer's block table as the runtime holds it (B = 0 otherwise).
+  int block = 0;                 // B, tokens per physical block
+  std::vector<int> block_table;  // [logical blocks] physical id, -1 = released (window passed)
+  int pool_blocks = 0;           // physical blocks in the pool (n_slots / B), free ones included
+  int blocks_in_use = 0;         // physical blocks a sequence holds (ref > 0)
+  int tokens_in_blocks = 0;      // filled slots of those blocks
 };
 
 // What one query head computed: its q rows and the k, v rows of the K/V head it reads, as

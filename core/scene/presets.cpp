@@ -85,12 +85,21 @@ bool apply_preset(Scene& scene, std::string_view name) {
   if (p->mla_latent > 0) {
     scene.mla.latent = p->mla_latent;
     scene.mla.rope_dim = p->mla_rope_dim;
+  } else {
+    scene.mla = mla_for_head_dim(p->head_dim);
   }
   scene.mask = p->window > 0 ? attn::MaskKind::SlidingWindow : attn::MaskKind::Causal;
   if (std::string m = preset_model(p->name); !m.empty()) scene.model = m;
   if (scene.layer >= scene.n_layers) scene.layer = 0;
   if (scene.head >= scene.n_heads) scene.head = 0;
   return true;
+}
+
+MlaParams mla_for_head_dim(int head_dim) {
+  MlaParams m;
+  m.latent = 4 * head_dim;
+  m.rope_dim = head_dim / 2;
+  return m;
 }
 
 bool layer_is_global(const Scene& scene, int layer) {

@@ -43,9 +43,14 @@ const Preset* find_preset(std::string_view name);
 
 // Copies the preset's fields into the scene, sets scene.preset and picks the mask kind the
 // model uses (sliding_window when it has a window, else causal); a preset with a runnable
-// model also sets scene.model. "custom" and "from model" only set the name. Returns false, leaving
-// the scene untouched, for an unknown name.
+// model also sets scene.model. The MLA keys get the DeepSeek presets' published d_c and d_R,
+// and for every other preset mla_for_head_dim(head_dim). "custom" and "from model" only set
+// the name. Returns false, leaving the scene untouched, for an unknown name.
 bool apply_preset(Scene& scene, std::string_view name);
+
+// MLA sized as DeepSeek-V2 sizes it (Table 1: d_c = 4 d_h, d_R = d_h / 2, its 512 and 64 at
+// d_h = 128): what the model's cache would be under MLA, about GQA with 2.25 groups.
+MlaParams mla_for_head_dim(int head_dim);
 
 // The preset the scene's architecture really is: scene.preset while every architecture key
 // (n_layers, n_heads, n_kv_heads, head_dim, d_model, window, window_convention, global_every)

@@ -76,6 +76,16 @@ struct DraftDelta {
   }
 };
 
+// A paged cache's blocks over all layers, read from the runtime's block tables.
+struct PagedUsage {
+  int block = 0;              // B, tokens per block; 0 = the cache is not paged
+  int64_t blocks_in_use = 0;  // physical blocks the sequence holds, summed over layers
+  int64_t pool_blocks = 0;    // physical blocks in the pools (free-listed ones included)
+  int64_t tokens = 0;         // filled slots of the held blocks
+  int64_t block_bytes = 0;    // one block of one layer: B x kv_heads x head_dim x 2 (K, V) x 4
+  int64_t empty_slots() const { return blocks_in_use * block - tokens; }
+};
+
 // One generated token of the ring generation (step 0 is the prefilled prompt).
 struct GenStep {
   int n_tokens = 0;         // tokens in the sequence after this step
@@ -88,6 +98,7 @@ struct GenStep {
   size_t ring_held = 0;                   // bytes of the slots that hold a position
   size_t full_bytes = 0;                  // bytes the full cache allocated
   size_t full_held = 0;                   // bytes of the full cache's filled slots
+  PagedUsage full_paged;  // the full-cache run's blocks when the setting's cache is paged
 };
 
 // Greedy generation with a rolling cache of W slots next to the same generation with a full
@@ -106,11 +117,13 @@ struct LiveGeneration {
   std::string ring_text, full_text;  // generated continuation only
 };
 
-// Perplexity of a text in assets/ under this setting and under the native model.
+// Perplexity of a text in assets/ under this setting (its pooled K/V heads and sparse
+// pattern) and under the native model.
 struct LivePerplexity {
   std::string text_path;
   int n_tokens = 0;
-  int kv_heads = 0;  // the setting's K/V heads
+  int kv_heads = 0;      // the setting's K/V heads
+  ModelVariant setting;  // what `variant` ran with: perplexity_setting() of the pass
   double native = 0;
   double variant = 0;
 };

@@ -8,7 +8,7 @@ namespace core {
 
 ModelVariant live_pass_variant(const ModelVariant& v) {
   ModelVariant r = v;
-  r.cache = CacheMode::Full;
+  if (r.cache != CacheMode::Paged) r.cache = CacheMode::Full;  // a paged pass keeps its blocks
   if (r.chunk <= 0) r.chunk = kLivePassChunk;
   return r;
 }
@@ -52,7 +52,8 @@ int LivePassCache::reusable(const std::shared_ptr<const model::Model>& m,
   // The kept capture must hold the same maps: the same focus (or all), the same means, and
   // the same products (a draft's K/V are not the exact pass's).
   if (!k.s || !k.last_cap || k.model != m || precision != k.precision ||
-      rv.chunk != k.run_v.chunk || kv(rv) != kv(k.run_v) || focus != k.focus ||
+      rv.chunk != k.run_v.chunk || kv(rv) != kv(k.run_v) || rv.cache != CacheMode::Full ||
+      k.run_v.cache != CacheMode::Full || focus != k.focus ||
       (focus >= 0 && with_mean != k.with_mean))
     return 0;
   const std::vector<int32_t>& old = k.s->tokens();

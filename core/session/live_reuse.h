@@ -31,7 +31,8 @@ namespace core {
 inline constexpr int kLivePassChunk = 256;
 
 // What a live pass runs for variant v: a growing cache that keeps every key (the views read
-// probabilities, and a rolling cache would show evicted keys as 0), in chunks.
+// probabilities, and a rolling cache would show evicted keys as 0), or the paged cache the
+// memory view reads (never resumed: Session::truncate needs a growing cache), in chunks.
 ModelVariant live_pass_variant(const ModelVariant& v);
 
 // Holds the session of the last pass; run() resumes it where it can.

@@ -81,6 +81,16 @@ bool is_native(const ModelVariant& v, const model::Config& c) {
          v.cache != CacheMode::Rolling && v.sparse_local <= 0 && v.segments.empty();
 }
 
+ModelVariant perplexity_setting(const ModelVariant& v, int kv_heads) {
+  ModelVariant p;
+  p.kv_heads = kv_heads;
+  p.sparse_global = v.sparse_global;
+  p.sparse_local = v.sparse_local;
+  p.sparse_random = v.sparse_random;
+  p.sparse_seed = v.sparse_seed;
+  return p;
+}
+
 LivePass run_live_pass(const std::shared_ptr<const model::Model>& m, const model::Tokenizer& tok,
                        const std::vector<int32_t>& tokens, const ModelVariant& v,
                        const LiveControl& ctl) {
@@ -145,6 +155,19 @@ size_t cache_held_bytes(const model::Capture& cap, int head_dim) {
   return b;
 }
 
+PagedUsage paged_usage(const model::Capture& cap, int head_dim) {
+  PagedUsage u;
+  for (const model::CacheCapture& cc : cap.cache) {
+    if (cc.block <= 0) continue;
+    u.block = cc.block;
+    u.blocks_in_use += cc.blocks_in_use;
+    u.pool_blocks += cc.pool_blocks;
+    u.tokens += cc.tokens_in_blocks;
+    u.block_bytes = static_cast<int64_t>(cc.block) * cc.n_kv_heads * head_dim * 2 * sizeof(float);
+  }
+  return u;
+}
+
 RingGenerator::RingGenerator(std::shared_ptr<const model::Model> m, const model::Tokenizer& tok,
                              const std::vector<int32_t>& prompt, ModelVariant v, int window,
                              const LiveControl& ctl)
@@ -154,8 +177,18 @@ RingGenerator::RingGenerator(std::shared_ptr<const model::Model> m, const model:
   rv.window = window;
   rv.chunk = 0;
   if (v.window <= 0) rv.window_layers.clear();
-  ModelVariant fv;  // full attention, full cache: the reference the ring must match for N <= W
+  // A ring of W slots would evict a sparse pattern's global keys, so the generation runs the
+  // window alone; the pass, its perplexity and the attention views carry the pattern.
+  rv.sparse_global = rv.sparse_local = rv.sparse_random = 0;
+  // Full attention, growing cache: the reference the ring must match for N <= W. A paged
+  // setting keeps its block table here (paged equals full bit for bit), so the memory view
+  // follows its blocks step by step.
+  ModelVariant fv;
   fv.kv_heads = v.kv_heads;
+  if (v.cache == CacheMode::Paged) {
+    fv.cache = CacheMode::Paged;
+    fv.block = v.block;
+  }
   LiveControl quiet = ctl;
   quiet.progress = nullptr;
   ring_ = std::make_unique<model::Session>(m, options(rv, ctl, false, true));
@@ -208,6 +241,7 @@ void RingGenerator::record(int32_t token, int32_t full_token) {
   st.ring_held = cache_held_bytes(ring_->capture(), hd);
   st.full_bytes = full_->capture().cache_bytes;
   st.full_held = cache_held_bytes(full_->capture(), hd);
+  st.full_paged = paged_usage(full_->capture(), hd);
   gen_.steps.push_back(std::move(st));
 }
 

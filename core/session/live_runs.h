@@ -39,6 +39,10 @@ model::RunOptions live_run_options(const ModelVariant& v, const LiveControl& ctl
 // Whether the variant changes anything about the native model's attention.
 bool is_native(const ModelVariant& v, const model::Config& c);
 
+// The part of a pass's setting the perplexity stage scores: pooled K/V heads and the sparse
+// pattern (windows, chunking and the cache mode are left native).
+ModelVariant perplexity_setting(const ModelVariant& v, int kv_heads);
+
 // Prefills the tokens with every layer's and head's attention captured, from scratch (the live
 // session resumes its last pass instead: LivePassCache). Throws Cancelled.
 LivePass run_live_pass(const std::shared_ptr<const model::Model>& m, const model::Tokenizer& tok,
@@ -58,7 +62,9 @@ LiveSpeed measure_decode_speed(const std::shared_ptr<const model::Model>& m,
 // The ring generation's window: the variant's override, else `fallback` (the scene's W).
 int ring_generation_window(const ModelVariant& v, int fallback);
 
-// Steps greedy generation with a rolling cache and a full cache side by side.
+// Steps greedy generation with a rolling cache and a full cache side by side. A sparse
+// pattern is left out (a ring would evict its global keys); a paged cache is kept by the
+// full-cache run, so its block tables are recorded step by step.
 class RingGenerator {
  public:
   // Prefills the prompt in both sessions (step 0). Throws Cancelled / std::invalid_argument.
@@ -81,6 +87,9 @@ std::string ui_token_label(const model::Tokenizer& tok, int32_t id);
 
 // Bytes of the slots of a capture that hold a position.
 size_t cache_held_bytes(const model::Capture& cap, int head_dim);
+
+// The blocks of a paged capture's block tables, summed over layers (block 0: not paged).
+PagedUsage paged_usage(const model::Capture& cap, int head_dim);
 
 // Reads the perplexity text (assets/texts/ppl.txt unless ATTNLAB_ASSETS overrides the folder).
 std::string default_ppl_text_path();

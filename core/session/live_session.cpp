@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "core/io/atomic_write.h"
@@ -79,8 +80,8 @@ struct LiveSession::Worker {
   std::shared_ptr<const LivePass> draft;                // the draft the next exact pass replaces
   std::unique_ptr<RingGenerator> gen;
   std::vector<int32_t> ppl_tokens;
-  double ppl_native = 0;  // 0 = not computed for this model
-  int ppl_kv_heads = -1;  // setting the last variant perplexity ran with
+  double ppl_native = 0;                    // 0 = not computed for this model
+  std::optional<ModelVariant> ppl_setting;  // what the last variant perplexity ran with
 };
 
 LiveSession::LiveSession(LiveSessionOptions opts)
@@ -387,7 +388,9 @@ void LiveSession::pass_stage(model::Precision precision) {
     res.packed.reset();
     res.head_vectors.reset();
     res.error.clear();
-    if (res.perplexity && res.perplexity->kv_heads != w.pass->kv_heads) res.perplexity.reset();
+    if (res.perplexity &&
+        !(res.perplexity->setting == perplexity_setting(w.pass->variant, w.pass->kv_heads)))
+      res.perplexity.reset();
   });
 }
 
@@ -425,11 +428,12 @@ void LiveSession::packed_stage() {
   publish([&](LiveResult& res) { res.packed = packed; });
 }
 
-// Perplexity with pooled K/V heads next to the native model's, when the pass pools.
+// Perplexity under the pass's pooled K/V heads and sparse pattern next to the native
+// model's, when the pass pools or runs sparse.
 void LiveSession::perplexity_stage() {
   Worker& w = *w_;
-  const int native_kv = w.model->config().n_kv_heads;
-  if (w.pass->kv_heads == native_kv || w.ppl_kv_heads == w.pass->kv_heads) return;
+  const ModelVariant pv = perplexity_setting(w.pass->variant, w.pass->kv_heads);
+  if (is_native(pv, w.model->config()) || w.ppl_setting == pv) return;
   if (w.ppl_tokens.empty()) {
     w.ppl_tokens = w.tok->encode(read_file(opts_.ppl_text_path));
     if (static_cast<int>(w.ppl_tokens.size()) > opts_.ppl_max_tokens)
@@ -437,17 +441,16 @@ void LiveSession::perplexity_stage() {
   }
   if (w.ppl_native == 0)
     w.ppl_native = live_perplexity(w.model, w.ppl_tokens, {}, control("perplexity, native"));
-  ModelVariant pv;
-  pv.kv_heads = w.pass->kv_heads;
   auto ppl = std::make_shared<LivePerplexity>();
   ppl->text_path = opts_.ppl_text_path;
   ppl->n_tokens = static_cast<int>(w.ppl_tokens.size());
   ppl->kv_heads = w.pass->kv_heads;
+  ppl->setting = pv;
   ppl->native = w.ppl_native;
-  ppl->variant =
-      live_perplexity(w.model, w.ppl_tokens, pv,
-                      control("perplexity, " + std::to_string(w.pass->kv_heads) + " KV heads"));
-  w.ppl_kv_heads = ppl->kv_heads;
+  const std::string what =
+      pv.sparse_local > 0 ? "sparse pattern" : std::to_string(pv.kv_heads) + " KV heads";
+  ppl->variant = live_perplexity(w.model, w.ppl_tokens, pv, control("perplexity, " + what));
+  w.ppl_setting = pv;
   publish([&](LiveResult& res) { res.perplexity = ppl; });
 }
 

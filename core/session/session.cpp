@@ -99,9 +99,20 @@ LiveRun live_run(const Scene& s, const std::string& fallback_prompt) {
   // the model's own windows apply inside each segment.
   r.variant.segments.clear();
   if (s.mask == attn::MaskKind::BlockDiagonal) r.variant.segments = s.segments;
+  apply_scene_sparse(s, r.variant);
   r.ring_window = ring_generation_window(r.variant, s.window);
   r.focus_layer = s.layer;
   return r;
+}
+
+void apply_scene_sparse(const Scene& s, ModelVariant& v) {
+  v.sparse_global = v.sparse_local = v.sparse_random = 0;
+  v.sparse_seed = 1;
+  if (s.model_windows || s.mask != attn::MaskKind::Sparse || s.sparse.local <= 0) return;
+  v.sparse_global = s.sparse.global;
+  v.sparse_local = s.sparse.local;
+  v.sparse_random = s.sparse.random;
+  v.sparse_seed = s.sparse.seed;
 }
 
 std::string check_against_model(const Scene& s, const model::Config& c) {

@@ -1,7 +1,8 @@
 // Session: the one object between the Scene and the views. Each frame it takes the whole
 // Scene and splits it into three parts:
 //   architecture  preset, dimensions, mask, window, convention, cursors -> the analytic views
-//   run           model, prompt, K/V pooling, cache, chunk (+ the window) -> the live model
+//   run           model, prompt, K/V pooling, cache, chunk (+ the window or the sparse
+//                 pattern) -> the live model
 //   look          view, layer, head, theme, colormap, log scale, title, caption
 // and keeps a revision counter per part. A view's revision is the sum of the counters of the
 // parts it reads, so a change rebuilds only the views it touches. It owns the live worker
@@ -40,8 +41,15 @@ bool same_look(const Scene& a, const Scene& b);
 std::string default_prompt();
 
 // What the live model runs for a scene: the scene's window (on the layers the scene's
-// global_every leaves local) unless model_windows is set, and a non-empty prompt.
+// global_every leaves local) or its sparse pattern unless model_windows is set, and a
+// non-empty prompt.
 LiveRun live_run(const Scene& s, const std::string& fallback_prompt);
+
+// The scene's sparse pattern on the live model: with mask "sparse" (and model_windows off)
+// every layer runs under spec.h's Sparse rule with the scene's sparse.global / local / random
+// / seed; otherwise the variant's sparse fields are cleared. sparse.local 0 (no band, so a
+// row may hold no key) runs the model's own masks.
+void apply_scene_sparse(const Scene& s, ModelVariant& v);
 
 // Empty when layer, head and K/V heads fit the loaded model; else a message that names the
 // key, the value and the model's range.

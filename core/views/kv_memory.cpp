@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/views/head_groups.h"
+#include "core/views/mla.h"
 
 namespace core {
 namespace {
@@ -33,6 +34,9 @@ std::string kv_label(const Scene& s, KvCurveKind kind, int n_kv) {
     case KvCurveKind::Rolling:
       label = "rolling buffer W=" + std::to_string(s.window);
       break;
+    case KvCurveKind::Mla:
+      return "MLA (d_c " + std::to_string(s.mla.latent) + " + d_R " +
+             std::to_string(s.mla.rope_dim) + ")";
   }
   label += " (" + std::to_string(n_kv) + (n_kv == 1 ? " KV head" : " KV heads");
   return label + (current ? ", current)" : ")");
@@ -64,6 +68,10 @@ int64_t kv_bytes_rolling(const Scene& s, int64_t tokens, int n_kv) {
   return saturate(per_layer_token * (local * held + global * tokens) * s.batch);
 }
 
+int64_t kv_bytes_mla(const Scene& s, int64_t tokens) {
+  return saturate(Wide{mla_bytes_per_token(s)} * tokens * s.batch);
+}
+
 KvMemorySeries build_kv_memory(const Scene& s, int samples) {
   KvMemorySeries m;
   m.log_x = s.log_scale;
@@ -71,6 +79,7 @@ KvMemorySeries build_kv_memory(const Scene& s, int samples) {
   m.bytes_per_token = kv_bytes_per_token(s, s.n_kv_heads);
   m.bytes_full = kv_bytes_full(s, s.seq_len, s.n_kv_heads);
   m.bytes_rolling = kv_bytes_rolling(s, s.seq_len, s.n_kv_heads);
+  m.bytes_mla = kv_bytes_mla(s, s.seq_len);
 
   const int64_t x_max = std::max<int64_t>({2LL * s.seq_len, 2LL * s.window, 16});
   samples = std::max(2, samples);
@@ -90,17 +99,19 @@ KvMemorySeries build_kv_memory(const Scene& s, int samples) {
     kinds.push_back({KvCurveKind::Gqa, s.n_kv_heads});
   if (s.n_heads != 1) kinds.push_back({KvCurveKind::Mqa, 1});
   if (s.window > 0) kinds.push_back({KvCurveKind::Rolling, s.n_kv_heads});
+  kinds.push_back({KvCurveKind::Mla, 0});
   for (const auto& [kind, n_kv] : kinds) {
     KvCurve c;
     c.kind = kind;
     c.n_kv_heads = n_kv;
     c.label = kv_label(s, kind, n_kv);
-    const bool rolling = kind == KvCurveKind::Rolling;
-    for (int64_t x : m.x)
-      c.bytes.push_back(
-          static_cast<double>(rolling ? kv_bytes_rolling(s, x, n_kv) : kv_bytes_full(s, x, n_kv)));
-    c.bytes_at_seq_len =
-        rolling ? kv_bytes_rolling(s, s.seq_len, n_kv) : kv_bytes_full(s, s.seq_len, n_kv);
+    auto bytes = [&, kind = kind, n_kv = n_kv](int64_t x) {
+      return kind == KvCurveKind::Rolling ? kv_bytes_rolling(s, x, n_kv)
+             : kind == KvCurveKind::Mla   ? kv_bytes_mla(s, x)
+                                          : kv_bytes_full(s, x, n_kv);
+    };
+    for (int64_t x : m.x) c.bytes.push_back(static_cast<double>(bytes(x)));
+    c.bytes_at_seq_len = bytes(s.seq_len);
     m.curves.push_back(std::move(c));
   }
   return m;

@@ -105,6 +105,12 @@ std::string variant_label(const ModelVariant& v, const model::Config& c) {
     if (!s.empty()) s += ", ";
     s += std::to_string(v.segments.size()) + " packed prompts";
   }
+  if (v.sparse_local > 0) {
+    if (!s.empty()) s += ", ";
+    s += "sparse: " + std::to_string(v.sparse_global) + " global, band " +
+         std::to_string(v.sparse_local) + ", " + std::to_string(v.sparse_random) +
+         " random (seed " + std::to_string(v.sparse_seed) + ")";
+  }
   return s.empty() ? "native" : s;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/session/live_result.h"
+#include "core/views/live_sparse.h"
 
 namespace core {
 
@@ -49,7 +50,8 @@ struct LiveAttention {
   float thumb_vmin = 0, thumb_vmax = 1;
   std::string setting;  // "native", "SWA W=8 (W keys including self)", "1 KV head (pooled)"...
   model::Precision precision = model::Precision::Exact;  // draft: the bf16 pass while sliding
-  int layers_done = 0;  // < n_layers while the pass still runs; later layers are empty (NaN)
+  int layers_done = 0;    // < n_layers while the pass still runs; later layers are empty (NaN)
+  LiveSparseCost sparse;  // pairs saved and perplexity lost, when the pass ran sparse
 };
 
 // Long maps are drawn pooled to at most this many cells a side (one texture, one image).

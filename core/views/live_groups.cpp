@@ -72,7 +72,10 @@ LiveGroups build_live_groups(const LiveResult& r, int layer, int thumb_cells) {
     }
     g.mean_abs_change = cnt ? sum / cnt : 0;
   }
-  if (r.perplexity && r.perplexity->kv_heads == r.pass->kv_heads) {
+  // A perplexity that also ran a sparse pattern is not pooling's alone (the live attention
+  // view quotes it).
+  const bool sparse = r.pass->variant.sparse_local > 0;
+  if (r.perplexity && r.perplexity->kv_heads == r.pass->kv_heads && !sparse) {
     g.has_perplexity = true;
     g.ppl_native = r.perplexity->native;
     g.ppl_pooled = r.perplexity->variant;
@@ -95,8 +98,10 @@ LiveGroups build_live_groups(const LiveResult& r, int layer, int thumb_cells) {
   } else {
     std::snprintf(buf, sizeof buf,
                   "pooling %d -> %d KV heads: mean |change| of the layer's probabilities %.4f "
-                  "(perplexity pending)",
-                  c.n_kv_heads, r.pass->kv_heads, g.mean_abs_change);
+                  "(%s)",
+                  c.n_kv_heads, r.pass->kv_heads, g.mean_abs_change,
+                  sparse ? "with the sparse pattern: its perplexity is in the live attention view"
+                         : "perplexity pending");
   }
   g.verdict = buf;
   return g;

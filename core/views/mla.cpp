@@ -6,6 +6,10 @@
 
 namespace core {
 
+int64_t mla_bytes_per_token(const Scene& s) {
+  return (static_cast<int64_t>(s.mla.latent) + s.mla.rope_dim) * s.n_layers * dtype_bytes(s.dtype);
+}
+
 MlaCosts build_mla_costs(const Scene& s) {
   MlaCosts c;
   c.n_layers = s.n_layers;
@@ -18,7 +22,7 @@ MlaCosts build_mla_costs(const Scene& s) {
   c.context = s.seq_len;
   const int64_t l = c.n_layers, nh = c.n_heads, dh = c.head_dim, dc = c.latent, dr = c.rope_dim;
   const int64_t e = c.elem_bytes, t = c.context;
-  c.bytes_per_token_mla = (dc + dr) * l * e;
+  c.bytes_per_token_mla = mla_bytes_per_token(s);
   c.bytes_per_token_mha = 2 * nh * dh * l * e;
   c.bytes_per_token_gqa = 2 * c.n_kv_heads * dh * l * e;
   c.bytes_per_token_mqa = 2 * dh * l * e;

@@ -41,6 +41,10 @@ struct MlaCosts {
 
 MlaCosts build_mla_costs(const Scene& scene);
 
+// KV cache bytes per token over all layers under MLA: (mla.latent + mla.rope_dim) x n_layers
+// x element bytes (batch 1). The one rule the mla view and the KV-memory view's MLA line use.
+int64_t mla_bytes_per_token(const Scene& scene);
+
 // What the mla figure shows, one element each: the four cache bars, the five boxes of the
 // projection flow and the four decode-cost bars. A hover area's row is one of these.
 enum class MlaItem : int {

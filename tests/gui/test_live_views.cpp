@@ -3,7 +3,8 @@
 // attn::visible() is false and nowhere else; the ring's just-written slot moves with the
 // generation; pooling K/V heads changes the GQA picture (one group frame instead of three);
 // a GGUF that fails to load leaves the model running and the error on screen; the packed
-// prompts scene keeps its prompts apart on screen.
+// prompts scene keeps its prompts apart on screen; a sparse scene runs the model under its
+// pattern.
 // Skips when SmolLM2 is not downloaded. AppRun under xvfb-run (scripts/test does).
 #include <gtest/gtest.h>
 #include <stb/stb_image.h>
@@ -367,6 +368,48 @@ TEST(LiveGui, FlashTraceRunsOnTheModelsOwnRows) {
   EXPECT_EQ(t["query"].get<int>() + 1, traced.status["tokens"].get<int>())
       << "query 63 is past the prompt: the last row";
   EXPECT_GE(t["max_prob_diff_model"].get<double>(), 0.0) << "compared with the model's row";
+}
+
+// A scene with the sparse mask runs the live model under it: the large map is background
+// exactly where spec.h's Sparse rule hides a key, and the status quotes the rule's pairs
+// (counted here) and a perplexity under the pattern that differs from the dense one.
+TEST(LiveGui, SparseSceneRunsThePatternOnTheLiveModel) {
+  if (!have_model()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
+  nlohmann::json s = base_scene(
+      "The secret word is umbrella. We talked about the weather and the trains. Then she "
+      "asked me for the secret word, and I said it was");
+  s["window"] = 0;
+  s["mask"] = "sparse";
+  s["sparse"] = {{"global", 2}, {"local", 5}, {"random", 2}, {"seed", 9}};
+  s["layer"] = 2;
+  const AppRun r = run_app(s, "live_attention", "", "sparse");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  ASSERT_TRUE(r.status.contains("attention_map") && r.status.contains("sparse")) << r.out;
+  const auto& m = r.status["attention_map"];
+  const int n = m["rows"];
+  ASSERT_EQ(n, r.status["tokens"].get<int>());
+  attn::MaskSpec spec;
+  spec.kind = attn::MaskKind::Sparse;
+  spec.sparse_global = 2;
+  spec.sparse_local = 5;
+  spec.sparse_random = 2;
+  spec.sparse_seed = 9;
+  const double x0 = m["x"], y0 = m["y"], cw = m["w"].get<double>() / n,
+               ch = m["h"].get<double>() / n;
+  ASSERT_GT(cw, 4) << "cells too small to sample";
+  int64_t pairs = 0;
+  for (int q = 0; q < n; ++q)
+    for (int k = 0; k < n; ++k) {
+      const int x = static_cast<int>(x0 + (k + 0.5) * cw),
+                y = static_cast<int>(y0 + (q + 0.5) * ch);
+      const bool vis = attn::visible(q, k, spec);
+      pairs += vis ? 1 : 0;
+      EXPECT_EQ(r.shot.at(x, y) == kBackground, !vis) << "cell (" << q << "," << k << ")";
+    }
+  EXPECT_EQ(r.status["sparse"]["visible_pairs"].get<int64_t>(), pairs);
+  EXPECT_EQ(r.status["sparse"]["dense_pairs"].get<int64_t>(), int64_t{n} * (n + 1) / 2);
+  ASSERT_TRUE(r.status.contains("ppl_variant")) << r.out;
+  EXPECT_NE(r.status["ppl_variant"], r.status["ppl_native"]);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/attention/spec.h"
 #include "core/cli/model_open.h"
 #include "core/model/forward.h"
 #include "tests/unit/model_test_support.h"
@@ -202,6 +203,40 @@ TEST(CliModel, PplIsFiniteAndChunkingDoesNotChangeIt) {
   // Chunked vs one-shot prefill differ by float32 reordering (< 1e-5 relative in logits, see
   // test_forward_invariants); exp of a mean log-prob keeps it far below 1e-3 relative.
   EXPECT_NEAR(number_after(b.out, "perplexity: "), p, 1e-3 * p);
+}
+
+// Under --sparse, ppl also prints the pairs the pattern computes on the text (counted here
+// over attn::visible) and the perplexity without the pattern, which is the plain run's.
+TEST(CliModel, PplSparsePrintsPairsAndTheDensePerplexity) {
+  NEED_SMOLLM2();
+  const std::string path = temp_dir() + "/sparse_text.txt";
+  std::ofstream(path) << "The cat sat on the mat. The dog sat on the log. The cat and the dog "
+                         "are friends, and they sit together every day.\n";
+  const Result dense = run({"ppl", "--text", path, "--threads", "2"});
+  ASSERT_EQ(dense.rc, 0) << dense.err;
+  const Result sp = run({"ppl", "--text", path, "--threads", "2", "--sparse", "2,4,1,3"});
+  ASSERT_EQ(sp.rc, 0) << sp.err;
+  const int n = static_cast<int>(number_after(sp.out, "tokens: "));
+  ASSERT_GT(n, 20);
+  attn::MaskSpec rule;
+  rule.kind = attn::MaskKind::Sparse;
+  rule.sparse_global = 2;
+  rule.sparse_local = 4;
+  rule.sparse_random = 1;
+  rule.sparse_seed = 3;
+  int64_t pairs = 0;
+  for (int q = 0; q < n; ++q)
+    for (int k = 0; k <= q; ++k) pairs += attn::visible(q, k, rule) ? 1 : 0;
+  EXPECT_EQ(static_cast<int64_t>(number_after(sp.out, "sparse pairs: ")), pairs) << sp.out;
+  EXPECT_EQ(static_cast<int64_t>(number_after(sp.out, std::to_string(pairs) + " of ")),
+            static_cast<int64_t>(n) * (n + 1) / 2)
+      << sp.out;
+  // The same run without the pattern: the same arithmetic in the same order, so the printed
+  // value is the plain run's digit for digit.
+  EXPECT_EQ(number_after(sp.out, "perplexity without the sparse pattern: "),
+            number_after(dense.out, "perplexity: "))
+      << sp.out;
+  EXPECT_NE(number_after(sp.out, "perplexity: "), number_after(dense.out, "perplexity: "));
 }
 
 void expect_usage_error(const std::vector<std::string>& args, const std::string& message) {

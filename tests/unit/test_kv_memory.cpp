@@ -54,7 +54,7 @@ TEST(KvMemory, CurvesAndSamples) {
   for (bool log : {false, true}) {
     s.log_scale = log;
     const core::KvMemorySeries m = core::build_kv_memory(s);
-    ASSERT_EQ(m.curves.size(), 4u);  // MHA, GQA, MQA, rolling
+    ASSERT_EQ(m.curves.size(), 5u);  // MHA, GQA, MQA, rolling, MLA
     EXPECT_TRUE(std::is_sorted(m.x.begin(), m.x.end()));
     EXPECT_NE(std::find(m.x.begin(), m.x.end(), 10000), m.x.end());
     EXPECT_NE(std::find(m.x.begin(), m.x.end(), 4096), m.x.end());
@@ -65,6 +65,40 @@ TEST(KvMemory, CurvesAndSamples) {
     for (size_t i = 0; i < m.x.size(); ++i)
       EXPECT_DOUBLE_EQ(m.curves[1].bytes[i], static_cast<double>(m.x[i]) * 128 * KiB);
   }
+}
+
+// The MLA line: (d_c + d_R) x layers x element bytes per token, worked by hand.
+TEST(KvMemory, MlaLineForTheScenesModel) {
+  // Mistral-7B (d_h 128) gets DeepSeek-V2's own d_c 512, d_R 64: 576 x 32 layers x 2 bytes.
+  core::Scene s = preset("Mistral-7B");
+  s.seq_len = 10000;
+  EXPECT_EQ(s.mla.latent, 512);
+  EXPECT_EQ(s.mla.rope_dim, 64);
+  core::KvMemorySeries m = core::build_kv_memory(s);
+  const core::KvCurve& mla = m.curves.back();
+  ASSERT_EQ(mla.kind, core::KvCurveKind::Mla);
+  EXPECT_EQ(mla.label, "MLA (d_c 512 + d_R 64)");
+  EXPECT_EQ(mla.bytes_at_seq_len, 10000LL * 36864);  // 576 * 32 * 2 = 36 KiB per token
+  EXPECT_EQ(m.bytes_mla, 10000LL * 36864);
+  for (size_t i = 0; i < m.x.size(); ++i)
+    EXPECT_DOUBLE_EQ(mla.bytes[i], static_cast<double>(m.x[i]) * 36864);
+  // SmolLM2 (d_h 64): d_c = 4 d_h = 256, d_R = d_h / 2 = 32; 288 x 30 layers x 2 bytes =
+  // 17,280 per token, between MQA (2*30*64*2 = 7,680) and its GQA (23,040).
+  s = preset("SmolLM2-135M");
+  s.seq_len = 1000;
+  m = core::build_kv_memory(s);
+  EXPECT_EQ(m.curves.back().label, "MLA (d_c 256 + d_R 32)");
+  EXPECT_EQ(m.bytes_mla, 1000LL * 17280);
+  // The scene's own keys win; batch multiplies like every other line.
+  s.mla.latent = 100;
+  s.mla.rope_dim = 28;
+  s.batch = 3;
+  s.dtype = core::Dtype::FP32;
+  EXPECT_EQ(core::build_kv_memory(s).bytes_mla, 3LL * 1000 * 128 * 30 * 4);
+  // DeepSeek-V2's published numbers: 69,120 bytes per token in bf16 (60 layers).
+  s = preset("DeepSeek-V2", core::Dtype::BF16);
+  s.seq_len = 1;
+  EXPECT_EQ(core::build_kv_memory(s).bytes_mla, 69120);
 }
 
 TEST(KvMemory, FormatBytes) {

@@ -227,6 +227,10 @@ TEST(LiveReuse, NothingIsKeptAcrossPoolingOrAModelChange) {
   ModelVariant sparse = window(0, 8);
   sparse.sparse_local = 4;
   EXPECT_EQ(cache.reusable(m, ids, sparse), 0);
+  ModelVariant paged = window(0, 8);  // Session::truncate needs a growing cache
+  paged.cache = core::CacheMode::Paged;
+  paged.block = 16;
+  EXPECT_EQ(cache.reusable(m, ids, paged), 0);
   EXPECT_EQ(cache.reusable(m, ids, window(0, 8)), 32) << "at least one position runs again";
 }
 
