@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/views/live_attention.h"
+#include "core/session/live_thumbs.h"
 
 namespace core {
 

@@ -12,7 +12,7 @@
 #include "core/session/live_progress.h"
 #include "core/session/live_reuse.h"
 #include "core/session/live_runs.h"
-#include "core/views/live_attention.h"
+#include "core/session/live_thumbs.h"
 
 namespace core {
 namespace {

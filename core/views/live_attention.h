@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/session/live_result.h"
+#include "core/session/live_thumbs.h"
 #include "core/views/live_sparse.h"
 
 namespace core {
@@ -62,13 +63,6 @@ inline constexpr int kLiveMapMaxCells = 1024;
 // native may be null (difference unavailable).
 LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
                                    const model::Config& c, const LiveAttentionOptions& o);
-
-// Thumbnails of every (layer, head); with `native`, of this setting minus native.
-AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* native,
-                                       const model::Config& c, int thumb_cells);
-
-// The thumbnail cell that holds a token: token * thumb / n.
-int thumb_cell_of(int token, int n, int thumb);
 
 // "native", "SWA W=8 (including self) on all layers", "KV heads 3 -> 1 (pooled)", ...
 std::string variant_label(const ModelVariant& v, const model::Config& c);

@@ -1,0 +1,55 @@
+#include "core/session/live_thumbs.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "core/attention/spec.h"
+
+namespace core {
+
+int thumb_cell_of(int token, int n, int thumb) {
+  return n <= 0 ? 0 : static_cast<int>(static_cast<int64_t>(token) * thumb / n);
+}
+
+AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* native,
+                                       const model::Config& c, int thumb_cells) {
+  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+  AttentionThumbs out;
+  const int n = static_cast<int>(pass.tokens.size());
+  out.difference = native && native->capture && native->tokens == pass.tokens;
+  if (!out.difference) native = nullptr;
+  out.thumb = std::max(1, std::min(n, thumb_cells));
+  const int T = out.thumb;
+  float tmax = 1e-6f;
+  for (int l = 0; l < c.n_layers; ++l)
+    for (int h = 0; h < c.n_heads; ++h) {
+      const model::AttentionCapture* pa = pass.find(l, h);
+      const model::AttentionCapture* pb = native ? native->capture->find(l, h) : nullptr;
+      const attn::MaskSpec& mk = pass.plan[l].mask;
+      std::vector<float> m(static_cast<size_t>(T) * T, kNaN);
+      const int rows = pa ? std::min(n, pa->n) : 0;
+      for (int q = 0; q < rows; ++q) {
+        const float* ra = pa->row(q);
+        const float* rb = pb && q < pb->n ? pb->row(q) : nullptr;
+        float* row_out = m.data() + static_cast<size_t>(thumb_cell_of(q, n, T)) * T;
+        for (int k = 0; k <= q; ++k) {
+          const bool vis =
+              attn::visible(q, k, mk) || (native && attn::visible(q, k, native->plan[l].mask));
+          if (!vis) continue;
+          const float x = rb ? ra[k] - rb[k] : ra[k];
+          float& o = row_out[thumb_cell_of(k, n, T)];
+          if (std::isnan(o) || (native ? std::fabs(x) > std::fabs(o) : x > o)) o = x;
+        }
+      }
+      for (float x : m)
+        if (!std::isnan(x)) tmax = std::max(tmax, std::fabs(x));
+      out.maps.push_back(std::move(m));
+    }
+  out.vmin = out.difference ? -tmax : 0;
+  out.vmax = out.difference ? tmax : 1;
+  return out;
+}
+
+}  // namespace core
