@@ -22,16 +22,10 @@ constexpr int kDepth = 128;       // k per packed slice: 16 KB of panel, which s
 // Packs W[r0 .. r0+31, k0 .. k0+kb) as panel[k * 32 + j]; rows past the end are 0. With
 // `bf16` the values are rounded to bfloat16 (the emulated draft path, qgemm_bf16.h).
 void pack_panel(const QuantMatrix& w, int r0, int k0, int kb, float* panel, float* row, bool bf16) {
-  const size_t block_bytes = w.row_bytes / static_cast<size_t>(w.cols / w.block_elems);
-  const size_t offset = static_cast<size_t>(k0 / w.block_elems) * block_bytes;
   for (int j = 0; j < kPanel; ++j) {
-    if (r0 + j < w.rows) {
-      dequantize(w.type, w.data + static_cast<size_t>(r0 + j) * w.row_bytes + offset, row, kb);
-      for (int k = 0; k < kb; ++k)
-        panel[static_cast<size_t>(k) * kPanel + j] = bf16 ? round_bf16(row[k]) : row[k];
-    } else {
-      for (int k = 0; k < kb; ++k) panel[static_cast<size_t>(k) * kPanel + j] = 0.0f;
-    }
+    dequantize_row_slice(w, r0 + j, k0, kb, row);
+    for (int k = 0; k < kb; ++k)
+      panel[static_cast<size_t>(k) * kPanel + j] = bf16 ? round_bf16(row[k]) : row[k];
   }
 }
 
@@ -140,6 +134,16 @@ void tile(Isa isa, const float* x, const float* panel, int n_k, float* c, int ld
 }
 
 }  // namespace
+
+void dequantize_row_slice(const QuantMatrix& w, int r, int k0, int kb, float* row) {
+  if (r >= w.rows) {
+    std::fill(row, row + kb, 0.0f);
+    return;
+  }
+  const size_t block_bytes = w.row_bytes / static_cast<size_t>(w.cols / w.block_elems);
+  const size_t offset = static_cast<size_t>(k0 / w.block_elems) * block_bytes;
+  dequantize(w.type, w.data + static_cast<size_t>(r) * w.row_bytes + offset, row, kb);
+}
 
 void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1,
                   bool bf16) {

@@ -19,6 +19,10 @@ void qgemm(const QuantMatrix& w, const float* x, int t_count, float* y, ThreadPo
 // Rows of x a kernel call covers: x is packed in tiles of this many rows.
 constexpr int kPackRows = 12;
 
+// Row r of W, columns [k0, k0 + kb), dequantized into row[kb]; a row past the end gives 0s.
+// k0 and kb are multiples of the block size. Every panel packer (f32, bf16, int8) reads W so.
+void dequantize_row_slice(const QuantMatrix& w, int r, int k0, int kb, float* row);
+
 // x rearranged for the kernel: tiles of 12 rows, each [cols][12] (rows past T are 0).
 // `bf16` rounds the values to bfloat16 (the emulated draft path of qgemm_bf16.h).
 void pack_x(const float* x, int t_count, int cols, std::vector<float>& xp, bool bf16 = false);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/model/dequant.h"
+#include "core/model/qgemm.h"
 
 namespace core::model {
 
@@ -44,13 +45,8 @@ std::atomic<DraftPath>& path_slot() {
 
 // Packs W[r0 .. r0+31, k0 .. k0+kb) as bf16 pairs: panel[(k / 2) * 64 + j * 2 + k % 2].
 void pack_panel_bf16(const QuantMatrix& w, int r0, int k0, int kb, uint16_t* panel, float* row) {
-  const size_t block_bytes = w.row_bytes / static_cast<size_t>(w.cols / w.block_elems);
-  const size_t offset = static_cast<size_t>(k0 / w.block_elems) * block_bytes;
   for (int j = 0; j < kPanel; ++j) {
-    if (r0 + j < w.rows)
-      dequantize(w.type, w.data + static_cast<size_t>(r0 + j) * w.row_bytes + offset, row, kb);
-    else
-      std::fill(row, row + kb, 0.0f);
+    dequantize_row_slice(w, r0 + j, k0, kb, row);
     for (int k = 0; k < kb; ++k)
       panel[static_cast<size_t>(k / 2) * 2 * kPanel + j * 2 + k % 2] = to_bf16(row[k]);
   }

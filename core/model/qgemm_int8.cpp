@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/model/dequant.h"
+#include "core/model/qgemm.h"
 
 namespace core::model {
 
@@ -85,8 +86,6 @@ struct Int8Panel {
 
 void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
                      std::vector<float>& row) {
-  const size_t block_bytes = w.row_bytes / static_cast<size_t>(w.cols / w.block_elems);
-  const size_t offset = static_cast<size_t>(k0 / w.block_elems) * block_bytes;
   const int nb = kb / kBlk;
   p.q.resize(static_cast<size_t>(kb) * kPanel);
   p.scale.resize(static_cast<size_t>(nb) * kPanel);
@@ -94,11 +93,7 @@ void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
   row.resize(kb);
   int8_t codes[kBlk];
   for (int j = 0; j < kPanel; ++j) {
-    if (r0 + j < w.rows)
-      dequantize(w.type, w.data + static_cast<size_t>(r0 + j) * w.row_bytes + offset, row.data(),
-                 kb);
-    else
-      std::fill(row.begin(), row.end(), 0.0f);
+    dequantize_row_slice(w, r0 + j, k0, kb, row.data());
     for (int b = 0; b < nb; ++b) {
       p.scale[static_cast<size_t>(b) * kPanel + j] = quantize_block(row.data() + b * kBlk, codes);
       int32_t sum = 0;
