@@ -1,0 +1,198 @@
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and then warn that the value
+// is uninitialized where they inline; the warning is about the header, not this file.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "core/attention/cpu_decode_kernels.h"
+
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "core/attention/cpu_exp_simd.h"
+#include "core/attention/cpu_tile_kernels.h"
+
+namespace core::decode {
+
+namespace {
+
+// ---------------------------------------------------------------- the halving tree
+
+// (L, L+4), (L, L+2), (L, L+1) on the 8 lane sums b[0..7] of one 256-bit register.
+ATTNLAB_AVX2 inline float tree8_avx2(__m256 b) {
+  const __m128 c = _mm_add_ps(_mm256_castps256_ps128(b), _mm256_extractf128_ps(b, 1));
+  const __m128 d = _mm_add_ps(c, _mm_movehl_ps(c, c));
+  return _mm_cvtss_f32(_mm_add_ss(d, _mm_movehdup_ps(d)));
+}
+
+ATTNLAB_AVX512 inline float tree16_avx512(__m512 a) {
+  const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1));
+  return tree8_avx2(_mm256_add_ps(_mm512_castps512_ps256(a), hi));
+}
+
+float tree16_scalar(const float* a) {
+  float b[8], c[4];
+  for (int i = 0; i < 8; ++i) b[i] = a[i] + a[i + 8];
+  for (int i = 0; i < 4; ++i) c[i] = b[i] + b[i + 4];
+  return (c[0] + c[2]) + (c[1] + c[3]);
+}
+
+// ---------------------------------------------------------------- scores (hd % 16 == 0)
+
+ATTNLAB_AVX512 void scores_avx512(const float* q, int g, const float* const* k, int n, int hd,
+                                  float* s) {
+  for (int j = 0; j < n; ++j) {
+    const float* kj = k[j];
+    for (int r = 0; r < g; ++r) {
+      const float* qr = q + r * hd;
+      __m512 a = _mm512_setzero_ps();
+      for (int d = 0; d < hd; d += 16)
+        a = _mm512_fmadd_ps(_mm512_loadu_ps(qr + d), _mm512_loadu_ps(kj + d), a);
+      s[r * kKeys + j] = tree16_avx512(a);
+    }
+  }
+}
+
+ATTNLAB_AVX2 void scores_avx2(const float* q, int g, const float* const* k, int n, int hd,
+                              float* s) {
+  for (int j = 0; j < n; ++j) {
+    const float* kj = k[j];
+    for (int r = 0; r < g; ++r) {
+      const float* qr = q + r * hd;
+      __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+      for (int d = 0; d < hd; d += 16) {
+        lo = _mm256_fmadd_ps(_mm256_loadu_ps(qr + d), _mm256_loadu_ps(kj + d), lo);
+        hi = _mm256_fmadd_ps(_mm256_loadu_ps(qr + d + 8), _mm256_loadu_ps(kj + d + 8), hi);
+      }
+      s[r * kKeys + j] = tree8_avx2(_mm256_add_ps(lo, hi));
+    }
+  }
+}
+
+void scores_scalar(const float* q, int g, const float* const* k, int n, int hd, float* s) {
+  for (int j = 0; j < n; ++j)
+    for (int r = 0; r < g; ++r) {
+      float a[16] = {};
+      for (int d = 0; d < hd; ++d) a[d % 16] = std::fma(q[r * hd + d], k[j][d], a[d % 16]);
+      s[r * kKeys + j] = tree16_scalar(a);
+    }
+}
+
+// ---------------------------------------------------------------- softmax
+
+ATTNLAB_AVX512 void softmax_avx512(float* s, int g, int n, float scale, float* pt, float* m,
+                                   float* l, float* alpha) {
+  const __m512 vscale = _mm512_set1_ps(scale);
+  for (int r = 0; r < g; ++r) {
+    float* sr = s + r * kKeys;
+    __m512 mx = _mm512_set1_ps(m[r]);
+    for (int j = 0; j < n; j += 16) {
+      const __mmask16 in =
+          n - j >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (n - j)) - 1);
+      const __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(in, sr + j), vscale);
+      _mm512_mask_storeu_ps(sr + j, in, x);
+      mx = _mm512_mask_max_ps(mx, in, mx, x);
+    }
+    const float m_new = _mm512_reduce_max_ps(mx);
+    const __m512 vm = _mm512_set1_ps(m_new);
+    __m512 sum = _mm512_setzero_ps();
+    alignas(64) float p[16];
+    for (int j = 0; j < n; j += 16) {
+      const int cnt = n - j >= 16 ? 16 : n - j;
+      const __mmask16 in = static_cast<__mmask16>((1u << cnt) - 1);
+      const __m512 e = tile::simd::exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(in, sr + j), vm));
+      const __m512 pj = _mm512_maskz_mov_ps(in, e);
+      sum = _mm512_add_ps(sum, pj);
+      _mm512_store_ps(p, pj);
+      for (int i = 0; i < cnt; ++i) pt[(j + i) * g + r] = p[i];
+    }
+    alpha[r] = tile::exp(m[r] - m_new);
+    l[r] = l[r] * alpha[r] + tree16_avx512(sum);
+    m[r] = m_new;
+  }
+}
+
+// Lanes j0..j0+7 of a row that hold one of its n keys: all ones where j0 + lane < n.
+ATTNLAB_AVX2 inline __m256i lanes_avx2(int j0, int n) {
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n - j0), iota);
+}
+
+ATTNLAB_AVX2 void softmax_avx2(float* s, int g, int n, float scale, float* pt, float* m, float* l,
+                               float* alpha) {
+  const __m256 vscale = _mm256_set1_ps(scale);
+  for (int r = 0; r < g; ++r) {
+    float* sr = s + r * kKeys;
+    float m_new = m[r];
+    __m256 mx = _mm256_set1_ps(m[r]);
+    for (int j = 0; j < n; j += 8) {
+      const __m256i in = lanes_avx2(j, n);
+      const __m256 x = _mm256_mul_ps(_mm256_maskload_ps(sr + j, in), vscale);
+      _mm256_maskstore_ps(sr + j, in, x);
+      mx = _mm256_blendv_ps(mx, _mm256_max_ps(mx, x), _mm256_castsi256_ps(in));
+    }
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, mx);
+    for (float v : lanes) m_new = v > m_new ? v : m_new;
+    const __m256 vm = _mm256_set1_ps(m_new);
+    // Keys j with j % 16 < 8 go to lo, the others to hi: lane L of the 16 is lo[L] or hi[L-8].
+    __m256 sum[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    alignas(32) float p[8];
+    for (int j = 0; j < n; j += 8) {
+      const __m256i in = lanes_avx2(j, n);
+      const __m256 e = tile::simd::exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(sr + j, in), vm));
+      const __m256 pj = _mm256_and_ps(e, _mm256_castsi256_ps(in));
+      sum[(j / 8) % 2] = _mm256_add_ps(sum[(j / 8) % 2], pj);
+      _mm256_store_ps(p, pj);
+      for (int i = 0; i < 8 && j + i < n; ++i) pt[(j + i) * g + r] = p[i];
+    }
+    alpha[r] = tile::exp(m[r] - m_new);
+    l[r] = l[r] * alpha[r] + tree8_avx2(_mm256_add_ps(sum[0], sum[1]));
+    m[r] = m_new;
+  }
+}
+
+void softmax_scalar(float* s, int g, int n, float scale, float* pt, float* m, float* l,
+                    float* alpha) {
+  for (int r = 0; r < g; ++r) {
+    float* sr = s + r * kKeys;
+    float m_new = m[r];
+    for (int j = 0; j < n; ++j) {
+      sr[j] *= scale;
+      m_new = sr[j] > m_new ? sr[j] : m_new;
+    }
+    float sum[16] = {};
+    for (int j = 0; j < n; ++j) {
+      const float p = tile::exp(sr[j] - m_new);
+      pt[j * g + r] = p;
+      sum[j % 16] += p;
+    }
+    alpha[r] = tile::exp(m[r] - m_new);
+    l[r] = l[r] * alpha[r] + tree16_scalar(sum);
+    m[r] = m_new;
+  }
+}
+
+}  // namespace
+
+void scores(Isa isa, const float* q, int g, const float* const* k, int n, int hd, float* s) {
+  // The vectors run along d: any other head_dim takes the portable path (same bits).
+  if (hd % 16 != 0) isa = Isa::Scalar;
+  if (isa == Isa::Avx512)
+    scores_avx512(q, g, k, n, hd, s);
+  else if (isa == Isa::Avx2)
+    scores_avx2(q, g, k, n, hd, s);
+  else
+    scores_scalar(q, g, k, n, hd, s);
+}
+
+void softmax(Isa isa, float* s, int g, int n, float scale, float* pt, float* m, float* l,
+             float* alpha) {
+  if (isa == Isa::Avx512)
+    softmax_avx512(s, g, n, scale, pt, m, l, alpha);
+  else if (isa == Isa::Avx2)
+    softmax_avx2(s, g, n, scale, pt, m, l, alpha);
+  else
+    softmax_scalar(s, g, n, scale, pt, m, l, alpha);
+}
+
+}  // namespace core::decode
