@@ -38,16 +38,63 @@ float tree16_scalar(const float* a) {
 
 // ---------------------------------------------------------------- scores (hd % 16 == 0)
 
+// The scores of 16 keys for row q (k[j] for j < 16): 16 accumulators, one a key, each lane an
+// FMA chain over d; then all 16 halving trees at once, pairing registers (a transposed
+// reduction): the 256-bit halves, the 128-bit blocks, the pairs, the lanes of a pair.
+template <int C>  // hd / 16 when fixed at compile time, else 0
+ATTNLAB_AVX512 void scores16_avx512(const float* q, const float* const* k, int hd, float* s) {
+  const int nc = C > 0 ? C : hd / 16;
+  __m512 a[16];
+#pragma GCC unroll 16
+  for (int j = 0; j < 16; ++j) a[j] = _mm512_setzero_ps();
+#pragma GCC unroll 16
+  for (int c = 0; c < nc; ++c) {
+    const __m512 qc = _mm512_loadu_ps(q + 16 * c);
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) a[j] = _mm512_fmadd_ps(qc, _mm512_loadu_ps(k[j] + 16 * c), a[j]);
+  }
+  // (L, L+8): keys 2i and 2i+1 share b[i], each in two 128-bit blocks.
+  __m512 b[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+    b[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0x44),
+                         _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0xee));
+  // (L, L+4): keys 4i..4i+3 share d[i], one 128-bit block each.
+  __m512 d[4];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i)
+    d[i] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * i], b[2 * i + 1], 0x88),
+                         _mm512_shuffle_f32x4(b[2 * i], b[2 * i + 1], 0xdd));
+  // (L, L+2): block k of e[i] holds keys 8i + k and 8i + k + 4, two lanes each.
+  __m512 e[2];
+#pragma GCC unroll 2
+  for (int i = 0; i < 2; ++i)
+    e[i] = _mm512_add_ps(_mm512_shuffle_ps(d[2 * i], d[2 * i + 1], 0x44),
+                         _mm512_shuffle_ps(d[2 * i], d[2 * i + 1], 0xee));
+  // (L, L+1): lane i of block k is key k + 4i; the permutation puts key j in lane j.
+  const __m512 f =
+      _mm512_add_ps(_mm512_shuffle_ps(e[0], e[1], 0x88), _mm512_shuffle_ps(e[0], e[1], 0xdd));
+  const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  _mm512_storeu_ps(s, _mm512_permutexvar_ps(idx, f));
+}
+
 ATTNLAB_AVX512 void scores_avx512(const float* q, int g, const float* const* k, int n, int hd,
                                   float* s) {
-  for (int j = 0; j < n; ++j) {
-    const float* kj = k[j];
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    // A last group of fewer than 16 keys repeats key j0; those scores land past n, unread.
+    const float* kg[16];
+    for (int j = 0; j < 16; ++j) kg[j] = k[j0 + j < n ? j0 + j : j0];
     for (int r = 0; r < g; ++r) {
       const float* qr = q + r * hd;
-      __m512 a = _mm512_setzero_ps();
-      for (int d = 0; d < hd; d += 16)
-        a = _mm512_fmadd_ps(_mm512_loadu_ps(qr + d), _mm512_loadu_ps(kj + d), a);
-      s[r * kKeys + j] = tree16_avx512(a);
+      float* sr = s + r * kKeys + j0;
+      if (hd == 64)
+        scores16_avx512<4>(qr, kg, hd, sr);
+      else if (hd == 128)
+        scores16_avx512<8>(qr, kg, hd, sr);
+      else if (hd == 256)
+        scores16_avx512<16>(qr, kg, hd, sr);
+      else
+        scores16_avx512<0>(qr, kg, hd, sr);
     }
   }
 }
