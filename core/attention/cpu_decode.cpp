@@ -38,7 +38,7 @@ struct Plan {
 // An item's buffers; one per thread, reused across items and calls.
 struct Scratch {
   std::vector<const float*> k, v;  // [kKeys] the tile's K and V rows of this KV head
-  std::vector<float> s, pt;        // [g, kKeys] scores; [kKeys, g] probabilities
+  std::vector<float> s;            // [g, kKeys] scores, then probabilities
   std::vector<float> alpha;        // [g] this tile's rescale
 };
 
@@ -58,9 +58,12 @@ void slots_by_position(const AttentionCall& c, std::vector<int>& order) {
 void visible_keys(const AttentionCall& c, const std::vector<int>& order, int32_t qp,
                   std::vector<Key>& keys) {
   const size_t kvd = static_cast<size_t>(c.n_kv_heads) * c.head_dim;
+  int32_t max_d = 0;
+  const bool band = attn::band_of(c.mask, &max_d);
   keys.clear();
   for (int s : order)
-    if (attn::visible(qp, c.slot_pos[s], c.mask))
+    if (band ? c.slot_pos[s] <= qp && int64_t{qp} - c.slot_pos[s] <= max_d
+             : attn::visible(qp, c.slot_pos[s], c.mask))
       keys.push_back({c.slot_pos[s], c.k_cache + s * kvd, c.v_cache + s * kvd});
   for (int j = 0; j < c.n_q; ++j)
     if (attn::visible(qp, c.q_pos[j], c.mask))
@@ -107,7 +110,6 @@ void run_part(Plan& p, int t, int part, int kvh, Scratch& w) {
   w.k.resize(kKeys);
   w.v.resize(kKeys);
   w.s.resize(static_cast<size_t>(g) * kKeys);
-  w.pt.resize(static_cast<size_t>(g) * kKeys);
   w.alpha.resize(g);
   for (int j0 = j_begin; j0 < j_end; j0 += kKeys) {
     const int n = std::min(kKeys, j_end - j0);
@@ -115,13 +117,13 @@ void run_part(Plan& p, int t, int part, int kvh, Scratch& w) {
       w.k[j] = keys[j0 + j].k + off;
       w.v[j] = keys[j0 + j].v + off;
     }
-    decode::scores(p.isa, q, g, w.k.data(), n, hd, w.s.data());
-    decode::softmax(p.isa, w.s.data(), g, n, c.scale, w.pt.data(), m, l, w.alpha.data());
+    decode::scores(p.isa, q, g, w.k.data(), n, hd, c.scale, w.s.data());
     if (c.prob_rows)
       for (int r = 0; r < g; ++r)
         if (float* row = c.prob_rows[t * c.n_heads + kvh * g + r])
           for (int j = 0; j < n; ++j) row[keys[j0 + j].pos] = w.s[r * kKeys + j];
-    tile::pv(p.isa, w.pt.data(), g, g, w.v.data(), n, hd, w.alpha.data(), o);
+    decode::softmax(p.isa, w.s.data(), g, n, m, l, w.alpha.data());
+    decode::pv(p.isa, w.s.data(), g, w.v.data(), n, hd, w.alpha.data(), o);
   }
 }
 
