@@ -93,37 +93,53 @@ void plan_call(const AttentionCall& c, Plan& p) {
       if (float* row = c.prob_rows[r]) std::fill(row, row + c.q_pos[r / c.n_heads] + 1, -INFINITY);
 }
 
-// Part `part` of query t (the keys [kSplitKeys * (part - first_part[t]), ...)) for the g
-// query heads of KV head kvh.
-void run_part(Plan& p, int t, int part, int kvh, Scratch& w) {
+// The g query heads of KV head kvh on one tile of n keys of query t, from key j0 on; m, l and
+// o are those rows' running state.
+void run_tile(const Plan& p, int t, int kvh, int j0, int n, float* m, float* l, float* o,
+              Scratch& w) {
   const AttentionCall& c = *p.c;
   const int hd = c.head_dim, g = p.g;
   const size_t off = static_cast<size_t>(kvh) * hd;
-  const std::vector<Key>& keys = p.keys[t];
-  const int j_begin = (part - p.first_part[t]) * kSplitKeys;
-  const int j_end = std::min(static_cast<int>(keys.size()), j_begin + kSplitKeys);
+  const Key* keys = p.keys[t].data() + j0;
+  for (int j = 0; j < n; ++j) {
+    w.k[j] = keys[j].k + off;
+    w.v[j] = keys[j].v + off;
+  }
   const float* q = c.q + (static_cast<size_t>(t) * c.n_heads + kvh * g) * hd;
-  const size_t row0 = static_cast<size_t>(part) * c.n_heads + kvh * g;
-  float* m = p.m.data() + row0;
-  float* l = p.l.data() + row0;
-  float* o = p.o.data() + row0 * hd;
+  decode::scores(p.isa, q, g, w.k.data(), n, hd, c.scale, w.s.data());
+  if (c.prob_rows)
+    for (int r = 0; r < g; ++r)
+      if (float* row = c.prob_rows[t * c.n_heads + kvh * g + r])
+        for (int j = 0; j < n; ++j) row[keys[j].pos] = w.s[r * kKeys + j];
+  decode::softmax(p.isa, w.s.data(), g, n, m, l, w.alpha.data());
+  decode::pv(p.isa, w.s.data(), g, w.v.data(), n, hd, w.alpha.data(), o);
+}
+
+// Part `part` of query t, the keys [kSplitKeys * (part - first_part[t]), ...), for every
+// head. The KV heads take turns within a tile, so the tile's K and V rows (all heads of a
+// position side by side in the cache) are read front to back.
+void run_part(Plan& p, int t, int part, Scratch& w) {
+  const AttentionCall& c = *p.c;
+  const int hd = c.head_dim, g = p.g;
+  const int j_begin = (part - p.first_part[t]) * kSplitKeys;
+  const int j_end = std::min(static_cast<int>(p.keys[t].size()), j_begin + kSplitKeys);
   w.k.resize(kKeys);
   w.v.resize(kKeys);
   w.s.resize(static_cast<size_t>(g) * kKeys);
   w.alpha.resize(g);
+  const size_t kvd = static_cast<size_t>(c.n_kv_heads) * hd;
   for (int j0 = j_begin; j0 < j_end; j0 += kKeys) {
-    const int n = std::min(kKeys, j_end - j0);
-    for (int j = 0; j < n; ++j) {
-      w.k[j] = keys[j0 + j].k + off;
-      w.v[j] = keys[j0 + j].v + off;
+    // The next tile's K and V rows, all heads, on their way from memory while this one runs.
+    for (int j = j0 + kKeys; j < std::min(j_end, j0 + 2 * kKeys); ++j)
+      for (size_t b = 0; b < kvd; b += 16) {
+        __builtin_prefetch(p.keys[t][j].k + b, 0, 2);
+        __builtin_prefetch(p.keys[t][j].v + b, 0, 2);
+      }
+    for (int kvh = 0; kvh < c.n_kv_heads; ++kvh) {
+      const size_t row0 = static_cast<size_t>(part) * c.n_heads + kvh * g;
+      run_tile(p, t, kvh, j0, std::min(kKeys, j_end - j0), p.m.data() + row0, p.l.data() + row0,
+               p.o.data() + row0 * hd, w);
     }
-    decode::scores(p.isa, q, g, w.k.data(), n, hd, c.scale, w.s.data());
-    if (c.prob_rows)
-      for (int r = 0; r < g; ++r)
-        if (float* row = c.prob_rows[t * c.n_heads + kvh * g + r])
-          for (int j = 0; j < n; ++j) row[keys[j0 + j].pos] = w.s[r * kKeys + j];
-    decode::softmax(p.isa, w.s.data(), g, n, m, l, w.alpha.data());
-    decode::pv(p.isa, w.s.data(), g, w.v.data(), n, hd, w.alpha.data(), o);
   }
 }
 
@@ -156,20 +172,20 @@ void cpu_attention_decode(const AttentionCall& c, int n_threads) {
   thread_local Plan plan;
   Plan& p = plan;  // the caller's plan: a thread_local named in the lambda would be the helper's
   plan_call(c, p);
-  const int n_items = p.first_part[c.n_q] * c.n_kv_heads;
+  const int n_parts = p.first_part[c.n_q];
   long work = 0;
   for (const auto& k : p.keys) work += static_cast<long>(k.size()) * c.n_heads * c.head_dim;
   // Starting and joining a thread costs ~20-50 µs (more on a loaded machine); below this many
   // multiply-adds a call runs on the calling thread.
   const int nt = work < (1L << 21) ? 1 : n_threads;
-  // Item i: part i / n_kv_heads (parts of query 0 first), KV head i % n_kv_heads.
-  std::vector<int> query_of(p.first_part[c.n_q]);
+  thread_local std::vector<int> query_of;  // [n_parts] the query a part belongs to
+  query_of.resize(n_parts);
   for (int t = 0; t < c.n_q; ++t)
     std::fill(query_of.begin() + p.first_part[t], query_of.begin() + p.first_part[t + 1], t);
-  parallel_for_dynamic(n_items, nt, [&](int i) {
+  std::vector<int>& owner = query_of;
+  parallel_for_dynamic(n_parts, nt, [&](int part) {
     thread_local Scratch scratch;
-    const int part = i / c.n_kv_heads;
-    run_part(p, query_of[part], part, i % c.n_kv_heads, scratch);
+    run_part(p, owner[part], part, scratch);
   });
   thread_local std::vector<float> acc;
   for (int r = 0; r < c.n_q * c.n_heads; ++r) finish_row(p, r / c.n_heads, r % c.n_heads, acc);
