@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/attention/cpu_decode_kernels.h"
@@ -173,20 +174,25 @@ void cpu_attention_decode(const AttentionCall& c, int n_threads) {
   Plan& p = plan;  // the caller's plan: a thread_local named in the lambda would be the helper's
   plan_call(c, p);
   const int n_parts = p.first_part[c.n_q];
-  long work = 0;
-  for (const auto& k : p.keys) work += static_cast<long>(k.size()) * c.n_heads * c.head_dim;
-  // Starting and joining a thread costs ~20-50 µs (more on a loaded machine); below this many
-  // multiply-adds a call runs on the calling thread.
-  const int nt = work < (1L << 21) ? 1 : n_threads;
   thread_local std::vector<int> query_of;  // [n_parts] the query a part belongs to
   query_of.resize(n_parts);
   for (int t = 0; t < c.n_q; ++t)
     std::fill(query_of.begin() + p.first_part[t], query_of.begin() + p.first_part[t + 1], t);
   std::vector<int>& owner = query_of;
-  parallel_for_dynamic(n_parts, nt, [&](int part) {
+  const std::function<void(int)> part = [&](int i) {
     thread_local Scratch scratch;
-    run_part(p, owner[part], part, scratch);
-  });
+    run_part(p, owner[i], i, scratch);
+  };
+  if (c.parallel && n_threads > 1) {
+    // The lender's threads are awake: handing them the parts costs about a microsecond.
+    (*c.parallel)(n_parts, part);
+  } else {
+    long work = 0;
+    for (const auto& k : p.keys) work += static_cast<long>(k.size()) * c.n_heads * c.head_dim;
+    // Starting and joining a thread costs ~20-50 µs (more on a loaded machine); below this
+    // many multiply-adds a call runs on the calling thread.
+    parallel_for_dynamic(n_parts, work < (1L << 21) ? 1 : n_threads, part);
+  }
   thread_local std::vector<float> acc;
   for (int r = 0; r < c.n_q * c.n_heads; ++r) finish_row(p, r / c.n_heads, r % c.n_heads, acc);
 }

@@ -13,9 +13,10 @@
 namespace core {
 
 // Keys one part of a row holds (a multiple of decode::kKeys).
-constexpr int kSplitKeys = 256;
+constexpr int kSplitKeys = 128;
 
-// Computes the call on the calling thread plus up to n_threads-1 helpers.
+// Computes the call on the calling thread plus up to n_threads-1 helpers: the parts go to
+// call.parallel when the call lends threads, else to threads started here when the work pays.
 void cpu_attention_decode(const AttentionCall& call, int n_threads);
 
 }  // namespace core

@@ -623,6 +623,9 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
     call.v_cache = lc.v.data();
     call.out = s.att.data();
     call.prob_rows = any_rows ? rows.data() : nullptr;
+    const std::function<void(int, const std::function<void(int)>&)> on_pool =
+        [&](int n, const std::function<void(int)>& fn) { s.pool->run(n, fn); };
+    call.parallel = &on_pool;
     backend_->attention(call);
     if (opts_.on_rows) opts_.on_rows(l, s.pos.data(), T, rows.data());
 
