@@ -225,10 +225,6 @@ void rope(float* x, int t_count, int n_heads, int hd, RopeStyle style, const flo
     }
 }
 
-float gelu_tanh(float x) {
-  return 0.5f * x * (1.0f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-}
-
 }  // namespace
 
 Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
@@ -648,7 +644,7 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
       float* g = s.gate.data() + static_cast<size_t>(t) * ff;
       const float* u = s.up.data() + static_cast<size_t>(t) * ff;
       if (c.gelu_tanh)
-        for (int i = 0; i < ff; ++i) g[i] = gelu_tanh(g[i]) * u[i];
+        gelu_tanh_mul(g, u, ff);
       else
         silu_mul(g, u, ff);
     });
