@@ -184,7 +184,7 @@ void cpu_attention_decode(const AttentionCall& c, int n_threads) {
     run_part(p, owner[i], i, scratch);
   };
   if (c.parallel && n_threads > 1) {
-    // The lender's threads are awake: handing them the parts costs about a microsecond.
+    // The lender's threads spin between the projections: no thread starts for the parts.
     (*c.parallel)(n_parts, part);
   } else {
     long work = 0;
