@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/model/qgemm.h"
+#include "tests/bench/blas_setup.h"
 
 namespace {
 
@@ -150,6 +151,7 @@ void BM_Sgemm(benchmark::State& state, int rows, int cols) {
   constexpr int kT = 512;
   std::vector<float> w(static_cast<size_t>(rows) * cols, 0.01f);
   std::vector<float> x(static_cast<size_t>(kT) * cols, 0.5f), y(static_cast<size_t>(kT) * rows);
+  bench::tune_openblas();  // its AVX-512 / AVX2 kernels, not Debian's SSE3 fallback
   openblas_set_num_threads(1);
   double cpu = 0;
   for (auto _ : state) {
