@@ -204,8 +204,12 @@ def gguf_facts(path, n):
     by_name = {t.name: t for t in r.tensors}
     head = by_name.get("output.weight") or by_name["token_embd.weight"]
     flops = 2.0 * mats + layers * 2 * 2 * q_dim * (n / 2)
-    decode_bytes = sum(int(t.n_bytes) for t in layer_mats) + int(head.n_bytes)
-    return flops, decode_bytes
+    weight_bytes = sum(int(t.n_bytes) for t in layer_mats) + int(head.n_bytes)
+    # The step also reads the K and V of the n cached positions (n <= every window): f32 in
+    # attnlab, f16 in llama.cpp's default cache.
+    kv_dim = next(int(t.shape[1]) for t in r.tensors if t.name == "blk.0.attn_k.weight")
+    kv_values = layers * n * kv_dim * 2
+    return flops, {"attnlab": weight_bytes + 4 * kv_values, "llama.cpp": weight_bytes + 2 * kv_values}
 
 
 def live_bench(args):
@@ -272,12 +276,14 @@ def llama_rows(args, table, model, threads, peak, skip):
                       goal)
         bw = peak.get(f"Peak/read/{t}")
         if bw:
-            # A decode step reads every weight once: tok/s x bytes a token over the measured
-            # read bandwidth is the share of the memory limit reached.
-            share = lambda tok_s: 100 * tok_s * decode_bytes / 1e9 / bw  # noqa: E731
-            table.row(f"{model} decode, share of the read bandwidth ({decode_bytes / 1e6:.0f} MB"
-                      f" a token, {bw:.1f} GB/s measured)", t, f"{share(a['decode']):.0f}%",
-                      f"llama.cpp {share(b['decode']):.0f}%", ratio(a["decode"], b["decode"]))
+            # A decode step reads every weight and the cached K/V once: tok/s x bytes a token
+            # over the measured read bandwidth is the share of the memory limit reached.
+            share = lambda tok_s, side: 100 * tok_s * decode_bytes[side] / 1e9 / bw  # noqa: E731
+            table.row(f"{model} decode, share of the read bandwidth ({bw:.1f} GB/s measured;"
+                      f" MB a token: attnlab {decode_bytes['attnlab'] / 1e6:.0f}, llama.cpp "
+                      f"{decode_bytes['llama.cpp'] / 1e6:.0f})", t,
+                      f"{share(a['decode'], 'attnlab'):.0f}%",
+                      f"llama.cpp {share(b['decode'], 'llama.cpp'):.0f}%", "")
         table.row(f"{model} peak RSS, MB", t, f"{a['rss']:.0f}", f"llama.cpp {b['rss']:.0f}",
                   ratio(a["rss"], b["rss"]), "", "≤ 1.5x")
         fp32 = peak.get("Peak/fp32")
