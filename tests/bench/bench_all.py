@@ -184,6 +184,9 @@ def best_of(runs):
     for k in runs[0]:
         vals = [r[k] for r in runs]
         lowest = k in ("rss", "seconds") or str(k).startswith("ms_")
+        if str(k).startswith("choice_"):
+            out[k] = vals[-1]  # a sentence, not a figure: the last round's
+            continue
         out[k] = min(vals) if lowest else max(vals)
     return out
 
@@ -224,6 +227,9 @@ def live_bench(args):
         n = int(m.group(1))
         for i, key in enumerate(("draft", "exact", "alone", "first")):
             best[f"ms_{key}_{n}"] = float(m.group(2 + i))
+    # The app's own choice there (live_draft.h: draft first only where it measured it pays).
+    for m in re.finditer(r"draft decision, N=(\d+) [^:]*: (.*) -> (draft first|exact only)", out):
+        best[f"choice_{m.group(1)}"] = f"{m.group(3)} ({m.group(2)})"
     return best
 
 
@@ -369,6 +375,10 @@ def main():
             table.row(f"smollm2 live, N = {n}, {label}, ms", os.cpu_count(), f"{ms:.0f}",
                       f"goal {goal} ms" if goal else "", ratio(goal, ms) if goal else "",
                       "", f"≤ {goal} ms" if goal else "")
+        for n in (128, 512):
+            if best.get(f"choice_{n}"):
+                table.row(f"smollm2 live, N = {n}, the app's draft decision", os.cpu_count(),
+                          best[f"choice_{n}"], "", "")
 
     if "attention" not in skip:
         t = max(threads)
