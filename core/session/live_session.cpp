@@ -78,6 +78,7 @@ struct LiveSession::Worker {
   std::shared_ptr<const LivePass> pass, native;
   LivePassCache pass_cache, draft_cache, native_cache;  // the last passes' sessions, to resume
   std::shared_ptr<const LivePass> draft;                // the draft the next exact pass replaces
+  DraftTimer draft_timer;                               // this model's last draft/exact pair
   std::unique_ptr<RingGenerator> gen;
   std::vector<int32_t> ppl_tokens;
   double ppl_native = 0;                    // 0 = not computed for this model
@@ -241,6 +242,7 @@ void LiveSession::publish(const std::function<void(LiveResult&)>& edit) {
 // The pass's control: a draft stops only for a new model or shutdown; every finished layer
 // is published as LiveResult::partial through `builder` (made here).
 LiveControl LiveSession::pass_control(const std::string& stage, model::Precision precision,
+                                      const DraftChoice& choice,
                                       std::shared_ptr<PartialPassBuilder>& builder) {
   Worker& w = *w_;
   LiveControl ctl = control(stage);
@@ -251,6 +253,7 @@ LiveControl LiveSession::pass_control(const std::string& stage, model::Precision
   for (int32_t id : w.tokens) head.labels.push_back(ui_token_label(*w.tok, id));
   head.variant = w.variant;
   head.precision = precision;
+  head.draft_choice = choice;
   if (long_capture(static_cast<int>(w.tokens.size())))  // the maps a long pass keeps
     head.focus_layer = std::clamp(w.focus_layer, 0, w.model->config().n_layers - 1);
   head.plan = model::plan_layers(w.model->config(), w.variant);
@@ -321,7 +324,8 @@ bool LiveSession::load_stage(const std::string& path) {
 
 // The prompt's tokens (cut to max_tokens, never empty) and the pass with every attention,
 // publishing the layers done after each layer; a draft pass keeps the exact one's place warm.
-void LiveSession::pass_stage(model::Precision precision) {
+// `choice`: why a draft runs or not (live_draft.h); an exact pass after its draft times the pair.
+void LiveSession::pass_stage(model::Precision precision, DraftChoice choice) {
   Worker& w = *w_;
   w.gen.reset();
   std::vector<int32_t> tokens = w.tok->encode(w.prompt);
@@ -339,7 +343,10 @@ void LiveSession::pass_stage(model::Precision precision) {
   const bool draft = precision != model::Precision::Exact;
   // A long prompt runs no draft: its kept session and capture would double the memory of
   // the largest pass, and the exact pass shows its layers as they finish anyway.
-  if (draft && long_capture(static_cast<int>(w.tokens.size()))) return;
+  if (long_capture(static_cast<int>(w.tokens.size())) && choice.draft()) {
+    if (draft) return;
+    choice.why = DraftChoice::Why::TooLong;
+  }
   std::shared_ptr<LivePass> pass;
   std::shared_ptr<const DraftDelta> delta;
   // A long native pass made for difference mode has no per-layer means (the rollout's).
@@ -359,7 +366,7 @@ void LiveSession::pass_stage(model::Precision precision) {
     const LiveControl ctl =
         pass_control(draft ? std::string("forward pass, ") + model::precision_name(precision)
                            : std::string("forward pass"),
-                     precision, builder);
+                     precision, choice, builder);
     // Drafts and exact passes resume their own kind (a draft's K/V are not the exact ones).
     LivePassCache& cache = draft ? w.draft_cache : w.pass_cache;
     pass = std::make_shared<LivePass>(
@@ -371,9 +378,17 @@ void LiveSession::pass_stage(model::Precision precision) {
                          ? builder->thumbs()
                          : std::make_shared<AttentionThumbs>(build_attention_thumbs(
                                *pass, nullptr, w.model->config(), kLiveThumbCells));
-    if (!draft && w.draft) delta = draft_delta(*w.draft, *pass, w.model->config());
+    if (!draft && w.draft) {
+      delta = draft_delta(*w.draft, *pass, w.model->config());
+      // A pair only when both computed the same positions: the draft then did the same work.
+      if (delta && w.draft->reused == pass->reused) {
+        w.draft_timer.add_pair(w.draft->ms, pass->ms);
+        choice.ratio = w.draft_timer.ratio();
+      }
+    }
   }
   pass->truncated = truncated;
+  pass->draft_choice = choice;
   w.draft = draft ? pass : nullptr;
   w.pass = pass;
   if (!draft && is_native(w.variant, w.model->config())) w.native = pass;
@@ -522,14 +537,15 @@ void LiveSession::process(Request& r) {
     w.focus_layer = r.focus_layer;
     const bool pass_ran = loaded || r.pass || !w.pass;
     if (pass_ran) {
-      if (opts_.draft_first) {
-        pass_stage(opts_.draft);
+      const DraftChoice choice = w.draft_timer.choose(opts_.draft_first);
+      if (choice.draft()) {
+        pass_stage(opts_.draft, choice);
         if (superseded()) {  // the exact pass of a stale setting is not worth starting
           publish([](LiveResult& res) { ++res.cancelled; });
           return;
         }
       }
-      pass_stage(model::Precision::Exact);
+      pass_stage(model::Precision::Exact, choice);
       native_stage();
       packed_stage();
       perplexity_stage();
