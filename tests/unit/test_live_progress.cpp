@@ -66,8 +66,8 @@ TEST(LiveProgress, LayersArriveInOrderAndEqualTheOneShotPass) {
   check_layers_in_order({});
 }
 
-// Chunked prefill revisits every layer once a chunk: a layer is handed over only when its last
-// chunk is done, so its rows are final.
+// Chunked prefill runs every chunk through a layer before the next layer: a layer is handed
+// over only when all its chunks are done, so its rows are final.
 TEST(LiveProgress, ChunkedPrefillHandsOverFinalLayers) {
   if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
   core::ModelVariant v;
