@@ -20,8 +20,15 @@ DraftChoice choose_draft(DraftFirst mode, double ratio) {
   return c;
 }
 
-void DraftTimer::add_pair(double draft_ms, double exact_ms) {
-  if (draft_ms > 0 && exact_ms > 0) ratio_ = draft_ms / exact_ms;
+DraftChoice DraftTimer::choose(DraftFirst mode, int n_tokens) const {
+  const bool stale = ratio_ > 0 && n_tokens > 2 * tokens_;
+  return choose_draft(mode, stale ? 0 : ratio_);
+}
+
+void DraftTimer::add_pair(double draft_ms, double exact_ms, int n_tokens) {
+  if (draft_ms <= 0 || exact_ms <= 0) return;
+  ratio_ = draft_ms / exact_ms;
+  tokens_ = n_tokens;
 }
 
 std::string draft_choice_text(const DraftChoice& c) {

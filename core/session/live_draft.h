@@ -1,11 +1,13 @@
 // Whether a live pass runs a draft before the exact pass (issue 12, item 3), decided per model
 // from timings the worker measures itself: every draft followed by the exact pass of the same
 // positions is a pair, and the draft runs first only while the last pair says it is clearly
-// faster. The first pass after a model load runs both (that is the measurement).
+// faster. The first pass after a model load runs both (that is the measurement), and so does a
+// prompt of more than twice the tokens of the last pair (the products' share of a pass, which
+// is what a draft speeds up, changes with N).
 //
 //   DraftTimer t;                                   // one per loaded model
-//   DraftChoice c = t.choose(DraftFirst::Measured);  // before a pass
-//   if (c.draft()) ... run the draft, then the exact pass ...; t.add_pair(draft_ms, exact_ms);
+//   DraftChoice c = t.choose(DraftFirst::Measured, n_tokens);  // before a pass
+//   if (c.draft()) ... the draft, then the exact pass ...; t.add_pair(draft_ms, exact_ms, n);
 //   draft_choice_text(c)                            // "draft skipped: measured 0.90x of exact"
 #pragma once
 
@@ -35,13 +37,16 @@ DraftChoice choose_draft(DraftFirst mode, double ratio);
 // The last measured draft/exact pair of one model.
 class DraftTimer {
  public:
-  DraftChoice choose(DraftFirst mode) const { return choose_draft(mode, ratio_); }
-  // A draft and the exact pass that replaced it: the same tokens, setting and reused positions.
-  void add_pair(double draft_ms, double exact_ms);
+  // The choice for a prompt of n_tokens: Measuring (time a pair) when none was timed yet or
+  // the last one ran on fewer than half as many tokens.
+  DraftChoice choose(DraftFirst mode, int n_tokens) const;
+  // A draft and the exact pass that replaced it: the same n_tokens, setting and reused positions.
+  void add_pair(double draft_ms, double exact_ms, int n_tokens);
   double ratio() const { return ratio_; }
 
  private:
   double ratio_ = 0;  // draft ms / exact ms of the last pair; 0 = none yet
+  int tokens_ = 0;    // the prompt's tokens in that pair
 };
 
 // Why the pass shown is a draft or exact, for the info and status lines: "measured 0.45x of

@@ -75,6 +75,7 @@ struct LiveSession::Worker {
   int ring_window = 16;
   int focus_layer = 0;
   std::vector<int32_t> tokens;
+  bool truncated = false;  // tokens cut to max_tokens or the segments
   std::shared_ptr<const LivePass> pass, native;
   LivePassCache pass_cache, draft_cache, native_cache;  // the last passes' sessions, to resume
   std::shared_ptr<const LivePass> draft;                // the draft the next exact pass replaces
@@ -322,24 +323,30 @@ bool LiveSession::load_stage(const std::string& path) {
   }
 }
 
-// The prompt's tokens (cut to max_tokens, never empty) and the pass with every attention,
-// publishing the layers done after each layer; a draft pass keeps the exact one's place warm.
-// `choice`: why a draft runs or not (live_draft.h); an exact pass after its draft times the pair.
-void LiveSession::pass_stage(model::Precision precision, DraftChoice choice) {
+// The prompt's tokens (cut to max_tokens, never empty); a new prompt or focus drops the native
+// pass.
+void LiveSession::prompt_stage() {
   Worker& w = *w_;
   w.gen.reset();
   std::vector<int32_t> tokens = w.tok->encode(w.prompt);
-  bool truncated = false;
+  w.truncated = false;
   if (static_cast<int>(tokens.size()) > opts_.max_tokens) {
     tokens.resize(opts_.max_tokens);
-    truncated = true;
+    w.truncated = true;
   }
   if (tokens.empty()) tokens.push_back(w.tok->bos() >= 0 ? w.tok->bos() : 0);
-  fit_to_segments(tokens, w.variant.segments, &truncated);
+  fit_to_segments(tokens, w.variant.segments, &w.truncated);
   const bool focus_moved =
       w.native && w.native->focus_layer >= 0 && w.native->focus_layer != w.focus_layer;
   if (tokens != w.tokens || focus_moved) w.native.reset();
   w.tokens = tokens;
+}
+
+// The pass of the prompt's tokens with every attention, publishing the layers done after each
+// layer; a draft pass keeps the exact one's place warm. `choice`: why a draft runs or not
+// (live_draft.h); an exact pass after its draft times the pair.
+void LiveSession::pass_stage(model::Precision precision, DraftChoice choice) {
+  Worker& w = *w_;
   const bool draft = precision != model::Precision::Exact;
   // A long prompt runs no draft: its kept session and capture would double the memory of
   // the largest pass, and the exact pass shows its layers as they finish anyway.
@@ -382,12 +389,12 @@ void LiveSession::pass_stage(model::Precision precision, DraftChoice choice) {
       delta = draft_delta(*w.draft, *pass, w.model->config());
       // A pair only when both computed the same positions: the draft then did the same work.
       if (delta && w.draft->reused == pass->reused) {
-        w.draft_timer.add_pair(w.draft->ms, pass->ms);
+        w.draft_timer.add_pair(w.draft->ms, pass->ms, static_cast<int>(pass->tokens.size()));
         choice.ratio = w.draft_timer.ratio();
       }
     }
   }
-  pass->truncated = truncated;
+  pass->truncated = w.truncated;
   pass->draft_choice = choice;
   w.draft = draft ? pass : nullptr;
   w.pass = pass;
@@ -537,7 +544,9 @@ void LiveSession::process(Request& r) {
     w.focus_layer = r.focus_layer;
     const bool pass_ran = loaded || r.pass || !w.pass;
     if (pass_ran) {
-      const DraftChoice choice = w.draft_timer.choose(opts_.draft_first);
+      prompt_stage();
+      const DraftChoice choice =
+          w.draft_timer.choose(opts_.draft_first, static_cast<int>(w.tokens.size()));
       if (choice.draft()) {
         pass_stage(opts_.draft, choice);
         if (superseded()) {  // the exact pass of a stale setting is not worth starting

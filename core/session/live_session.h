@@ -95,6 +95,7 @@ class LiveSession {
   // The stages process() runs in order (worker thread).
   LiveControl control(const std::string& stage);
   bool load_stage(const std::string& path);  // false: kept the previous model
+  void prompt_stage();
   void pass_stage(model::Precision precision, DraftChoice choice);
   LiveControl pass_control(const std::string& stage, model::Precision precision,
                            const DraftChoice& choice, std::shared_ptr<PartialPassBuilder>& builder);

@@ -164,12 +164,15 @@ TEST(LiveDraft, ChoiceFollowsTheLastTimedPair) {
   EXPECT_TRUE(core::choose_draft(DraftFirst::Always, 2.0).draft());
   EXPECT_FALSE(core::choose_draft(DraftFirst::Never, 0.1).draft());
   core::DraftTimer t;
-  EXPECT_TRUE(t.choose(DraftFirst::Measured).draft()) << "nothing timed yet: time a pair";
-  t.add_pair(50, 100);
-  EXPECT_EQ(t.choose(DraftFirst::Measured).why, Why::Pays);
-  t.add_pair(90, 100);
-  const core::DraftChoice c = t.choose(DraftFirst::Measured);
+  EXPECT_TRUE(t.choose(DraftFirst::Measured, 64).draft()) << "nothing timed yet: time a pair";
+  t.add_pair(50, 100, 64);
+  EXPECT_EQ(t.choose(DraftFirst::Measured, 64).why, Why::Pays);
+  t.add_pair(90, 100, 64);
+  const core::DraftChoice c = t.choose(DraftFirst::Measured, 128);
   EXPECT_EQ(c.why, Why::Skipped);
+  EXPECT_EQ(t.choose(DraftFirst::Measured, 129).why, Why::Measuring)
+      << "a pair timed on under half the tokens is timed again";
+  EXPECT_EQ(t.choose(DraftFirst::Never, 129).why, Why::Off);
   EXPECT_EQ(core::draft_choice_text(c), "draft skipped: measured 0.90x of exact");
   EXPECT_EQ(core::draft_choice_text(core::choose_draft(DraftFirst::Never, 0.9)), "");
 }
