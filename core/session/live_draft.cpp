@@ -40,7 +40,10 @@ std::string draft_choice_text(const DraftChoice& c) {
     case DraftChoice::Why::Forced:
       return c.ratio > 0 ? std::string("drafts forced on, ") + r : "drafts forced on";
     case DraftChoice::Why::Measuring:
-      return c.ratio > 0 ? std::string("timed the draft: ") + r : "timing draft vs exact";
+      if (c.ratio <= 0) return "timing draft vs exact";
+      return std::string("timed the draft: ") + r +
+             (choose_draft(DraftFirst::Measured, c.ratio).draft() ? ", so draft first next"
+                                                                  : ", so exact only next");
     case DraftChoice::Why::Pays:
       return std::string("draft first: ") + r;
     case DraftChoice::Why::Skipped:
