@@ -426,8 +426,8 @@ void Session::State::rows(int n_rows, size_t row_cost, Fn&& fn) {
   });
 }
 
-// The tokens' sequence and RoPE positions, their embeddings (x [n, d]), and room in the
-// capture for the rows up to the last position.
+// The tokens' sequence and RoPE positions, their embeddings (x [n, d]), and up to which
+// position the capture keeps rows.
 void Session::embed(const std::vector<int32_t>& tok, int pos0) {
   const Config& c = model_->config();
   State& s = *st_;
@@ -462,11 +462,6 @@ void Session::embed(const std::vector<int32_t>& tok, int pos0) {
   const CaptureSpec& cs = opts_.capture;
   const bool limited = cs.layers.empty() && cs.heads.empty();
   s.cap_end = limited ? std::min(pos0 + n, cs.max_positions) : pos0 + n;
-  for (AttentionCapture& a : capture_.attention)
-    if (s.cap_end > a.n) {
-      a.p.resize(static_cast<size_t>(s.cap_end) * (s.cap_end + 1) / 2, 0.0f);
-      a.n = s.cap_end;
-    }
   s.rope_base = -1.0f;
 }
 
@@ -644,6 +639,13 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, int c
   for (std::vector<float>* b : {&s.gate, &s.up}) b->resize(tc * c.d_ff);
   for (int l = 0; l < c.n_layers; ++l) {
     rope_tables(l);
+    // Room for this layer's rows only now: zeroing every map up front (142 MB at N = 512 with
+    // every head) would delay layer 0 by about half a layer's work.
+    for (AttentionCapture& a : capture_.attention)
+      if (a.layer == l && s.cap_end > a.n) {
+        a.p.resize(static_cast<size_t>(s.cap_end) * (s.cap_end + 1) / 2, 0.0f);
+        a.n = s.cap_end;
+      }
     for (int c0 = 0; c0 < n; c0 += chunk) {
       check_cancel();
       layer_chunk(l, c0, std::min(chunk, n - c0));
