@@ -8,4 +8,8 @@ namespace core::model {
 // gate[i] = silu(gate[i]) * up[i] for n elements (SwiGLU); silu(g) = g / (1 + e^-g).
 void silu_mul(float* gate, const float* up, size_t n);
 
+// gate[i] = gelu_tanh(gate[i]) * up[i] for n elements (GeGLU, Gemma), where
+// gelu_tanh(g) = 0.5 g (1 + tanh(u)), u = sqrt(2/pi) (g + 0.044715 g^3).
+void gelu_tanh_mul(float* gate, const float* up, size_t n);
+
 }  // namespace core::model

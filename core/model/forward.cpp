@@ -1,7 +1,5 @@
 #include "core/model/forward.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,7 +10,6 @@
 #include "core/attention/cpu_attention.h"
 #include "core/attention/parallel_for.h"
 #include "core/model/activations.h"
-#include "core/model/blas_setup.h"
 #include "core/model/dequant.h"
 #include "core/model/layer_cache.h"
 #include "core/model/qgemm.h"
@@ -26,7 +23,6 @@ namespace core::model {
 std::shared_ptr<const Model> Model::load(const std::string& path, int n_threads,
                                          bool f32_matrices) {
   const auto t0 = std::chrono::steady_clock::now();
-  tune_openblas();
   auto m = std::shared_ptr<Model>(new Model());
   m->file_ = std::make_unique<GgufFile>(path);
   m->config_ = read_config(*m->file_);
@@ -210,10 +206,6 @@ void rope(float* x, int t_count, int n_heads, int hd, RopeStyle style, const flo
     }
 }
 
-float gelu_tanh(float x) {
-  return 0.5f * x * (1.0f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-}
-
 }  // namespace
 
 Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
@@ -253,7 +245,6 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
     }
   }
   if (opts_.n_threads <= 0) opts_.n_threads = default_threads();
-  openblas_set_num_threads(opts_.n_threads);
   backend_ = opts_.backend ? opts_.backend : make_default_backend(opts_.n_threads);
   // Every product reads the weights as the file stores them (4.5-8.5 bits a weight); pooled
   // K/V heads exist only as f32.
@@ -591,7 +582,7 @@ void Session::layer_chunk(int l, int c0, int T) {
     float* g = s.gate.data() + static_cast<size_t>(t) * ff;
     const float* u = s.up.data() + static_cast<size_t>(t) * ff;
     if (c.gelu_tanh)
-      for (int i = 0; i < ff; ++i) g[i] = gelu_tanh(g[i]) * u[i];
+      gelu_tanh_mul(g, u, ff);
     else
       silu_mul(g, u, ff);
   });

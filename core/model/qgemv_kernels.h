@@ -12,6 +12,11 @@ namespace core::model::kernels {
 float dot_avx2(const QuantMatrix& w, const uint8_t* row, const float* x, const float* xsum);
 // AVX-512 F/BW/VL/DQ (qgemv_avx512.cpp).
 float dot_avx512(const QuantMatrix& w, const uint8_t* row, const float* x, const float* xsum);
+// Four consecutive rows from row0 (stride w.row_bytes) into y[0..3], for the types where
+// avx512_has_rows4 holds.
+bool avx512_has_rows4(TensorType t);
+void dot4_avx512(const QuantMatrix& w, const uint8_t* row0, const float* x, const float* xsum,
+                 float* y);
 // Any type, any ISA: dequantize one chunk into f32 and dot it (qgemv.cpp).
 float dot_generic(const QuantMatrix& w, const uint8_t* row, const float* x, Isa isa);
 

@@ -3,6 +3,9 @@
 //   Peak/bf16   AVX512_BF16 vdpbf16ps (2 products a lane)                -> gflops_per_cpu_s
 //   Peak/int8   AVX512_VNNI vpdpbusd (4 products a lane)                 -> gops_per_cpu_s
 //   Qgemm/<type>/<rows>x<cols>  core/model/qgemm.h on random blocks, 512 rows of x, 1 thread
+//   Peak/read/<threads>  memory read bandwidth, each thread streaming its own 256 MB -> gb_per_s
+//                        (wall time: a decode step is bound by it, and it is the machine's,
+//                        shared by the cores)
 // Rates are per CPU-second of the timing thread: on a shared machine wall time measures the
 // neighbours too. A peak the CPU lacks reports "skipped". scripts/bench divides the two.
 // GCC 12's AVX-512 headers warn about their own _mm512_undefined_*() values.
@@ -13,12 +16,16 @@
 #include <immintrin.h>
 #include <time.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/model/qgemm.h"
+#include "tests/bench/blas_setup.h"
 
 namespace {
 
@@ -86,6 +93,33 @@ void BM_Peak(benchmark::State& state, const std::string& kind) {
   state.counters[kind == "int8" ? "gops_per_cpu_s" : "gflops_per_cpu_s"] = ops / cpu * 1e-9;
 }
 
+// Reads n words and folds them (xor, which the compiler vectorizes and which costs less than
+// the load), so the loop runs at the memory's speed.
+uint64_t read_all(const uint64_t* p, size_t n) {
+  uint64_t acc = 0;
+  for (size_t i = 0; i < n; ++i) acc ^= p[i];
+  return acc;
+}
+
+void BM_ReadBandwidth(benchmark::State& state, int threads) {
+  constexpr size_t kWords = (256u << 20) / sizeof(uint64_t);  // 256 MB a thread, past any cache
+  std::vector<std::vector<uint64_t>> bufs(threads);
+  for (int t = 0; t < threads; ++t) bufs[t].assign(kWords, static_cast<uint64_t>(t) + 1);
+  std::vector<uint64_t> sink(threads);
+  double seconds = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] { sink[t] = read_all(bufs[t].data(), kWords); });
+    for (std::thread& th : pool) th.join();
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    benchmark::DoNotOptimize(sink.data());
+  }
+  state.counters["gb_per_s"] = static_cast<double>(threads) * kWords * sizeof(uint64_t) *
+                               static_cast<double>(state.iterations()) / seconds * 1e-9;
+}
+
 void BM_Qgemm(benchmark::State& state, core::model::TensorType type, int rows, int cols) {
   core::model::TypeTraits tt;
   core::model::tensor_type_traits(static_cast<uint32_t>(type), &tt);
@@ -117,6 +151,7 @@ void BM_Sgemm(benchmark::State& state, int rows, int cols) {
   constexpr int kT = 512;
   std::vector<float> w(static_cast<size_t>(rows) * cols, 0.01f);
   std::vector<float> x(static_cast<size_t>(kT) * cols, 0.5f), y(static_cast<size_t>(kT) * rows);
+  bench::tune_openblas();  // its AVX-512 / AVX2 kernels, not Debian's SSE3 fallback
   openblas_set_num_threads(1);
   double cpu = 0;
   for (auto _ : state) {
@@ -138,6 +173,11 @@ void register_all() {
       ->Iterations(3);
   for (const std::string kind : {"fp32", "bf16", "int8"})
     benchmark::RegisterBenchmark(("Peak/" + kind).c_str(), BM_Peak, kind)->Iterations(4);
+  for (int threads : {1, 2})
+    benchmark::RegisterBenchmark(("Peak/read/" + std::to_string(threads)).c_str(), BM_ReadBandwidth,
+                                 threads)
+        ->Iterations(4)
+        ->UseRealTime();
   using core::model::TensorType;
   struct Shape {
     const char* name;

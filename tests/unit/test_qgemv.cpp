@@ -150,6 +150,18 @@ TEST(Qgemm, RandomBlocksMatchDequantize) {
   }
 }
 
+// An f32 matrix in memory (pooled K/V heads): four-row groups, the rest one by one.
+TEST(Qgemv, F32RowsMatchDouble) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  const int rows = 23, cols = 576;
+  std::vector<float> w(static_cast<size_t>(rows) * cols), x(cols);
+  for (float& v : w) v = gauss(rng);
+  for (float& v : x) v = gauss(rng);
+  const QuantMatrix m = core::model::f32_matrix(w.data(), rows, cols);
+  on_every_isa([&] { expect_matches(m, x, "F32"); });
+}
+
 TEST(Qgemv, SupportedTypes) {
   EXPECT_TRUE(core::model::qgemv_supported(TensorType::Q4_1, 576));
   EXPECT_TRUE(core::model::qgemv_supported(TensorType::Q8_0, 640));

@@ -1,4 +1,4 @@
-#include "core/model/blas_setup.h"
+#include "tests/bench/blas_setup.h"
 
 #include <cblas.h>
 
@@ -9,7 +9,7 @@
 extern "C" __attribute__((weak)) void gotoblas_dynamic_init(void);
 extern "C" __attribute__((weak)) void gotoblas_dynamic_quit(void);
 
-namespace core::model {
+namespace bench {
 
 namespace {
 
@@ -47,4 +47,4 @@ std::string tune_openblas() {
   return openblas_get_corename();
 }
 
-}  // namespace core::model
+}  // namespace bench

@@ -1,0 +1,61 @@
+// The feed-forward block's gated activations (core/model/activations.h) against the same
+// formulas evaluated in double from the same float inputs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "core/model/activations.h"
+
+namespace {
+
+constexpr double kUlp = 1.0 / (1 << 23);  // 2^-23, the spacing of floats in [1, 2)
+
+// Gate values over the range a feed-forward block sees and past it, in steps of 1/64, so
+// every branch of the exp (tiny, saturated, ordinary) runs; up = 1 and up = -0.75 alternate.
+std::vector<float> gates() {
+  std::vector<float> g;
+  for (int i = -40 * 64; i <= 40 * 64; ++i) g.push_back(static_cast<float>(i) / 64.0f);
+  return g;
+}
+
+float up_of(size_t i) {
+  return i % 2 ? -0.75f : 1.0f;
+}
+
+TEST(Activations, SiluMulMatchesDouble) {
+  std::vector<float> g = gates(), up(g.size());
+  for (size_t i = 0; i < g.size(); ++i) up[i] = up_of(i);
+  const std::vector<float> in = g;
+  core::model::silu_mul(g.data(), up.data(), g.size());
+  for (size_t i = 0; i < g.size(); ++i) {
+    const double x = in[i];
+    const double ref = x / (1.0 + std::exp(-x)) * up[i];
+    // expf is within 1 ulp; 1 + e, the quotient and the product round once each (0.5 ulp):
+    // 2.5 ulp of the result, 4 with margin for the two-ulp spacing across a power of two.
+    EXPECT_NEAR(g[i], ref, 4 * kUlp * std::fabs(ref) + 1e-37) << "g = " << in[i];
+  }
+}
+
+TEST(Activations, GeluTanhMulMatchesDouble) {
+  std::vector<float> g = gates(), up(g.size());
+  for (size_t i = 0; i < g.size(); ++i) up[i] = up_of(i);
+  const std::vector<float> in = g;
+  core::model::gelu_tanh_mul(g.data(), up.data(), g.size());
+  for (size_t i = 0; i < g.size(); ++i) {
+    const double x = in[i];
+    const double u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+    // 0.5 x (1 + tanh u) = x / (1 + e^(-2u)) exactly; the tanh form cancels in double too
+    // (1 + tanh u keeps ~1e-16 / e^(2u) of its bits for u < 0), so the reference is this one.
+    const double ref = x / (1.0 + std::exp(-2.0 * u)) * up[i];
+    // u rounds seven times in float (two constants, five operations): 3.5 ulp, and e^(-2u)
+    // turns a relative error d of u into 2|u| d of the result: 7|u| ulp; then the exp (1 ulp)
+    // and five roundings: 6 ulp. Below u = -44 exp_poly saturates at e^88.3, so the result is
+    // at most 40 e^-88.3 instead of ~0: that absolute bound is added.
+    const double saturated = 40.0 * std::exp(-88.3);
+    EXPECT_NEAR(g[i], ref, (6 + 7 * std::fabs(u)) * kUlp * std::fabs(ref) + saturated)
+        << "g = " << in[i];
+  }
+}
+
+}  // namespace
