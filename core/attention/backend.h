@@ -34,6 +34,10 @@ struct AttentionCall {
   // Optional capture: rows[t * n_heads + h] points at q_pos[t] + 1 floats (keys 0..q) that
   // receive the probabilities; null entries (or a null array) are not captured.
   float* const* prob_rows = nullptr;
+  // Optional: runs fn(i) for every i < n on the caller's threads and returns when all are done
+  // (the forward pass lends its pool, whose threads are awake between the projections). Null:
+  // the CPU backend starts its own threads where the work pays for them.
+  const std::function<void(int n, const std::function<void(int)>& fn)>* parallel = nullptr;
 };
 
 class Backend {

@@ -1,5 +1,6 @@
-// CPU reference attention: loops the per-row functions of attn_math.h over every (query, head)
-// row of an AttentionCall, taking visibility from spec.h.
+// The CPU attention backend: every call goes to the decode path (cpu_decode.h) or, for chunks
+// of kPrefillMinQueries or more queries, the tiled path (cpu_prefill.h); both take
+// visibility from spec.h.
 #pragma once
 
 #include "core/attention/backend.h"
@@ -7,8 +8,7 @@
 
 namespace core {
 
-// Computes one call on the calling thread plus up to n_threads-1 helpers: row by row, or
-// tiled (cpu_prefill.h) for chunks of kPrefillMinQueries or more queries.
+// Computes one call on the calling thread plus up to n_threads-1 helpers.
 void cpu_attention(const AttentionCall& call, int n_threads);
 
 class CpuBackend : public Backend {

@@ -10,18 +10,20 @@
 #include <cmath>
 #include <cstdint>
 
-#define ATTNLAB_AVX512 __attribute__((target("avx512f,fma")))
-#define ATTNLAB_AVX2 __attribute__((target("avx2,fma")))
+#include "core/attention/cpu_exp_simd.h"
 
 namespace core::tile {
 
 namespace {
 
-// tile::exp's constants (Cephes expf): the clamp, ln2 in two parts, the polynomial for e^r.
-constexpr float kLo = -87.3f, kHi = 88.3f, kLog2e = 1.44269504088896341f;
-constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
-constexpr float kP[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
-                         4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+using simd::exp_avx2;
+using simd::exp_avx512;
+using simd::kHi;
+using simd::kLn2Hi;
+using simd::kLn2Lo;
+using simd::kLo;
+using simd::kLog2e;
+using simd::kP;
 
 // Runs fn.operator()<R>(r) for r = 0, R, 2R, ... below `count`, the last group smaller.
 template <int R, typename Fn>
@@ -55,20 +57,6 @@ ATTNLAB_AVX512 void scores_avx512(const float* qt, int ld, const float* const* k
 #pragma GCC unroll 8
   for (int j = 0; j < JR; ++j)
     for (int c = 0; c < NV; ++c) _mm512_storeu_ps(st + j * ld + 16 * c, acc[j][c]);
-}
-
-ATTNLAB_AVX512 __m512 exp_avx512(__m512 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(kLo)), _mm512_set1_ps(kHi));
-  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(kLn2Hi), x);
-  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(kLn2Lo), r);
-  __m512 p = _mm512_set1_ps(kP[0]);
-  for (int i = 1; i < 6; ++i) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP[i]));
-  const __m512 e = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
-  const __m512i bits =
-      _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23);
-  return _mm512_mul_ps(e, _mm512_castsi512_ps(bits));
 }
 
 // The lanes of rows r0.. that key j is visible to.
@@ -166,20 +154,6 @@ ATTNLAB_AVX2 void scores_avx2(const float* qt, int ld, const float* const* k, in
     _mm256_storeu_ps(st + j * ld, acc[j][0]);
     _mm256_storeu_ps(st + j * ld + 8, acc[j][1]);
   }
-}
-
-ATTNLAB_AVX2 __m256 exp_avx2(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(kLo)), _mm256_set1_ps(kHi));
-  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(kLn2Hi), x);
-  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(kLn2Lo), r);
-  __m256 p = _mm256_set1_ps(kP[0]);
-  for (int i = 1; i < 6; ++i) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP[i]));
-  const __m256 e = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
-  const __m256i bits =
-      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(e, _mm256_castsi256_ps(bits));
 }
 
 ATTNLAB_AVX2 __m256 keep_avx2(const float* valid, int j, int ld, int r0, __m256 lanes) {

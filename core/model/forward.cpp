@@ -560,6 +560,9 @@ void Session::layer_chunk(int l, int c0, int T) {
   call.v_cache = lc.v.data();
   call.out = s.att.data();
   call.prob_rows = any_rows ? rows.data() : nullptr;
+  const std::function<void(int, const std::function<void(int)>&)> on_pool =
+      [&](int n, const std::function<void(int)>& fn) { s.pool->run(n, fn); };
+  call.parallel = &on_pool;
   backend_->attention(call);
   if (opts_.on_rows) opts_.on_rows(l, pos, T, rows.data());
 

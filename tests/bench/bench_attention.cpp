@@ -5,7 +5,9 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -13,6 +15,8 @@
 #include <vector>
 
 #include "core/attention/backend.h"
+#include "core/attention/parallel_for.h"
+#include "core/model/thread_pool.h"
 #if ATTNLAB_HAVE_CUDA
 #include "kernels/cuda_backend.h"
 #endif
@@ -25,9 +29,16 @@ struct AttentionInputs {
   core::AttentionCall call;
 };
 
+// Query heads, K/V heads and head_dim of a model's attention.
+struct Shape {
+  int heads, kv_heads, head_dim;
+};
+constexpr Shape kSmolLM2{9, 3, 64};
+constexpr Shape kGemma3{4, 1, 256};
+
 // decode = false: N fresh queries at positions 0..N-1; true: one query after N cached keys.
-std::unique_ptr<AttentionInputs> make_call(int n, bool decode) {
-  constexpr int kHeads = 9, kKvHeads = 3, kHeadDim = 64;
+std::unique_ptr<AttentionInputs> make_call(int n, bool decode, Shape shape = kSmolLM2) {
+  const int kHeads = shape.heads, kKvHeads = shape.kv_heads, kHeadDim = shape.head_dim;
   auto in = std::make_unique<AttentionInputs>();
   std::mt19937 rng(42);
   std::normal_distribution<float> d;
@@ -52,7 +63,7 @@ std::unique_ptr<AttentionInputs> make_call(int n, bool decode) {
   c.n_heads = kHeads;
   c.n_kv_heads = kKvHeads;
   c.head_dim = kHeadDim;
-  c.scale = 0.125f;
+  c.scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
   c.q_pos = in->q_pos.data();
   c.q = in->q.data();
   c.k_new = in->k_new.data();
@@ -148,6 +159,32 @@ BENCHMARK(BM_attention_long)
     ->ArgsProduct({{1024, 16384}, {0, 512}})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2)
+    ->UseRealTime();
+
+// One decode step's attention for one layer: a query against N cached keys, with SmolLM2's
+// shapes (model 0: 9/3 heads, head_dim 64) or Gemma-3's (model 1: 4/1, head_dim 256), threads
+// from ATTNLAB_BENCH_THREADS, lent by a pool as the forward pass lends its own. A decode step
+// runs this once per layer (30 and 18 layers); here the K/V stay in cache between calls.
+void BM_attention_decode(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  auto in = make_call(n, true, state.range(1) == 0 ? kSmolLM2 : kGemma3);
+  const char* env = std::getenv("ATTNLAB_BENCH_THREADS");
+  const int threads = env && *env ? std::atoi(env) : core::default_threads();
+  core::model::ThreadPool pool(threads);
+  const std::function<void(int, const std::function<void(int)>&)> lend =
+      [&](int count, const std::function<void(int)>& fn) { pool.run(count, fn); };
+  in->call.parallel = &lend;
+  auto cpu = core::make_cpu_backend(threads);
+  for (auto _ : state) {
+    cpu->attention(in->call);
+    benchmark::DoNotOptimize(in->out.data());
+  }
+  set_counters(state, n, true);
+}
+BENCHMARK(BM_attention_decode)
+    ->ArgsProduct({{512, 4096}, {0, 1}})
+    ->ArgNames({"N", "model"})
+    ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
 // {N, decode}
