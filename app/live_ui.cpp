@@ -14,6 +14,7 @@
 #include "core/io/assets.h"
 #include "core/io/atomic_write.h"
 #include "core/scene/presets.h"
+#include "core/session/live_draft.h"
 #include "core/views/flash_view.h"
 #include "core/views/live_ring.h"
 #include "core/views/live_sparse.h"
@@ -224,13 +225,16 @@ std::string live_status_line(const AppState& s) {
   const auto r = s.session.live_result();
   char buf[512];
   if (!r->config) return r->error.empty() ? "live: loading model" : "live: " + r->error;
-  std::snprintf(buf, sizeof buf, "live: %s | backend %s | %d tokens | pass %.0f ms%s",
+  std::snprintf(buf, sizeof buf, "live: %s | backend %s | %d tokens | pass %.0f ms",
                 r->model_name.c_str(), r->backend.c_str(),
-                r->pass ? static_cast<int>(r->pass->tokens.size()) : 0, r->pass ? r->pass->ms : 0.0,
-                !r->pass           ? ""
-                : r->pass->draft() ? " (draft)"
-                                   : " (exact)");
+                r->pass ? static_cast<int>(r->pass->tokens.size()) : 0,
+                r->pass ? r->pass->ms : 0.0);
   std::string line = buf;
+  if (r->pass) {  // which pass shows, and why there was or was not a draft first
+    const std::string why = core::draft_choice_text(r->pass->draft_choice);
+    line += std::string(r->pass->draft() ? " (draft" : " (exact") + (why.empty() ? "" : "; ") +
+            why + ")";
+  }
   if (r->partial)
     line += " | " + std::to_string(r->partial->layers_done) + " of " +
             std::to_string(r->config->n_layers) + " layers done" +
@@ -300,6 +304,7 @@ std::string live_status_json(const AppState& s) {
   j["error"] = r->error;
   j["status_line"] = live_status_line(s);
   j["pass_precision"] = !r->pass ? "" : r->pass->draft() ? "draft" : "exact";
+  if (r->pass) j["draft_choice"] = core::draft_choice_text(r->pass->draft_choice);
   if (r->draft_delta) j["draft_max_dp"] = r->draft_delta->overall;
   j["generation_steps"] = r->generation ? static_cast<int>(r->generation->steps.size()) - 1 : -1;
   if (r->generation && !r->generation->steps.empty()) {

@@ -176,7 +176,7 @@ struct LiveRunner {
   const LiveResult& result(const Scene& s) {
     if (!session) {
       LiveSessionOptions o;
-      o.draft_first = false;  // an export shows the exact pass only, never a draft
+      o.draft_first = DraftFirst::Never;  // an export shows the exact pass only, never a draft
       session = std::make_unique<Session>(o);
       session->update(s);
       if (!session->wait_live(kLiveTimeoutS))

@@ -3,8 +3,10 @@
 // first layer of the new pass is published, until the attention view is rebuilt from the
 // draft (int8), and from the exact pass (LiveSession + build_live_attention + its Figure,
 // exactly what the app runs; the positions kept from the previous pass are reported), next
-// to a session without drafts, alternating; and it measures decode tokens/s with the KV cache
-// and without (`none`), then the process's peak RSS.
+// to a session without drafts, alternating (drafts forced on and off: DraftFirst::Always,
+// Never), with the choice the app's measured mode (live_draft.h) makes from the timed pairs;
+// and it measures decode tokens/s with the KV cache and without (`none`), then the process's
+// peak RSS.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -116,7 +118,8 @@ int cmd_live_bench(int argc, char** argv) {
           "times a window-slider change to an updated live attention view at each N (up to\n"
           "4096; 2R moves, W <-> W/2; the positions kept from the previous pass are reported):\n"
           "until the first layer shows, the draft and the exact pass, next to a session that\n"
-          "runs exact passes only, alternating; and decode tok/s with the KV cache against\n"
+          "runs exact passes only, alternating, and whether the app would draft first here\n"
+          "(its measured rule on the timed pairs); and decode tok/s with the KV cache against\n"
           "none (recomputing every step). T: worker threads (0 = all cores). Ends with the\n"
           "process's peak RSS.\n"
           "NAME is a model of assets/models.json (default smollm2).\n");
@@ -174,13 +177,14 @@ int cmd_live_bench(int argc, char** argv) {
   std::printf("model: %s (%s), load %.2f s\n", m->config().name.c_str(), path.c_str(),
               m->load_seconds());
 
-  // Per N: one session that drafts first (the app's) and one that runs exact passes only,
-  // the same slider moves alternating between them.
+  // Per N: one session that always drafts first and one that runs exact passes only, the same
+  // slider moves alternating between them.
   for (int n : sizes) {
     LiveSessionOptions with_draft, exact_only;
     with_draft.max_tokens = exact_only.max_tokens = 4096;
     with_draft.n_threads = exact_only.n_threads = threads;
-    exact_only.draft_first = false;
+    with_draft.draft_first = DraftFirst::Always;
+    exact_only.draft_first = DraftFirst::Never;
     LiveSession a(with_draft), b(exact_only);
     LiveRun sc;
     sc.model = path;
@@ -224,6 +228,12 @@ int cmd_live_bench(int argc, char** argv) {
         "int8 path %s, max |dp| draft vs exact %.4f\n",
         tokens, 2 * rounds, median(draft_a), median(exact_a), median(exact_b), median(first_a),
         median(first_b), model::int8_path_name(model::current_int8_path()), d ? d->overall : -1.0f);
+    // What the app would do here: its measured mode reads the last draft/exact pair timed.
+    const double ratio = a.result()->pass->draft_choice.ratio;
+    const DraftChoice choice = choose_draft(DraftFirst::Measured, ratio);
+    std::printf("draft decision, N=%d (app default, threshold %.2fx): %s -> %s\n", tokens,
+                kDraftPaysRatio, draft_choice_text(choice).c_str(),
+                choice.draft() ? "draft first" : "exact only");
   }
   std::vector<int32_t> ids = tok.encode(prompt_of(tok, text, speed_prompt));
   LiveControl sctl;

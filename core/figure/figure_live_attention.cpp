@@ -60,6 +60,7 @@ Figure figure_live_attention(const core::LiveAttention& a, const core::Scene& s,
       r.pass ? (", pass " + std::to_string(static_cast<int>(r.pass->ms)) + " ms").c_str() : "");
   info.push_back(buf);
   info.back() += std::string(" -- ") + core::model::precision_name(a.precision);
+  if (!a.draft_why.empty()) info.back() += " (" + a.draft_why + ")";
   if (a.layers_done < a.n_layers)
     info.back() += ", " + std::to_string(a.layers_done) + " of " + std::to_string(a.n_layers) +
                    " layers done (the others empty until computed)";

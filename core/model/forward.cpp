@@ -11,7 +11,7 @@
 #include "core/attention/parallel_for.h"
 #include "core/model/activations.h"
 #include "core/model/dequant.h"
-#include "core/model/paged_cache.h"
+#include "core/model/layer_cache.h"
 #include "core/model/qgemm.h"
 #include "core/model/qgemm_int8.h"
 #include "core/model/qgemv.h"
@@ -108,25 +108,6 @@ int rows_in_common(const std::vector<LayerPlan>& a, const std::vector<LayerPlan>
   return rows;
 }
 
-// Per-layer K/V store. Growing caches keep position p in slot p; rolling ones use ring_slot.
-struct LayerCache {
-  int capacity = 0;
-  int ring = 0;                   // rolling: W, else 0
-  std::vector<float> k, v;        // [capacity, kv_dim]
-  std::vector<int32_t> slot_pos;  // [capacity]
-  int used = 0;                   // slots that may hold a position
-  PagedSlots paged;               // paged mode: the block table; paged.block == 0 otherwise
-};
-
-// An empty cache with the layer's ring or block table settings.
-LayerCache empty_cache(const LayerPlan& p) {
-  LayerCache lc;
-  lc.ring = p.cache_slots;
-  lc.paged =
-      paged_slots(p.cache_block, attn::window_max_distance(p.mask.window, p.mask.convention));
-  return lc;
-}
-
 // One layer's matrices as quantized blocks in the mapped file (pooled K/V heads: f32).
 struct LayerQuant {
   QuantMatrix wq, wk, wv, wo, gate, up, down;
@@ -159,11 +140,15 @@ struct Session::State {
   Int8X xint8;                  // the same as int8 blocks (pack_x_int8), int8 draft
   Precision precision = Precision::Exact;
   DraftPath draft_path = DraftPath::Emulated;  // picked when the session starts
-  // Scratch, sized for the current chunk of T tokens.
-  std::vector<float> x, xb, q, k, v, att, o, gate, up;  // [T, ...]
-  std::vector<float> rope_cos, rope_sin;                // [T, hd/2]
-  std::vector<int32_t> pos;                             // [T] sequence positions
-  std::vector<int32_t> rope_pos;   // [T] RoPE positions: pos, or pos within its packed segment
+  // The n tokens of the current call (run() goes layer by layer over its chunks of T).
+  std::vector<float> x;                   // [n, d] hidden state of every position
+  std::vector<float> rope_cos, rope_sin;  // [n, hd/2] for rope_base
+  float rope_base = -1.0f;
+  std::vector<int32_t> pos;       // [n] sequence positions
+  std::vector<int32_t> rope_pos;  // [n] RoPE positions: pos, or pos within its packed segment
+  int cap_end = 0;                // captured rows are positions < cap_end
+  // Scratch, sized for one chunk of T tokens.
+  std::vector<float> xb, q, k, v, att, o, gate, up;  // [T, ...]
   std::vector<int> capture_index;  // [n_layers * n_heads] into capture_.attention, -1 = none
   std::vector<float> row_scratch;  // [T, n_heads, last position + 1] rows for on_rows
 };
@@ -432,70 +417,19 @@ void Session::State::rows(int n_rows, size_t row_cost, Fn&& fn) {
   });
 }
 
-namespace {
-
-void ensure_capacity(LayerCache& lc, int slots, int kv_dim) {
-  if (lc.paged.block > 0) slots = paged_slot_count(lc.paged);  // the pool holds its blocks only
-  if (slots <= lc.capacity) return;
-  // A paged pool grows by exactly the blocks it took, so its bytes are its blocks.
-  // A ring grows like a growing cache until it holds W slots: positions below W sit in slot
-  // p, so no slot is allocated before a position can reach it.
-  const int grown = std::max({slots, 2 * lc.capacity, 64});
-  const int cap = lc.ring > 0 ? std::min(lc.ring, grown) : lc.paged.block > 0 ? slots : grown;
-  lc.k.resize(static_cast<size_t>(cap) * kv_dim);
-  lc.v.resize(static_cast<size_t>(cap) * kv_dim);
-  lc.slot_pos.resize(cap, -1);
-  lc.capacity = cap;
-}
-
-// The slot position `pos` is written to: p itself (growing), p mod W (ring), or the next slot
-// of the block table (paged, which may take a block from the free list).
-int cache_slot(LayerCache& lc, int pos, int kv_dim) {
-  if (lc.paged.block == 0) return lc.ring > 0 ? attn::ring_slot(pos, lc.ring) : pos;
-  const int slot = paged_slot(lc.paged, pos);
-  ensure_capacity(lc, 0, kv_dim);
-  return slot;
-}
-
-// Slots the next attention call reads after positions up to last_pos were written. Paged:
-// the blocks the window has passed go back to the free list first (their slots read -1).
-int cache_used(LayerCache& lc, int last_pos) {
-  if (lc.paged.block == 0) {
-    const int used = std::max(lc.used, last_pos + 1);
-    return lc.ring > 0 ? std::min(lc.ring, used) : used;
-  }
-  paged_free_behind(lc.paged, last_pos + 1, lc.slot_pos.data());
-  return paged_slot_count(lc.paged);
-}
-
-}  // namespace
-
-std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool all_logits) {
+// The tokens' sequence and RoPE positions, their embeddings (x [n, d]), and up to which
+// position the capture keeps rows.
+void Session::embed(const std::vector<int32_t>& tok, int pos0) {
   const Config& c = model_->config();
-  const Weights& w = model_->weights();
   State& s = *st_;
-  const int T = static_cast<int>(tok.size());
-  const int d = c.d_model, hd = c.head_dim, ff = c.d_ff, nh = c.n_heads, nkv = kv_heads_;
-  const int qd = nh * hd, kvd = nkv * hd, half = hd / 2;
-  const size_t td = static_cast<size_t>(T);
-  s.x.resize(td * d);
-  s.xb.resize(td * d);
-  s.o.resize(td * d);
-  s.q.resize(td * qd);
-  s.att.resize(td * qd);
-  s.k.resize(td * kvd);
-  s.v.resize(td * kvd);
-  s.gate.resize(td * ff);
-  s.up.resize(td * ff);
-  s.rope_cos.resize(td * half);
-  s.rope_sin.resize(td * half);
-  s.pos.resize(T);
-  s.rope_pos.resize(T);
-  if (T > 0 && (pos0 < 0 || int64_t{pos0} + T > c.context_length))
+  const int n = static_cast<int>(tok.size()), d = c.d_model;
+  if (n > 0 && (pos0 < 0 || int64_t{pos0} + n > c.context_length))
     throw std::out_of_range("positions " + std::to_string(pos0) + ".." +
-                            std::to_string(int64_t{pos0} + T - 1) + " are past the context of " +
+                            std::to_string(int64_t{pos0} + n - 1) + " are past the context of " +
                             std::to_string(c.context_length) + " tokens");
-  for (int t = 0; t < T; ++t) {
+  s.pos.resize(n);
+  s.rope_pos.resize(n);
+  for (int t = 0; t < n; ++t) {
     if (tok[t] < 0 || tok[t] >= c.vocab)
       throw std::out_of_range("token id " + std::to_string(tok[t]) + " outside the vocabulary");
     s.pos[t] = pos0 + t;
@@ -510,11 +444,52 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
   capture_.rope_positions.resize(pos0);
   capture_.rope_positions.insert(capture_.rope_positions.end(), s.rope_pos.begin(),
                                  s.rope_pos.end());
-  s.rows(T, d, [&](int t) {
+  s.x.resize(static_cast<size_t>(n) * d);
+  s.rows(n, d, [&](int t) {
     float* xt = s.x.data() + static_cast<size_t>(t) * d;
     dequantize_row(s.token_embd, tok[t], xt);
     for (int i = 0; i < d; ++i) xt[i] *= c.embed_scale;
   });
+  const CaptureSpec& cs = opts_.capture;
+  const bool limited = cs.layers.empty() && cs.heads.empty();
+  s.cap_end = limited ? std::min(pos0 + n, cs.max_positions) : pos0 + n;
+  s.rope_base = -1.0f;
+}
+
+// cos/sin [n, hd/2] of every position of this call for layer l's RoPE base.
+void Session::rope_tables(int l) {
+  const Config& c = model_->config();
+  State& s = *st_;
+  if (c.layers[l].rope_base == s.rope_base) return;
+  // Hugging Face builds inv_freq and position*inv_freq in f32; doing the same keeps the
+  // rounding of long-range angles alike.
+  s.rope_base = c.layers[l].rope_base;
+  const int hd = c.head_dim, half = hd / 2, n = static_cast<int>(s.pos.size());
+  s.rope_cos.resize(static_cast<size_t>(n) * half);
+  s.rope_sin.resize(static_cast<size_t>(n) * half);
+  for (int i = 0; i < half; ++i) {
+    const float inv = static_cast<float>(1.0 / std::pow(double(s.rope_base), 2.0 * i / hd));
+    for (int t = 0; t < n; ++t) {
+      const float ang = static_cast<float>(s.rope_pos[t]) * inv;
+      s.rope_cos[static_cast<size_t>(t) * half + i] = std::cos(ang);
+      s.rope_sin[static_cast<size_t>(t) * half + i] = std::sin(ang);
+    }
+  }
+}
+
+// Layer l on the T positions from index c0 of this call: their rows of x, in place, and their
+// K/V into the layer's cache after attending. Every other buffer holds this chunk from row 0.
+void Session::layer_chunk(int l, int c0, int T) {
+  const Config& c = model_->config();
+  const LayerWeights& lw = model_->weights().layers[l];
+  State& s = *st_;
+  const LayerQuant& lq = s.quant[l];
+  const int d = c.d_model, hd = c.head_dim, ff = c.d_ff, nh = c.n_heads, nkv = kv_heads_;
+  const int qd = nh * hd, kvd = nkv * hd, half = hd / 2;
+  const size_t td = static_cast<size_t>(T);
+  float* x = s.x.data() + static_cast<size_t>(c0) * d;
+  const int32_t* pos = s.pos.data() + c0;
+  const int last_pos = pos[T - 1];
   // Row-wise steps, each split over the pool when the chunk is big enough to pay for it.
   auto norm = [&](float* out, const float* in, const std::vector<float>& wn, int n_rows, int n) {
     s.rows(n_rows, n, [&](int r) {
@@ -529,144 +504,166 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, bool 
     });
   };
 
-  // Capture rows: which positions of this chunk are kept, and room for them.
+  norm(s.xb.data(), x, lw.attn_norm, T, d);
+  s.matmul(s.xb.data(), T, {{lq.wq, s.q.data()}, {lq.wk, s.k.data()}, {lq.wv, s.v.data()}});
+  if (c.qk_norm) {
+    norm(s.q.data(), s.q.data(), lw.q_norm, T * nh, hd);
+    norm(s.k.data(), s.k.data(), lw.k_norm, T * nkv, hd);
+  }
+  s.rows(T, qd + kvd, [&](int t) {
+    const size_t a = static_cast<size_t>(c0 + t) * half;
+    rope(s.q.data() + static_cast<size_t>(t) * qd, 1, nh, hd, c.rope_style, &s.rope_cos[a],
+         &s.rope_sin[a]);
+    rope(s.k.data() + static_cast<size_t>(t) * kvd, 1, nkv, hd, c.rope_style, &s.rope_cos[a],
+         &s.rope_sin[a]);
+  });
+
   const CaptureSpec& cs = opts_.capture;
-  const bool limited = cs.layers.empty() && cs.heads.empty();
-  const int last_pos = pos0 + T - 1;
-  const int cap_end = limited ? std::min(last_pos + 1, cs.max_positions) : last_pos + 1;
-  for (AttentionCapture& a : capture_.attention)
-    if (cap_end > a.n) {
-      a.p.resize(static_cast<size_t>(cap_end) * (cap_end + 1) / 2, 0.0f);
-      a.n = cap_end;
-    }
+  if (l == cs.vectors_layer && cs.vectors_head >= 0 && cs.vectors_head < nh)
+    capture_vectors(capture_.vectors, l, cs.vectors_head, s.q.data(), s.k.data(), s.v.data(), pos,
+                    T, nh, nkv, hd);
+
+  // Capture rows: where each kept (position, head) row goes.
   std::vector<float*> rows(td * nh, nullptr);
-
-  float rope_base = -1.0f;
-  for (int l = 0; l < c.n_layers; ++l) {
-    check_cancel();
-    const LayerWeights& lw = w.layers[l];
-    const LayerQuant& lq = s.quant[l];
-    norm(s.xb.data(), s.x.data(), lw.attn_norm, T, d);
-    s.matmul(s.xb.data(), T, {{lq.wq, s.q.data()}, {lq.wk, s.k.data()}, {lq.wv, s.v.data()}});
-    if (c.qk_norm) {
-      norm(s.q.data(), s.q.data(), lw.q_norm, T * nh, hd);
-      norm(s.k.data(), s.k.data(), lw.k_norm, T * nkv, hd);
-    }
-    if (c.layers[l].rope_base != rope_base) {
-      // Hugging Face builds inv_freq and position*inv_freq in f32; doing the same keeps the
-      // rounding of long-range angles alike.
-      rope_base = c.layers[l].rope_base;
-      for (int i = 0; i < half; ++i) {
-        const float inv = static_cast<float>(1.0 / std::pow(double(rope_base), 2.0 * i / hd));
-        for (int t = 0; t < T; ++t) {
-          const float ang = static_cast<float>(s.rope_pos[t]) * inv;
-          s.rope_cos[t * half + i] = std::cos(ang);
-          s.rope_sin[t * half + i] = std::sin(ang);
-        }
+  bool any_rows = false;
+  for (int t = 0; t < T; ++t)
+    for (int h = 0; h < nh; ++h) {
+      const int idx = s.capture_index[l * nh + h];
+      if (idx >= 0 && pos[t] < s.cap_end) {
+        const size_t q = static_cast<size_t>(pos[t]);
+        rows[t * nh + h] = capture_.attention[idx].p.data() + q * (q + 1) / 2;
+        any_rows = true;
       }
     }
-    s.rows(T, qd + kvd, [&](int t) {
-      const size_t a = static_cast<size_t>(t) * half;
-      rope(s.q.data() + static_cast<size_t>(t) * qd, 1, nh, hd, c.rope_style, &s.rope_cos[a],
-           &s.rope_sin[a]);
-      rope(s.k.data() + static_cast<size_t>(t) * kvd, 1, nkv, hd, c.rope_style, &s.rope_cos[a],
-           &s.rope_sin[a]);
-    });
-
-    if (l == cs.vectors_layer && cs.vectors_head >= 0 && cs.vectors_head < nh && T > 0)
-      capture_vectors(capture_.vectors, l, cs.vectors_head, s.q.data(), s.k.data(), s.v.data(),
-                      s.pos.data(), T, nh, nkv, hd);
-
-    bool any_rows = false;
-    for (int t = 0; t < T; ++t)
-      for (int h = 0; h < nh; ++h) {
-        const int idx = s.capture_index[l * nh + h];
-        float*& r = rows[t * nh + h];
-        r = nullptr;
-        if (idx >= 0 && s.pos[t] < cap_end) {
-          const size_t q = static_cast<size_t>(s.pos[t]);
-          r = capture_.attention[idx].p.data() + q * (q + 1) / 2;
-          any_rows = true;
-        }
-      }
-    if (opts_.on_rows) {  // every row, in scratch where the capture holds none
-      s.row_scratch.resize(td * nh * (last_pos + 1));
-      for (size_t i = 0; i < rows.size(); ++i)
-        if (!rows[i]) rows[i] = s.row_scratch.data() + i * (last_pos + 1);
-      any_rows = true;
-    }
-
-    LayerCache& lc = s.cache[l];
-    AttentionCall call;
-    call.n_q = T;
-    call.n_heads = nh;
-    call.n_kv_heads = nkv;
-    call.head_dim = hd;
-    call.scale = c.attn_scale;
-    call.mask = plan_[l].mask;
-    call.q_pos = s.pos.data();
-    call.q = s.q.data();
-    call.k_new = s.k.data();
-    call.v_new = s.v.data();
-    call.n_slots = lc.used;
-    call.slot_pos = lc.slot_pos.data();
-    call.k_cache = lc.k.data();
-    call.v_cache = lc.v.data();
-    call.out = s.att.data();
-    call.prob_rows = any_rows ? rows.data() : nullptr;
-    const std::function<void(int, const std::function<void(int)>&)> on_pool =
-        [&](int n, const std::function<void(int)>& fn) { s.pool->run(n, fn); };
-    call.parallel = &on_pool;
-    backend_->attention(call);
-    if (opts_.on_rows) opts_.on_rows(l, s.pos.data(), T, rows.data());
-
-    // Written only after attending, so a ring never evicts a key this chunk still needs.
-    ensure_capacity(lc, lc.ring > 0 ? std::min(lc.ring, last_pos + 1) : last_pos + 1, kvd);
-    for (int t = 0; t < T; ++t) {
-      const int slot = cache_slot(lc, s.pos[t], kvd);
-      attn::write_cache_slot(lc.k.data(), lc.v.data(), lc.slot_pos.data(), slot, s.pos[t],
-                             s.k.data() + t * kvd, s.v.data() + t * kvd, kvd);
-    }
-    lc.used = cache_used(lc, last_pos);
-
-    s.matmul(s.att.data(), T, {{lq.wo, s.o.data()}});
-    if (c.post_norms) norm(s.o.data(), s.o.data(), lw.post_attn_norm, T, d);
-    add(s.x.data(), s.o.data());
-
-    norm(s.xb.data(), s.x.data(), lw.ffn_norm, T, d);
-    s.matmul(s.xb.data(), T, {{lq.gate, s.gate.data()}, {lq.up, s.up.data()}});
-    s.rows(T, static_cast<size_t>(ff) * 8, [&](int t) {
-      float* g = s.gate.data() + static_cast<size_t>(t) * ff;
-      const float* u = s.up.data() + static_cast<size_t>(t) * ff;
-      if (c.gelu_tanh)
-        gelu_tanh_mul(g, u, ff);
-      else
-        silu_mul(g, u, ff);
-    });
-    s.matmul(s.gate.data(), T, {{lq.down, s.o.data()}});
-    if (c.post_norms) norm(s.o.data(), s.o.data(), lw.post_ffn_norm, T, d);
-    add(s.x.data(), s.o.data());
-    if (opts_.progress) opts_.progress(++progress_done_, progress_total_);
-    if (opts_.layer_done && last_chunk_) opts_.layer_done(l, capture_);
+  if (opts_.on_rows) {  // every row, in scratch where the capture holds none
+    s.row_scratch.resize(td * nh * (last_pos + 1));
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (!rows[i]) rows[i] = s.row_scratch.data() + i * (last_pos + 1);
+    any_rows = true;
   }
 
-  const int n_out = all_logits ? T : 1;
-  const float* xr = s.x.data() + static_cast<size_t>(T - n_out) * d;
-  norm(s.xb.data(), xr, w.output_norm, n_out, d);
-  std::vector<float> logits(static_cast<size_t>(n_out) * c.vocab);
-  s.matmul(s.xb.data(), n_out, {{s.lm_head, logits.data()}});
+  LayerCache& lc = s.cache[l];
+  AttentionCall call;
+  call.n_q = T;
+  call.n_heads = nh;
+  call.n_kv_heads = nkv;
+  call.head_dim = hd;
+  call.scale = c.attn_scale;
+  call.mask = plan_[l].mask;
+  call.q_pos = pos;
+  call.q = s.q.data();
+  call.k_new = s.k.data();
+  call.v_new = s.v.data();
+  call.n_slots = lc.used;
+  call.slot_pos = lc.slot_pos.data();
+  call.k_cache = lc.k.data();
+  call.v_cache = lc.v.data();
+  call.out = s.att.data();
+  call.prob_rows = any_rows ? rows.data() : nullptr;
+  const std::function<void(int, const std::function<void(int)>&)> on_pool =
+      [&](int n, const std::function<void(int)>& fn) { s.pool->run(n, fn); };
+  call.parallel = &on_pool;
+  backend_->attention(call);
+  if (opts_.on_rows) opts_.on_rows(l, pos, T, rows.data());
+
+  // Written only after attending, so a ring never evicts a key this chunk still needs.
+  ensure_capacity(lc, lc.ring > 0 ? std::min(lc.ring, last_pos + 1) : last_pos + 1, kvd);
+  for (int t = 0; t < T; ++t) {
+    const int slot = cache_slot(lc, pos[t], kvd);
+    attn::write_cache_slot(lc.k.data(), lc.v.data(), lc.slot_pos.data(), slot, pos[t],
+                           s.k.data() + t * kvd, s.v.data() + t * kvd, kvd);
+  }
+  lc.used = cache_used(lc, last_pos);
+
+  s.matmul(s.att.data(), T, {{lq.wo, s.o.data()}});
+  if (c.post_norms) norm(s.o.data(), s.o.data(), lw.post_attn_norm, T, d);
+  add(x, s.o.data());
+
+  norm(s.xb.data(), x, lw.ffn_norm, T, d);
+  s.matmul(s.xb.data(), T, {{lq.gate, s.gate.data()}, {lq.up, s.up.data()}});
+  s.rows(T, static_cast<size_t>(ff) * 8, [&](int t) {
+    float* g = s.gate.data() + static_cast<size_t>(t) * ff;
+    const float* u = s.up.data() + static_cast<size_t>(t) * ff;
+    if (c.gelu_tanh)
+      gelu_tanh_mul(g, u, ff);
+    else
+      silu_mul(g, u, ff);
+  });
+  s.matmul(s.gate.data(), T, {{lq.down, s.o.data()}});
+  if (c.post_norms) norm(s.o.data(), s.o.data(), lw.post_ffn_norm, T, d);
+  add(x, s.o.data());
+}
+
+// Logits [n_out, vocab] of the last n_out of the T positions from index c0 of this call.
+std::vector<float> Session::logits(int c0, int T, int n_out) {
+  const Config& c = model_->config();
+  State& s = *st_;
+  const int d = c.d_model;
+  const float* xr = s.x.data() + static_cast<size_t>(c0 + T - n_out) * d;
+  s.rows(n_out, d, [&](int r) {
+    const size_t o = static_cast<size_t>(r) * d;
+    rmsnorm_rows(s.xb.data() + o, xr + o, model_->weights().output_norm.data(), 1, d, c.rms_eps);
+  });
+  std::vector<float> out(static_cast<size_t>(n_out) * c.vocab);
+  s.matmul(s.xb.data(), n_out, {{s.lm_head, out.data()}});
   if (c.final_softcap > 0)
-    s.rows(static_cast<int>((logits.size() + 1023) / 1024), 1024 * 8, [&](int r) {
-      const size_t end = std::min(logits.size(), static_cast<size_t>(r + 1) * 1024);
+    s.rows(static_cast<int>((out.size() + 1023) / 1024), 1024 * 8, [&](int r) {
+      const size_t end = std::min(out.size(), static_cast<size_t>(r + 1) * 1024);
       for (size_t i = static_cast<size_t>(r) * 1024; i < end; ++i)
-        logits[i] = c.final_softcap * std::tanh(logits[i] / c.final_softcap);
+        out[i] = c.final_softcap * std::tanh(out[i] / c.final_softcap);
     });
-  return logits;
+  return out;
+}
+
+// Layer-major: every chunk through layer 0, then every chunk through layer 1, ... Each chunk
+// does the same arithmetic as run through all layers on its own (its attention reads the
+// chunks before it in this layer's cache either way), so the results are the same bit for
+// bit, and a layer's rows are final for every position as soon as it is done (layer_done).
+std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, int chunk,
+                                int logits_from) {
+  const Config& c = model_->config();
+  State& s = *st_;
+  const int n = static_cast<int>(tok.size());
+  embed(tok, pos0);
+  const size_t tc = static_cast<size_t>(std::min(chunk, n));  // scratch rows: one chunk
+  const int qd = c.n_heads * c.head_dim, kvd = kv_heads_ * c.head_dim;
+  for (std::vector<float>* b : {&s.xb, &s.o}) b->resize(tc * c.d_model);
+  for (std::vector<float>* b : {&s.q, &s.att}) b->resize(tc * qd);
+  for (std::vector<float>* b : {&s.k, &s.v}) b->resize(tc * kvd);
+  for (std::vector<float>* b : {&s.gate, &s.up}) b->resize(tc * c.d_ff);
+  for (int l = 0; l < c.n_layers; ++l) {
+    rope_tables(l);
+    // Room for this layer's rows only now: zeroing every map up front (142 MB at N = 512 with
+    // every head) would delay layer 0 by about half a layer's work.
+    for (AttentionCapture& a : capture_.attention)
+      if (a.layer == l && s.cap_end > a.n) {
+        a.p.resize(static_cast<size_t>(s.cap_end) * (s.cap_end + 1) / 2, 0.0f);
+        a.n = s.cap_end;
+      }
+    for (int c0 = 0; c0 < n; c0 += chunk) {
+      check_cancel();
+      layer_chunk(l, c0, std::min(chunk, n - c0));
+      if (opts_.progress) opts_.progress(++progress_done_, progress_total_);
+    }
+    if (opts_.layer_done) opts_.layer_done(l, capture_);
+  }
+  // Per chunk, as its own rows: the same products as a chunk-by-chunk pass.
+  std::vector<float> out;
+  for (int c0 = 0; c0 < n; c0 += chunk) {
+    const int c1 = std::min(n, c0 + chunk), T = c1 - c0;
+    if (logits_from >= 0 && c1 > logits_from) {
+      const std::vector<float> lg = logits(c0, T, T);
+      const size_t skip = static_cast<size_t>(std::max(0, logits_from - c0)) * c.vocab;
+      out.insert(out.end(), lg.begin() + skip, lg.end());
+    } else if (c1 == n) {
+      out = logits(c0, T, 1);
+    }
+  }
+  return out;
 }
 
 std::vector<float> Session::prefill(const std::vector<int32_t>& tokens, bool all_logits) {
   if (tokens.empty()) throw std::invalid_argument("prefill: no tokens");
-  const int vocab = model_->config().vocab;
   const bool none = opts_.variant.cache == CacheMode::None;
   // Without a cache every call recomputes the whole sequence from position 0.
   std::vector<int32_t> seq = tokens;
@@ -682,26 +679,8 @@ std::vector<float> Session::prefill(const std::vector<int32_t>& tokens, bool all
   const int chunk = opts_.variant.chunk > 0 ? opts_.variant.chunk : n;
   progress_done_ = 0;
   progress_total_ = (n + chunk - 1) / chunk * model_->config().n_layers;
-  std::vector<float> out;
-  for (int c0 = 0; c0 < n; c0 += chunk) {
-    const int c1 = std::min(n, c0 + chunk);
-    const bool last = c1 == n;
-    last_chunk_ = last;
-    // Logits are needed for kept positions of every chunk (all_logits) or the final token.
-    const bool want_all = all_logits && c1 > keep_from;
-    if (!want_all && !last && !all_logits) {
-      run(std::vector<int32_t>(seq.begin() + c0, seq.begin() + c1), pos0 + c0, false);
-      continue;
-    }
-    std::vector<float> lg =
-        run(std::vector<int32_t>(seq.begin() + c0, seq.begin() + c1), pos0 + c0, want_all);
-    if (want_all) {
-      const int skip = std::max(0, keep_from - c0);
-      out.insert(out.end(), lg.begin() + static_cast<size_t>(skip) * vocab, lg.end());
-    } else if (last) {
-      out = std::move(lg);
-    }
-  }
+  // Logits for the kept positions of every chunk (all_logits) or the final token.
+  std::vector<float> out = run(seq, pos0, chunk, all_logits ? keep_from : -1);
   if (none) {
     tokens_ = std::move(seq);
   } else {

@@ -150,8 +150,9 @@ struct RunOptions {
   // draft for the live views: bf16-rounded operands (qgemm_bf16.h) or int8 blocks
   // (qgemm_int8.h). Single-token products and attention are f32 either way.
   Precision precision = Precision::Exact;
-  // Called after layer l of the last chunk of a prefill, when every captured row of layer l
-  // is final (the live views publish the layers done so far).
+  // Called after layer l of a prefill, when every captured row of layer l is final (the live
+  // views publish the layers done so far). A chunked prefill runs layer-major (every chunk
+  // through layer l before layer l + 1), so layer 0 of every position is final first.
   std::function<void(int layer, const Capture& capture)> layer_done;
 };
 
@@ -193,7 +194,13 @@ class Session {
 
  private:
   struct State;
-  std::vector<float> run(const std::vector<int32_t>& tokens, int pos0, bool all_logits);
+  // The tokens from position pos0, layer by layer over chunks of `chunk`; the logits of every
+  // token from index logits_from on ([n - logits_from, vocab]), or of the last one (-1).
+  std::vector<float> run(const std::vector<int32_t>& tokens, int pos0, int chunk, int logits_from);
+  void embed(const std::vector<int32_t>& tokens, int pos0);
+  void rope_tables(int layer);
+  void layer_chunk(int layer, int c0, int n_tokens);
+  std::vector<float> logits(int c0, int n_tokens, int n_out);
   void check_cancel();
   void update_cache_capture();
   std::shared_ptr<const Model> model_;
@@ -207,7 +214,6 @@ class Session {
   Capture capture_;
   int progress_done_ = 0;
   int progress_total_ = 0;
-  bool last_chunk_ = false;  // run() is computing the last chunk of a prefill
 };
 
 }  // namespace model

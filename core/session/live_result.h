@@ -28,6 +28,22 @@ struct AttentionThumbs {
 
 inline constexpr int kLiveThumbCells = 32;
 
+// Why a pass ran a draft first or not (core/session/live_draft.h).
+struct DraftChoice {
+  enum class Why {
+    Off,        // drafts forced off (DraftFirst::Never)
+    Forced,     // drafts forced on (DraftFirst::Always)
+    Measuring,  // no draft/exact pair timed yet for this model: this pass times one
+    Pays,       // the last pair: draft <= kDraftPaysRatio x exact
+    Skipped,    // the last pair: the draft is not clearly faster
+    TooLong,    // a prompt over kLiveFullCaptureTokens runs no draft
+  };
+  Why why = Why::Off;
+  double ratio = 0;  // draft ms / exact ms of the last timed pair; 0 = none yet
+  bool draft() const { return why == Why::Forced || why == Why::Measuring || why == Why::Pays; }
+  bool operator==(const DraftChoice&) const = default;
+};
+
 // One forward pass of the prompt, with every layer's and head's probabilities.
 struct LivePass {
   std::vector<int32_t> tokens;         // [n] prompt ids (BOS included when the model adds it)
@@ -44,9 +60,10 @@ struct LivePass {
   int focus_layer = -1;
   bool truncated = false;                         // prompt cut to LiveSessionOptions::max_tokens
   std::shared_ptr<const AttentionThumbs> thumbs;  // of this pass alone
-  // Draft: the products ran with bf16-rounded operands (qgemm_bf16.h) while a slider moved;
-  // the exact pass replaces it when the slider rests.
+  // Draft: the products ran with int8 blocks or bf16-rounded operands (qgemm_int8.h,
+  // qgemm_bf16.h) while a slider moved; the exact pass replaces it when the slider rests.
   model::Precision precision = model::Precision::Exact;
+  DraftChoice draft_choice;  // why this pass is a draft, or an exact one without a draft
   // Layers whose probabilities are final: all of them once the pass finished. A pass still
   // running (LiveResult::partial) has no `capture` yet; it holds each finished layer's heads
   // as one shared piece, so a publication copies only the newest layer. [layers_done]

@@ -10,9 +10,8 @@
 // resumed pass does the same arithmetic in the same order as a pass from scratch and equals
 // it bit for bit (test_live_reuse). The precision (LiveControl::precision) is part of what is
 // kept: a draft session never resumes an exact pass, nor the other way round. A pass publishes
-// its layers (LiveControl::layer_done) during its last chunk, when each layer's rows are final:
-// a prompt of up to one chunk shows its first layer after one layer's work, a longer one after
-// the earlier chunks' full passes.
+// each layer (LiveControl::layer_done) once every chunk went through it (the prefill runs
+// layer-major), so its first layer shows after one layer's work at any length.
 #pragma once
 
 #include <memory>

@@ -75,9 +75,11 @@ struct LiveSession::Worker {
   int ring_window = 16;
   int focus_layer = 0;
   std::vector<int32_t> tokens;
+  bool truncated = false;  // tokens cut to max_tokens or the segments
   std::shared_ptr<const LivePass> pass, native;
   LivePassCache pass_cache, draft_cache, native_cache;  // the last passes' sessions, to resume
   std::shared_ptr<const LivePass> draft;                // the draft the next exact pass replaces
+  DraftTimer draft_timer;                               // this model's last draft/exact pair
   std::unique_ptr<RingGenerator> gen;
   std::vector<int32_t> ppl_tokens;
   double ppl_native = 0;                    // 0 = not computed for this model
@@ -241,6 +243,7 @@ void LiveSession::publish(const std::function<void(LiveResult&)>& edit) {
 // The pass's control: a draft stops only for a new model or shutdown; every finished layer
 // is published as LiveResult::partial through `builder` (made here).
 LiveControl LiveSession::pass_control(const std::string& stage, model::Precision precision,
+                                      const DraftChoice& choice,
                                       std::shared_ptr<PartialPassBuilder>& builder) {
   Worker& w = *w_;
   LiveControl ctl = control(stage);
@@ -251,6 +254,7 @@ LiveControl LiveSession::pass_control(const std::string& stage, model::Precision
   for (int32_t id : w.tokens) head.labels.push_back(ui_token_label(*w.tok, id));
   head.variant = w.variant;
   head.precision = precision;
+  head.draft_choice = choice;
   if (long_capture(static_cast<int>(w.tokens.size())))  // the maps a long pass keeps
     head.focus_layer = std::clamp(w.focus_layer, 0, w.model->config().n_layers - 1);
   head.plan = model::plan_layers(w.model->config(), w.variant);
@@ -319,27 +323,37 @@ bool LiveSession::load_stage(const std::string& path) {
   }
 }
 
-// The prompt's tokens (cut to max_tokens, never empty) and the pass with every attention,
-// publishing the layers done after each layer; a draft pass keeps the exact one's place warm.
-void LiveSession::pass_stage(model::Precision precision) {
+// The prompt's tokens (cut to max_tokens, never empty); a new prompt or focus drops the native
+// pass.
+void LiveSession::prompt_stage() {
   Worker& w = *w_;
   w.gen.reset();
   std::vector<int32_t> tokens = w.tok->encode(w.prompt);
-  bool truncated = false;
+  w.truncated = false;
   if (static_cast<int>(tokens.size()) > opts_.max_tokens) {
     tokens.resize(opts_.max_tokens);
-    truncated = true;
+    w.truncated = true;
   }
   if (tokens.empty()) tokens.push_back(w.tok->bos() >= 0 ? w.tok->bos() : 0);
-  fit_to_segments(tokens, w.variant.segments, &truncated);
+  fit_to_segments(tokens, w.variant.segments, &w.truncated);
   const bool focus_moved =
       w.native && w.native->focus_layer >= 0 && w.native->focus_layer != w.focus_layer;
   if (tokens != w.tokens || focus_moved) w.native.reset();
   w.tokens = tokens;
+}
+
+// The pass of the prompt's tokens with every attention, publishing the layers done after each
+// layer; a draft pass keeps the exact one's place warm. `choice`: why a draft runs or not
+// (live_draft.h); an exact pass after its draft times the pair.
+void LiveSession::pass_stage(model::Precision precision, DraftChoice choice) {
+  Worker& w = *w_;
   const bool draft = precision != model::Precision::Exact;
   // A long prompt runs no draft: its kept session and capture would double the memory of
   // the largest pass, and the exact pass shows its layers as they finish anyway.
-  if (draft && long_capture(static_cast<int>(w.tokens.size()))) return;
+  if (long_capture(static_cast<int>(w.tokens.size())) && choice.draft()) {
+    if (draft) return;
+    choice.why = DraftChoice::Why::TooLong;
+  }
   std::shared_ptr<LivePass> pass;
   std::shared_ptr<const DraftDelta> delta;
   // A long native pass made for difference mode has no per-layer means (the rollout's).
@@ -359,7 +373,7 @@ void LiveSession::pass_stage(model::Precision precision) {
     const LiveControl ctl =
         pass_control(draft ? std::string("forward pass, ") + model::precision_name(precision)
                            : std::string("forward pass"),
-                     precision, builder);
+                     precision, choice, builder);
     // Drafts and exact passes resume their own kind (a draft's K/V are not the exact ones).
     LivePassCache& cache = draft ? w.draft_cache : w.pass_cache;
     pass = std::make_shared<LivePass>(
@@ -371,9 +385,17 @@ void LiveSession::pass_stage(model::Precision precision) {
                          ? builder->thumbs()
                          : std::make_shared<AttentionThumbs>(build_attention_thumbs(
                                *pass, nullptr, w.model->config(), kLiveThumbCells));
-    if (!draft && w.draft) delta = draft_delta(*w.draft, *pass, w.model->config());
+    if (!draft && w.draft) {
+      delta = draft_delta(*w.draft, *pass, w.model->config());
+      // A pair only when both computed the same positions: the draft then did the same work.
+      if (delta && w.draft->reused == pass->reused) {
+        w.draft_timer.add_pair(w.draft->ms, pass->ms, static_cast<int>(pass->tokens.size()));
+        choice.ratio = w.draft_timer.ratio();
+      }
+    }
   }
-  pass->truncated = truncated;
+  pass->truncated = w.truncated;
+  pass->draft_choice = choice;
   w.draft = draft ? pass : nullptr;
   w.pass = pass;
   if (!draft && is_native(w.variant, w.model->config())) w.native = pass;
@@ -522,14 +544,17 @@ void LiveSession::process(Request& r) {
     w.focus_layer = r.focus_layer;
     const bool pass_ran = loaded || r.pass || !w.pass;
     if (pass_ran) {
-      if (opts_.draft_first) {
-        pass_stage(opts_.draft);
+      prompt_stage();
+      const DraftChoice choice =
+          w.draft_timer.choose(opts_.draft_first, static_cast<int>(w.tokens.size()));
+      if (choice.draft()) {
+        pass_stage(opts_.draft, choice);
         if (superseded()) {  // the exact pass of a stale setting is not worth starting
           publish([](LiveResult& res) { ++res.cancelled; });
           return;
         }
       }
-      pass_stage(model::Precision::Exact);
+      pass_stage(model::Precision::Exact, choice);
       native_stage();
       packed_stage();
       perplexity_stage();

@@ -10,12 +10,12 @@
 // the prompt or the live setting (ModelVariant) → a forward pass (resuming the last one where
 // it can, live_reuse.h); the layer → a pass only when the shown pass is a long prompt's
 // focused capture (live_capture.h); anything else (head, zoom, view) → nothing. A pass runs as
-// a draft first (int8 or bf16), then exact (draft_first; draft and exact passes each resume their
-// own kind); each publishes the layers done so far after every layer of its last chunk
-// (LiveResult::partial). Queuing new invalidating work raises the cancel flag, so an exact
-// pass that a newer slider position made stale stops between layers; a draft runs to its end.
-// A GGUF that fails to load leaves the previous model and its results in place and reports
-// the error in result()->error.
+// a draft first (int8 or bf16), then exact, when the draft pays on this machine (draft_first,
+// live_draft.h: measured per model), else exact only; draft and exact passes each resume their
+// own kind. A pass publishes the layers done so far after every layer (LiveResult::partial).
+// Queuing new invalidating work raises the cancel flag, so an exact pass that a newer slider
+// position made stale stops between layers; a draft runs to its end. A GGUF that fails to load
+// leaves the previous model and its results in place and reports the error in result()->error.
 #pragma once
 
 #include <atomic>
@@ -27,6 +27,7 @@
 
 #include "core/model/forward.h"
 #include "core/model/tokenizer.h"
+#include "core/session/live_draft.h"
 #include "core/session/live_result.h"
 #include "core/session/live_runs.h"
 
@@ -53,11 +54,13 @@ struct LiveSessionOptions {
   int speed_steps = 16;       // decode steps per tokens/s measurement
   std::string ppl_text_path;  // empty = default_ppl_text_path()
   int ppl_max_tokens = 160;   // the perplexity text is cut to this many tokens
-  // A changed prompt or setting first runs a draft pass (not cancelled by newer changes, so a
-  // moving slider keeps getting drafts); the exact pass follows when no newer change is queued
-  // by the time the draft is done, and replaces it. int8 (qgemm_int8.h) is the faster draft
-  // on CPUs with AVX-512 VNNI; bf16 is the more accurate one.
-  bool draft_first = true;
+  // Whether a changed prompt or setting first runs a draft pass (not cancelled by newer
+  // changes, so a moving slider keeps getting drafts); the exact pass follows when no newer
+  // change is queued by the time the draft is done, and replaces it. Measured: only while the
+  // model's last timed draft/exact pair says the draft is clearly faster (live_draft.h); the
+  // first pass after a load times one. Always / Never force it (tests, live-bench, export).
+  // int8 (qgemm_int8.h) is the faster draft on CPUs with AVX-512 VNNI; bf16 the more accurate.
+  DraftFirst draft_first = DraftFirst::Measured;
   model::Precision draft = model::Precision::DraftInt8;
 };
 
@@ -92,9 +95,10 @@ class LiveSession {
   // The stages process() runs in order (worker thread).
   LiveControl control(const std::string& stage);
   bool load_stage(const std::string& path);  // false: kept the previous model
-  void pass_stage(model::Precision precision);
+  void prompt_stage();
+  void pass_stage(model::Precision precision, DraftChoice choice);
   LiveControl pass_control(const std::string& stage, model::Precision precision,
-                           std::shared_ptr<PartialPassBuilder>& builder);
+                           const DraftChoice& choice, std::shared_ptr<PartialPassBuilder>& builder);
   bool superseded() const;  // a newer change to the prompt, setting or model is queued
   void native_stage();
   void packed_stage();  // packed prompts against separate passes (live_packed.h)

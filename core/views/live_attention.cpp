@@ -7,6 +7,7 @@
 
 #include "core/attention/window_text.h"
 #include "core/session/live_capture.h"
+#include "core/session/live_draft.h"
 
 namespace core {
 namespace {
@@ -128,6 +129,7 @@ LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
   a.segment_ends = pass.plan[a.layer].segment_ends;  // keeps a.mask.segment_ends valid
   a.setting = variant_label(pass.variant, c);
   a.precision = pass.precision;
+  a.draft_why = draft_choice_text(pass.draft_choice);
   a.layers_done = pass.capture ? c.n_layers : pass.layers_done;  // a finished pass has all
   if (!pass.has_attention() || n == 0) return a;
   a.capture = pass.capture ? pass.capture : layer_capture(pass, a.layer);

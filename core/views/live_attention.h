@@ -50,7 +50,8 @@ struct LiveAttention {
   std::vector<std::vector<float>> thumbs;
   float thumb_vmin = 0, thumb_vmax = 1;
   std::string setting;  // "native", "SWA W=8 (W keys including self)", "1 KV head (pooled)"...
-  model::Precision precision = model::Precision::Exact;  // draft: the bf16 pass while sliding
+  model::Precision precision = model::Precision::Exact;  // draft: the int8/bf16 pass while sliding
+  std::string draft_why;  // why a draft shows or was skipped (draft_choice_text); "" = drafts off
   int layers_done = 0;    // < n_layers while the pass still runs; later layers are empty (NaN)
   LiveSparseCost sparse;  // pairs saved and perplexity lost, when the pass ran sparse
 };

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/model/tokenizer_gguf.h"
+#include "core/session/live_draft.h"
 #include "core/session/live_progress.h"
 #include "core/session/live_runs.h"
 #include "core/session/live_session.h"
@@ -65,8 +66,8 @@ TEST(LiveProgress, LayersArriveInOrderAndEqualTheOneShotPass) {
   check_layers_in_order({});
 }
 
-// Chunked prefill revisits every layer once a chunk: a layer is handed over only when its last
-// chunk is done, so its rows are final.
+// Chunked prefill runs every chunk through a layer before the next layer: a layer is handed
+// over only when all its chunks are done, so its rows are final.
 TEST(LiveProgress, ChunkedPrefillHandsOverFinalLayers) {
   if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
   core::ModelVariant v;
@@ -144,12 +145,65 @@ TEST(LiveProgress, SessionEndsOnTheExactPassWithTheDraftDelta) {
   // The bound on the draft's |dp| is test_draft's (golden prompts); here only its bookkeeping.
   EXPECT_GE(r->draft_delta->overall, r->draft_delta->at(3, 1));
   EXPECT_GT(r->draft_delta->overall, 0.0f) << "a bf16 pass differs from the f32 one";
+  // The first pass after a load is the measurement: its draft and exact pass were timed.
+  EXPECT_EQ(r->pass->draft_choice.why, core::DraftChoice::Why::Measuring);
+  EXPECT_GT(r->pass->draft_choice.ratio, 0.0);
+}
+
+// The measured mode's rule, on given ratios: a draft first only at or below the threshold;
+// the last timed pair decides; forcing ignores the ratio.
+TEST(LiveDraft, ChoiceFollowsTheLastTimedPair) {
+  using Why = core::DraftChoice::Why;
+  using core::DraftFirst;
+  EXPECT_EQ(core::choose_draft(DraftFirst::Measured, 0).why, Why::Measuring);
+  EXPECT_EQ(core::choose_draft(DraftFirst::Measured, core::kDraftPaysRatio).why, Why::Pays);
+  EXPECT_EQ(core::choose_draft(DraftFirst::Measured, core::kDraftPaysRatio + 0.01).why,
+            Why::Skipped);
+  EXPECT_EQ(core::choose_draft(DraftFirst::Always, 2.0).why, Why::Forced);
+  EXPECT_EQ(core::choose_draft(DraftFirst::Never, 0.1).why, Why::Off);
+  EXPECT_TRUE(core::choose_draft(DraftFirst::Always, 2.0).draft());
+  EXPECT_FALSE(core::choose_draft(DraftFirst::Never, 0.1).draft());
+  core::DraftTimer t;
+  EXPECT_TRUE(t.choose(DraftFirst::Measured, 64).draft()) << "nothing timed yet: time a pair";
+  t.add_pair(50, 100, 64);
+  EXPECT_EQ(t.choose(DraftFirst::Measured, 64).why, Why::Pays);
+  t.add_pair(90, 100, 64);
+  const core::DraftChoice c = t.choose(DraftFirst::Measured, 128);
+  EXPECT_EQ(c.why, Why::Skipped);
+  EXPECT_EQ(t.choose(DraftFirst::Measured, 129).why, Why::Measuring)
+      << "a pair timed on under half the tokens is timed again";
+  EXPECT_EQ(t.choose(DraftFirst::Never, 129).why, Why::Off);
+  EXPECT_EQ(core::draft_choice_text(c), "draft skipped: measured 0.90x of exact");
+  EXPECT_EQ(core::draft_choice_text(core::choose_draft(DraftFirst::Never, 0.9)), "");
+}
+
+// After the first (timed) pass, the next change drafts first exactly when that pair said the
+// draft pays; a skipped draft leaves no draft/exact delta.
+TEST(LiveProgress, TheNextPassFollowsTheTimedPair) {
+  if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
+  core::LiveSession live;
+  core::LiveRun run;
+  run.prompt = kPrompt;
+  live.update(run);
+  ASSERT_TRUE(live.wait_idle(300));
+  const double ratio = live.result()->pass->draft_choice.ratio;
+  ASSERT_GT(ratio, 0.0) << "the first pass times a pair";
+  run.variant.window = 6;
+  live.update(run);
+  ASSERT_TRUE(live.wait_idle(300));
+  const auto r = live.result();
+  ASSERT_TRUE(r->pass) << r->error;
+  EXPECT_FALSE(r->pass->draft());
+  const bool pays = ratio <= core::kDraftPaysRatio;
+  EXPECT_EQ(r->pass->draft_choice.why,
+            pays ? core::DraftChoice::Why::Pays : core::DraftChoice::Why::Skipped);
+  EXPECT_EQ(r->draft_delta != nullptr, pays);
 }
 
 TEST(LiveProgress, WithoutDraftFirstThereIsNoDelta) {
   if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
   core::LiveSessionOptions o;
-  o.draft_first = false;
+  o.draft_first = core::DraftFirst::Never;
   core::LiveSession live(o);
   core::LiveRun run;
   run.prompt = kPrompt;
