@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "core/attention/cpu_exp_simd.h"
+#include "core/attention/cpu_pv_simd.h"
 #include "core/attention/cpu_tile_kernels.h"
 
 namespace core::decode {
@@ -207,79 +208,6 @@ void softmax_scalar(float* s, int g, int n, float* m, float* l, float* alpha) {
   }
 }
 
-// ---------------------------------------------------------------- P·V
-
-// Rows r < R of o, dims [e, e + 16·NV).
-template <int R, int NV>
-ATTNLAB_AVX512 void pv_avx512(const float* p, const float* const* v, int n, int e, int hd,
-                              const float* alpha, float* o) {
-  __m512 acc[R][NV];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c)
-      acc[r][c] = _mm512_mul_ps(_mm512_set1_ps(alpha[r]), _mm512_loadu_ps(o + r * hd + e + 16 * c));
-  for (int j = 0; j < n; ++j) {
-    __m512 vj[NV];
-    for (int c = 0; c < NV; ++c) vj[c] = _mm512_loadu_ps(v[j] + e + 16 * c);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m512 b = _mm512_set1_ps(p[r * kKeys + j]);
-      for (int c = 0; c < NV; ++c) acc[r][c] = _mm512_fmadd_ps(b, vj[c], acc[r][c]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c) _mm512_storeu_ps(o + r * hd + e + 16 * c, acc[r][c]);
-}
-
-template <int R>
-ATTNLAB_AVX512 void pv_rows_avx512(const float* p, const float* const* v, int n, int hd,
-                                   const float* alpha, float* o) {
-  int e = 0;
-  for (; e + 64 <= hd; e += 64) pv_avx512<R, 4>(p, v, n, e, hd, alpha, o);
-  for (; e < hd; e += 16) pv_avx512<R, 1>(p, v, n, e, hd, alpha, o);
-}
-
-template <int R, int NV>
-ATTNLAB_AVX2 void pv_avx2(const float* p, const float* const* v, int n, int e, int hd,
-                          const float* alpha, float* o) {
-  __m256 acc[R][NV];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c)
-      acc[r][c] = _mm256_mul_ps(_mm256_set1_ps(alpha[r]), _mm256_loadu_ps(o + r * hd + e + 8 * c));
-  for (int j = 0; j < n; ++j) {
-    __m256 vj[NV];
-    for (int c = 0; c < NV; ++c) vj[c] = _mm256_loadu_ps(v[j] + e + 8 * c);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m256 b = _mm256_broadcast_ss(p + r * kKeys + j);
-      for (int c = 0; c < NV; ++c) acc[r][c] = _mm256_fmadd_ps(b, vj[c], acc[r][c]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c) _mm256_storeu_ps(o + r * hd + e + 8 * c, acc[r][c]);
-}
-
-template <int R>
-ATTNLAB_AVX2 void pv_rows_avx2(const float* p, const float* const* v, int n, int hd,
-                               const float* alpha, float* o) {
-  int e = 0;
-  for (; e + 32 <= hd; e += 32) pv_avx2<R, 4>(p, v, n, e, hd, alpha, o);
-  for (; e < hd; e += 8) pv_avx2<R, 1>(p, v, n, e, hd, alpha, o);
-}
-
-void pv_scalar(const float* p, int g, const float* const* v, int n, int hd, const float* alpha,
-               float* o) {
-  for (int r = 0; r < g; ++r)
-    for (int e = 0; e < hd; ++e) {
-      float acc = alpha[r] * o[r * hd + e];
-      for (int j = 0; j < n; ++j) acc = std::fma(p[r * kKeys + j], v[j][e], acc);
-      o[r * hd + e] = acc;
-    }
-}
-
 }  // namespace
 
 void scores(Isa isa, const float* q, int g, const float* const* k, int n, int hd, float scale,
@@ -313,17 +241,18 @@ void pv(Isa isa, const float* p, int g, const float* const* v, int n, int hd, co
     const int rows = isa == Isa::Avx512 ? std::min(4, g - r) : std::min(3, g - r);
     const float* pr = p + r * kKeys;
     float* orow = o + r * hd;
+    const size_t rs = kKeys, js = 1;  // p is row-major: p[r * kKeys + j]
     if (isa == Isa::Avx512) {
-      if (rows == 4) pv_rows_avx512<4>(pr, v, n, hd, alpha + r, orow);
-      if (rows == 3) pv_rows_avx512<3>(pr, v, n, hd, alpha + r, orow);
-      if (rows == 2) pv_rows_avx512<2>(pr, v, n, hd, alpha + r, orow);
-      if (rows == 1) pv_rows_avx512<1>(pr, v, n, hd, alpha + r, orow);
+      if (rows == 4) tile::simd::pv_rows_avx512<4>(pr, rs, js, v, n, hd, alpha + r, orow);
+      if (rows == 3) tile::simd::pv_rows_avx512<3>(pr, rs, js, v, n, hd, alpha + r, orow);
+      if (rows == 2) tile::simd::pv_rows_avx512<2>(pr, rs, js, v, n, hd, alpha + r, orow);
+      if (rows == 1) tile::simd::pv_rows_avx512<1>(pr, rs, js, v, n, hd, alpha + r, orow);
     } else if (isa == Isa::Avx2) {
-      if (rows == 3) pv_rows_avx2<3>(pr, v, n, hd, alpha + r, orow);
-      if (rows == 2) pv_rows_avx2<2>(pr, v, n, hd, alpha + r, orow);
-      if (rows == 1) pv_rows_avx2<1>(pr, v, n, hd, alpha + r, orow);
+      if (rows == 3) tile::simd::pv_rows_avx2<3>(pr, rs, js, v, n, hd, alpha + r, orow);
+      if (rows == 2) tile::simd::pv_rows_avx2<2>(pr, rs, js, v, n, hd, alpha + r, orow);
+      if (rows == 1) tile::simd::pv_rows_avx2<1>(pr, rs, js, v, n, hd, alpha + r, orow);
     } else {
-      pv_scalar(pr, rows, v, n, hd, alpha + r, orow);
+      tile::simd::pv_rows_scalar(pr, rs, js, rows, v, n, hd, alpha + r, orow);
     }
     r += rows;
   }

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "core/attention/cpu_exp_simd.h"
+#include "core/attention/cpu_pv_simd.h"
 
 namespace core::tile {
 
@@ -109,29 +110,6 @@ ATTNLAB_AVX512 void probabilities_avx512(float* row, int n, float m, float inv_s
   }
 }
 
-// o rows r < R, dims [e, e + 16·NV).
-template <int R, int NV>
-ATTNLAB_AVX512 void pv_avx512(const float* pt, int ld, const float* const* v, int n, int e, int hd,
-                              const float* alpha, float* o) {
-  __m512 acc[R][NV];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c)
-      acc[r][c] = _mm512_mul_ps(_mm512_set1_ps(alpha[r]), _mm512_loadu_ps(o + r * hd + e + 16 * c));
-  for (int j = 0; j < n; ++j) {
-    __m512 vj[NV];
-    for (int c = 0; c < NV; ++c) vj[c] = _mm512_loadu_ps(v[j] + e + 16 * c);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m512 b = _mm512_set1_ps(pt[static_cast<size_t>(j) * ld + r]);
-      for (int c = 0; c < NV; ++c) acc[r][c] = _mm512_fmadd_ps(b, vj[c], acc[r][c]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c) _mm512_storeu_ps(o + r * hd + e + 16 * c, acc[r][c]);
-}
-
 // ---------------------------------------------------------------- AVX2 (8 rows a vector)
 
 template <int JR>
@@ -194,28 +172,6 @@ ATTNLAB_AVX2 void softmax_avx2(float* st, int ld, int rows, int n, float scale, 
   }
 }
 
-template <int R, int NV>
-ATTNLAB_AVX2 void pv_avx2(const float* pt, int ld, const float* const* v, int n, int e, int hd,
-                          const float* alpha, float* o) {
-  __m256 acc[R][NV];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c)
-      acc[r][c] = _mm256_mul_ps(_mm256_set1_ps(alpha[r]), _mm256_loadu_ps(o + r * hd + e + 8 * c));
-  for (int j = 0; j < n; ++j) {
-    __m256 vj[NV];
-    for (int c = 0; c < NV; ++c) vj[c] = _mm256_loadu_ps(v[j] + e + 8 * c);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m256 b = _mm256_broadcast_ss(pt + static_cast<size_t>(j) * ld + r);
-      for (int c = 0; c < NV; ++c) acc[r][c] = _mm256_fmadd_ps(b, vj[c], acc[r][c]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < NV; ++c) _mm256_storeu_ps(o + r * hd + e + 8 * c, acc[r][c]);
-}
-
 // ---------------------------------------------------------------- portable: the same chains
 
 void scores_scalar(const float* qt, int ld, const float* const* k, int n, int hd, float* st) {
@@ -251,16 +207,6 @@ void softmax_scalar(float* st, int ld, int rows, int n, float scale, const float
 
 void probabilities_scalar(float* row, int n, float m, float inv_sum) {
   for (int k = 0; k < n; ++k) row[k] = row[k] == -INFINITY ? 0.0f : tile::exp(row[k] - m) * inv_sum;
-}
-
-void pv_scalar(const float* pt, int ld, int rows, const float* const* v, int n, int hd,
-               const float* alpha, float* o) {
-  for (int r = 0; r < rows; ++r)
-    for (int e = 0; e < hd; ++e) {
-      float acc = alpha[r] * o[r * hd + e];
-      for (int j = 0; j < n; ++j) acc = std::fma(pt[static_cast<size_t>(j) * ld + r], v[j][e], acc);
-      o[r * hd + e] = acc;
-    }
 }
 
 }  // namespace
@@ -322,20 +268,17 @@ void pv(Isa isa, const float* pt, int ld, int rows, const float* const* v, int n
   // path (same bits).
   if (isa == Isa::Avx512 && hd % 16 != 0) isa = Isa::Avx2;
   if (isa == Isa::Avx2 && hd % 8 != 0) isa = Isa::Scalar;
+  const size_t rs = 1, js = ld;  // P is transposed: pt[j * ld + r]
   if (isa == Isa::Avx512) {
     in_groups<6>(rows, [&]<int R>(int r) {
-      int e = 0;
-      for (; e + 64 <= hd; e += 64) pv_avx512<R, 4>(pt + r, ld, v, n, e, hd, alpha + r, o + r * hd);
-      for (; e < hd; e += 16) pv_avx512<R, 1>(pt + r, ld, v, n, e, hd, alpha + r, o + r * hd);
+      simd::pv_rows_avx512<R>(pt + r, rs, js, v, n, hd, alpha + r, o + r * hd);
     });
   } else if (isa == Isa::Avx2) {
     in_groups<3>(rows, [&]<int R>(int r) {
-      int e = 0;
-      for (; e + 32 <= hd; e += 32) pv_avx2<R, 4>(pt + r, ld, v, n, e, hd, alpha + r, o + r * hd);
-      for (; e < hd; e += 8) pv_avx2<R, 1>(pt + r, ld, v, n, e, hd, alpha + r, o + r * hd);
+      simd::pv_rows_avx2<R>(pt + r, rs, js, v, n, hd, alpha + r, o + r * hd);
     });
   } else {
-    pv_scalar(pt, ld, rows, v, n, hd, alpha, o);
+    simd::pv_rows_scalar(pt, rs, js, rows, v, n, hd, alpha, o);
   }
 }
 
