@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "core/attention/backend.h"
+#include "core/attention/cpu_attention.h"
+#include "core/attention/cpu_isa.h"
 #include "core/attention/spec.h"
 
 namespace attn_test {
@@ -187,6 +190,27 @@ inline Reference reference(const core::AttentionCall& c) {
     }
   }
   return ref;
+}
+
+// Restores the process's instruction set when a test ends.
+struct IsaGuard {
+  ~IsaGuard() { core::force_isa(core::best_isa()); }
+};
+
+// The output and the captured probabilities as raw bytes.
+inline std::vector<uint32_t> bits(const Inputs& in) {
+  std::vector<float> all(in.out);
+  for (const auto& row : in.prob_store) all.insert(all.end(), row.begin(), row.end());
+  std::vector<uint32_t> b(all.size());
+  std::memcpy(b.data(), all.data(), all.size() * sizeof(float));
+  return b;
+}
+
+// The bits of the CPU backend on case c (inputs from seed 5) with `threads` threads.
+inline std::vector<uint32_t> cpu_bits(const Case& c, int threads) {
+  Inputs in = make_inputs(c, 5);
+  core::cpu_attention(in.call, threads);
+  return bits(in);
 }
 
 }  // namespace attn_test

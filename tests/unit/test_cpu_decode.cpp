@@ -25,10 +25,7 @@ namespace {
 using attn_test::Case;
 using attn_test::Layout;
 
-// Restores the process's instruction set when a test ends.
-struct IsaGuard {
-  ~IsaGuard() { core::force_isa(core::best_isa()); }
-};
+using attn_test::IsaGuard;
 
 attn::MaskSpec window(int w, attn::WindowConvention conv = attn::WindowConvention::IncludingSelf) {
   attn::MaskSpec m;
@@ -206,20 +203,9 @@ TEST(CpuDecode, TheBoundCatchesAWindowOffByOne) {
   EXPECT_GT(w.prob, 100.0);
 }
 
-// The output and the captured probabilities as raw bytes.
-std::vector<uint32_t> bits(const attn_test::Inputs& in) {
-  std::vector<float> all(in.out);
-  for (const auto& row : in.prob_store) all.insert(all.end(), row.begin(), row.end());
-  std::vector<uint32_t> b(all.size());
-  std::memcpy(b.data(), all.data(), all.size() * sizeof(float));
-  return b;
-}
+using attn_test::bits;
 
-std::vector<uint32_t> run(const Case& c, int threads) {
-  attn_test::Inputs in = attn_test::make_inputs(c, 5);
-  core::cpu_attention(in.call, threads);
-  return bits(in);
-}
+using attn_test::cpu_bits;
 
 TEST(CpuDecode, EveryInstructionSetAndThreadCountGivesTheSameBits) {
   IsaGuard guard;
@@ -228,11 +214,11 @@ TEST(CpuDecode, EveryInstructionSetAndThreadCountGivesTheSameBits) {
   all.push_back(make_case("long", 9, 3, 64, {}, Layout::Full, 0, 5000, 1));
   for (const Case& c : all) {
     core::force_isa(core::Isa::Avx512);  // clamped to what this CPU has
-    const std::vector<uint32_t> want = run(c, 1);
-    EXPECT_EQ(run(c, 3), want) << c.name << ": 3 threads";
+    const std::vector<uint32_t> want = cpu_bits(c, 1);
+    EXPECT_EQ(cpu_bits(c, 3), want) << c.name << ": 3 threads";
     for (core::Isa isa : {core::Isa::Avx2, core::Isa::Scalar}) {
       core::force_isa(isa);
-      EXPECT_EQ(run(c, 2), want) << c.name << ": " << core::isa_name(isa);
+      EXPECT_EQ(cpu_bits(c, 2), want) << c.name << ": " << core::isa_name(isa);
     }
   }
 }

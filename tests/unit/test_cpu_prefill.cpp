@@ -21,10 +21,7 @@ namespace {
 using attn_test::Case;
 using attn_test::Layout;
 
-// Restores the process's instruction set when a test ends.
-struct IsaGuard {
-  ~IsaGuard() { core::force_isa(core::best_isa()); }
-};
+using attn_test::IsaGuard;
 
 Case make_case(int n_heads, int n_kv_heads, int hd, attn::MaskSpec mask, Layout layout, int n_prior,
                int n_q) {
@@ -54,30 +51,18 @@ std::vector<Case> cases() {
           make_case(4, 4, 24, causal, Layout::Full, 90, 20)};
 }
 
-// The output and the captured probabilities as raw bytes.
-std::vector<uint32_t> bits(const attn_test::Inputs& in) {
-  std::vector<float> all(in.out);
-  for (const auto& row : in.prob_store) all.insert(all.end(), row.begin(), row.end());
-  std::vector<uint32_t> b(all.size());
-  std::memcpy(b.data(), all.data(), all.size() * sizeof(float));
-  return b;
-}
 
-std::vector<uint32_t> run(const Case& c, int threads) {
-  attn_test::Inputs in = attn_test::make_inputs(c, 5);
-  core::cpu_attention(in.call, threads);
-  return bits(in);
-}
+using attn_test::cpu_bits;
 
 TEST(CpuPrefill, EveryInstructionSetAndThreadCountGivesTheSameBits) {
   IsaGuard guard;
   for (const Case& c : cases()) {
     core::force_isa(core::Isa::Avx512);  // clamped to what this CPU has
-    const std::vector<uint32_t> want = run(c, 1);
-    EXPECT_EQ(run(c, 3), want) << c.head_dim << ": 3 threads";
+    const std::vector<uint32_t> want = cpu_bits(c, 1);
+    EXPECT_EQ(cpu_bits(c, 3), want) << c.head_dim << ": 3 threads";
     for (core::Isa isa : {core::Isa::Avx2, core::Isa::Scalar}) {
       core::force_isa(isa);
-      EXPECT_EQ(run(c, 2), want) << c.head_dim << ": " << core::isa_name(isa);
+      EXPECT_EQ(cpu_bits(c, 2), want) << c.head_dim << ": " << core::isa_name(isa);
     }
   }
 }
