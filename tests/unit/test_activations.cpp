@@ -19,15 +19,23 @@ std::vector<float> gates() {
   return g;
 }
 
-float up_of(size_t i) {
-  return i % 2 ? -0.75f : 1.0f;
+// The gates, the up values, and what `gated(gate, up, n)` wrote over the gates.
+struct Gated {
+  std::vector<float> in, up, out;
+};
+
+Gated run(void (*gated)(float*, const float*, size_t)) {
+  Gated r;
+  r.in = gates();
+  for (size_t i = 0; i < r.in.size(); ++i) r.up.push_back(i % 2 ? -0.75f : 1.0f);
+  r.out = r.in;
+  gated(r.out.data(), r.up.data(), r.out.size());
+  return r;
 }
 
 TEST(Activations, SiluMulMatchesDouble) {
-  std::vector<float> g = gates(), up(g.size());
-  for (size_t i = 0; i < g.size(); ++i) up[i] = up_of(i);
-  const std::vector<float> in = g;
-  core::model::silu_mul(g.data(), up.data(), g.size());
+  const Gated r = run(core::model::silu_mul);
+  const std::vector<float>&in = r.in, &up = r.up, &g = r.out;
   for (size_t i = 0; i < g.size(); ++i) {
     const double x = in[i];
     const double ref = x / (1.0 + std::exp(-x)) * up[i];
@@ -38,10 +46,8 @@ TEST(Activations, SiluMulMatchesDouble) {
 }
 
 TEST(Activations, GeluTanhMulMatchesDouble) {
-  std::vector<float> g = gates(), up(g.size());
-  for (size_t i = 0; i < g.size(); ++i) up[i] = up_of(i);
-  const std::vector<float> in = g;
-  core::model::gelu_tanh_mul(g.data(), up.data(), g.size());
+  const Gated r = run(core::model::gelu_tanh_mul);
+  const std::vector<float>&in = r.in, &up = r.up, &g = r.out;
   for (size_t i = 0; i < g.size(); ++i) {
     const double x = in[i];
     const double u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
