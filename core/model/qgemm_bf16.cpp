@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/model/dequant.h"
+#include "core/model/draft_path.h"
 #include "core/model/qgemm.h"
 
 namespace core::model {
@@ -32,15 +33,9 @@ bool cpu_has_avx512_bf16() {
   return (a >> 5) & 1u;
 }
 
-DraftPath env_cap(DraftPath best) {
-  const char* env = std::getenv("ATTNLAB_DRAFT");
-  if (env && std::string(env) == "emulated") return DraftPath::Emulated;
-  return best;
-}
-
-std::atomic<DraftPath>& path_slot() {
-  static std::atomic<DraftPath> p{env_cap(best_draft_path())};
-  return p;
+DraftPathSlot<DraftPath>& path_slot() {
+  static DraftPathSlot<DraftPath> s(cpu_has_avx512_bf16());
+  return s;
 }
 
 // Packs W[r0 .. r0+31, k0 .. k0+kb) as bf16 pairs: panel[(k / 2) * 64 + j * 2 + k % 2].
@@ -100,17 +95,13 @@ const char* precision_name(Precision p) {
 }
 
 DraftPath best_draft_path() {
-  static const DraftPath p = best_isa() == Isa::Avx512 && cpu_has_avx512_bf16()
-                                 ? DraftPath::Avx512Bf16
-                                 : DraftPath::Emulated;
-  return p;
+  return path_slot().best();
 }
 DraftPath current_draft_path() {
-  if (current_isa() != Isa::Avx512) return DraftPath::Emulated;
-  return path_slot().load(std::memory_order_relaxed);
+  return path_slot().current();
 }
 void force_draft_path(DraftPath p) {
-  path_slot().store(std::min(p, best_draft_path()));
+  path_slot().force(p);
 }
 const char* draft_path_name(DraftPath p) {
   return p == DraftPath::Avx512Bf16 ? "avx512-bf16" : "emulated";

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/model/dequant.h"
+#include "core/model/draft_path.h"
 #include "core/model/qgemm.h"
 
 namespace core::model {
@@ -33,12 +34,9 @@ bool cpu_has_avx512_vnni() {
   return (c >> 11) & 1u;
 }
 
-std::atomic<Int8Path>& path_slot() {
-  static std::atomic<Int8Path> p{[] {
-    const char* env = std::getenv("ATTNLAB_DRAFT");
-    return env && std::string(env) == "emulated" ? Int8Path::Scalar : best_int8_path();
-  }()};
-  return p;
+DraftPathSlot<Int8Path>& path_slot() {
+  static DraftPathSlot<Int8Path> s(cpu_has_avx512_vnni());
+  return s;
 }
 
 // Symmetric int8 codes of v[0..32): scale max|v| / 127 (0 for an all-zero block); halves
@@ -191,16 +189,13 @@ void vnni_rows(const uint8_t* xq, const float* xs, const Int8Panel& p, int nb, f
 }  // namespace
 
 Int8Path best_int8_path() {
-  static const Int8Path p =
-      best_isa() == Isa::Avx512 && cpu_has_avx512_vnni() ? Int8Path::Avx512Vnni : Int8Path::Scalar;
-  return p;
+  return path_slot().best();
 }
 Int8Path current_int8_path() {
-  if (current_isa() != Isa::Avx512) return Int8Path::Scalar;
-  return path_slot().load(std::memory_order_relaxed);
+  return path_slot().current();
 }
 void force_int8_path(Int8Path p) {
-  path_slot().store(std::min(p, best_int8_path()));
+  path_slot().force(p);
 }
 const char* int8_path_name(Int8Path p) {
   return p == Int8Path::Avx512Vnni ? "avx512-vnni" : "scalar";
