@@ -98,27 +98,13 @@ void report(benchmark::State& state, double tokens, double cpu_s) {
   if (bench_threads() > 0) state.counters["threads"] = bench_threads();
 }
 
-void BM_Prefill(benchmark::State& state, const std::string& name, int n_tokens) {
+// n_tokens in one pass; a draft precision is what the live views' draft passes run
+// (qgemm_int8 / qgemm_bf16).
+void BM_Prefill(benchmark::State& state, const std::string& name, int n_tokens,
+                core::model::Precision precision) {
   const Loaded* l = loaded(name);
   if (!l) return state.SkipWithError("model not downloaded (run scripts/setup)");
   const std::vector<int32_t> ids(l->ids.begin(), l->ids.begin() + n_tokens);
-  core::model::Session s(l->model, options(core::CacheMode::Full));
-  const double cpu0 = process_cpu_s();
-  for (auto _ : state) {
-    state.PauseTiming();
-    s.reset();
-    state.ResumeTiming();
-    benchmark::DoNotOptimize(s.prefill(ids));
-  }
-  report(state, static_cast<double>(n_tokens) * state.iterations(), process_cpu_s() - cpu0);
-}
-
-// Prefill512 with a draft precision (the live views' draft passes, qgemm_int8 / qgemm_bf16).
-void BM_PrefillDraft(benchmark::State& state, const std::string& name,
-                     core::model::Precision precision) {
-  const Loaded* l = loaded(name);
-  if (!l) return state.SkipWithError("model not downloaded (run scripts/setup)");
-  const std::vector<int32_t> ids(l->ids.begin(), l->ids.begin() + kDecodeContext);
   core::model::RunOptions o = options(core::CacheMode::Full);
   o.precision = precision;
   core::model::Session s(l->model, o);
@@ -129,7 +115,7 @@ void BM_PrefillDraft(benchmark::State& state, const std::string& name,
     state.ResumeTiming();
     benchmark::DoNotOptimize(s.prefill(ids));
   }
-  report(state, static_cast<double>(kDecodeContext) * state.iterations(), process_cpu_s() - cpu0);
+  report(state, static_cast<double>(n_tokens) * state.iterations(), process_cpu_s() - cpu0);
 }
 
 // Decodes one token at a time after a prompt of kDecodeContext - 1 tokens, so the first timed
@@ -151,18 +137,20 @@ void BM_Decode(benchmark::State& state, const std::string& name, core::CacheMode
 
 void register_all() {
   for (const std::string name : {"smollm2", "gemma3"}) {
-    benchmark::RegisterBenchmark(("Prefill/" + name).c_str(), BM_Prefill, name, kPrefillTokens)
+    benchmark::RegisterBenchmark(("Prefill/" + name).c_str(), BM_Prefill, name, kPrefillTokens,
+                                 core::model::Precision::Exact)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(3)
         ->UseRealTime();
-    benchmark::RegisterBenchmark(("Prefill512/" + name).c_str(), BM_Prefill, name, kDecodeContext)
+    benchmark::RegisterBenchmark(("Prefill512/" + name).c_str(), BM_Prefill, name, kDecodeContext,
+                                 core::model::Precision::Exact)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(3)
         ->UseRealTime();
     for (auto [tag, p] : {std::pair{"int8", core::model::Precision::DraftInt8},
                           std::pair{"bf16", core::model::Precision::DraftBf16}})
-      benchmark::RegisterBenchmark(("Prefill512Draft/" + name + "/" + tag).c_str(), BM_PrefillDraft,
-                                   name, p)
+      benchmark::RegisterBenchmark(("Prefill512Draft/" + name + "/" + tag).c_str(), BM_Prefill,
+                                   name, kDecodeContext, p)
           ->Unit(benchmark::kMillisecond)
           ->Iterations(3)
           ->UseRealTime();
