@@ -355,9 +355,13 @@ void Session::check_cancel() {
 }
 
 void Session::State::matmul(const float* x, int t_count, std::initializer_list<MatJob> jobs) {
-  // A task: 32 rows of one matrix (one packed panel for T > 1). Enough of them that the
-  // pool's threads finish together; the 49k-262k-row logits split like any other matrix.
-  constexpr int kRowsPerTask = 32;
+  // A task: 32 rows of one matrix for a single token, enough of them that the pool's threads
+  // finish together (the 49k-262k-row logits split like any other matrix). For T > 1 a task
+  // is a group of packed panels of 32 rows, which share each slice of x (panel_group).
+  constexpr int kPanelRows = 32;
+  int n_panels = 0;
+  for (const MatJob& j : jobs) n_panels += (j.w.rows + kPanelRows - 1) / kPanelRows;
+  const int rows_per_task = kPanelRows * (t_count == 1 ? 1 : panel_group(n_panels, pool->size()));
   struct Range {
     const MatJob* job;
     int r0, r1;
@@ -370,8 +374,8 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
       qgemv_prepare(j.w, x, xsum.data());
       prepared = true;
     }
-    for (int r = 0; r < j.w.rows; r += kRowsPerTask)
-      tasks.push_back({&j, r, std::min(j.w.rows, r + kRowsPerTask)});
+    for (int r = 0; r < j.w.rows; r += rows_per_task)
+      tasks.push_back({&j, r, std::min(j.w.rows, r + rows_per_task)});
   }
   const int cols = jobs.begin()->w.cols;
   const Precision prec =
@@ -381,15 +385,15 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
   const bool bf16_dot = draft && draft_path == DraftPath::Avx512Bf16;
   pool->run(static_cast<int>(tasks.size()), [&](int i) {
     const Range& t = tasks[i];
-    const int p = t.r0 / kRowsPerTask;
+    const int p0 = t.r0 / kPanelRows, p1 = (t.r1 + kPanelRows - 1) / kPanelRows;
     if (t_count == 1)
       qgemv_rows(t.job->w, x, xsum.data(), t.job->y, t.r0, t.r1);
     else if (prec == Precision::DraftInt8)
-      qgemm_panels_int8(t.job->w, xint8, t_count, t.job->y, p, p + 1);
+      qgemm_panels_int8(t.job->w, xint8, t_count, t.job->y, p0, p1);
     else if (bf16_dot)
-      qgemm_panels_bf16(t.job->w, xbf16.data(), t_count, t.job->y, p, p + 1);
+      qgemm_panels_bf16(t.job->w, xbf16.data(), t_count, t.job->y, p0, p1);
     else
-      qgemm_panels(t.job->w, xpacked.data(), t_count, t.job->y, p, p + 1, draft);
+      qgemm_panels(t.job->w, xpacked.data(), t_count, t.job->y, p0, p1, draft);
   });
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/model/dequant.h"
 #include "core/model/qgemm_bf16.h"
+#include "core/model/qgemm_loops.h"
 
 namespace core::model {
 
@@ -17,27 +18,81 @@ namespace {
 
 constexpr int kPanel = 32;        // output columns a packed panel holds (two AVX-512 vectors)
 constexpr int kRows = kPackRows;  // AVX-512: 12 rows x 2 vectors = 24 accumulators
-constexpr int kDepth = 128;       // k per packed slice: 16 KB of panel, which stays in L1
+#ifndef KDEPTH
+#define KDEPTH 256
+#endif
+constexpr int kDepth = KDEPTH;  // k per packed slice: 16 KB of panel, which stays in L1
 
-// Packs W[r0 .. r0+31, k0 .. k0+kb) as panel[k * 32 + j]; rows past the end are 0. With
-// `bf16` the values are rounded to bfloat16 (the emulated draft path, qgemm_bf16.h).
-void pack_panel(const QuantMatrix& w, int r0, int k0, int kb, float* panel, float* row, bool bf16) {
-  for (int j = 0; j < kPanel; ++j) {
-    dequantize_row_slice(w, r0 + j, k0, kb, row);
-    for (int k = 0; k < kb; ++k)
-      panel[static_cast<size_t>(k) * kPanel + j] = bf16 ? round_bf16(row[k]) : row[k];
+// The 64-bit halves of each 128-bit lane of a and b, interleaved (unpacklo/hi_pd on floats).
+__attribute__((target("avx512f"))) inline __m512 lo64(__m512 a, __m512 b) {
+  return _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+}
+__attribute__((target("avx512f"))) inline __m512 hi64(__m512 a, __m512 b) {
+  return _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+}
+
+// dst[c * ld + j] = src[j * n_k + c] for a 16 x 16 block: rows j of src become columns.
+// Four rounds of in-lane interleaves and 128-bit lane shuffles, not 256 scalar moves.
+__attribute__((target("avx512f"))) void transpose16(const float* src, int n_k, float* dst, int ld) {
+  __m512 r[16], t[16];
+  for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(src + static_cast<size_t>(j) * n_k);
+  for (int j = 0; j < 16; j += 2) {  // lane L of t[j]: r[j][4L], r[j+1][4L], r[j][4L+1], ...
+    t[j] = _mm512_unpacklo_ps(r[j], r[j + 1]);
+    t[j + 1] = _mm512_unpackhi_ps(r[j], r[j + 1]);
+  }
+  for (int q = 0; q < 16; q += 4) {  // lane L of r[q + c]: column 4L + c of rows q .. q+3
+    r[q] = lo64(t[q], t[q + 2]);
+    r[q + 1] = hi64(t[q], t[q + 2]);
+    r[q + 2] = lo64(t[q + 1], t[q + 3]);
+    r[q + 3] = hi64(t[q + 1], t[q + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {  // gather lane L of rows-groups 0..3 into column 4L + c
+    const __m512 ab02 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+    const __m512 ab13 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
+    const __m512 cd02 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+    const __m512 cd13 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
+    _mm512_storeu_ps(dst + static_cast<size_t>(c) * ld, _mm512_shuffle_f32x4(ab02, cd02, 0x88));
+    _mm512_storeu_ps(dst + static_cast<size_t>(4 + c) * ld, _mm512_shuffle_f32x4(ab13, cd13, 0x88));
+    _mm512_storeu_ps(dst + static_cast<size_t>(8 + c) * ld, _mm512_shuffle_f32x4(ab02, cd02, 0xdd));
+    _mm512_storeu_ps(dst + static_cast<size_t>(12 + c) * ld,
+                     _mm512_shuffle_f32x4(ab13, cd13, 0xdd));
   }
 }
 
-// c[t, 0..31] (+)= sum over k of x[t, k] panel[k, 0..31] for t < R; c has row stride ldc.
-// With `add` the sums go on from c's values, so slicing k keeps each sum one chain in order.
+// Packs W[r0 .. r0+31, k0 .. k0+kb) as panel[k * 32 + j]; rows past the end are 0. Sixteen
+// rows are dequantized into rows[16][kb] at a time and transposed. With `bf16` the values are
+// rounded to bfloat16 (the emulated draft path, qgemm_bf16.h).
+void pack_panel(Isa isa, const QuantMatrix& w, int r0, int k0, int kb, float* panel, float* rows,
+                bool bf16) {
+  for (int j0 = 0; j0 < kPanel; j0 += 16) {
+    for (int j = 0; j < 16; ++j) {
+      float* row = rows + static_cast<size_t>(j) * kb;
+      dequantize_row_slice(w, r0 + j0 + j, k0, kb, row);
+      if (bf16)
+        for (int k = 0; k < kb; ++k) row[k] = round_bf16(row[k]);
+    }
+    if (isa == Isa::Avx512) {  // kb is whole quant blocks: a multiple of 16
+      for (int k = 0; k < kb; k += 16)
+        transpose16(rows + k, kb, panel + static_cast<size_t>(k) * kPanel + j0, kPanel);
+      continue;
+    }
+    for (int j = 0; j < 16; ++j)
+      for (int k = 0; k < kb; ++k)
+        panel[static_cast<size_t>(k) * kPanel + j0 + j] = rows[static_cast<size_t>(j) * kb + k];
+  }
+}
+
+// out[t, 0..31] = (add ? c[t, 0..31] : 0) + sum over k of x[t, k] panel[k, 0..31] for t < R;
+// c is a [12][32] tile, out has row stride ldo. Going on from c's values keeps each sum one
+// chain in k's order however k is sliced.
 template <int R>
 __attribute__((target("avx512f,fma"))) void tile_avx512(const float* x, const float* panel, int n_k,
-                                                        float* c, int ldc, bool add) {
+                                                        const float* c, bool add, float* out,
+                                                        int ldo) {
   __m512 acc[R][2];
 #pragma GCC unroll 16
   for (int t = 0; t < R; ++t) {
-    float* ct = c + static_cast<size_t>(t) * ldc;
+    const float* ct = c + t * kPanel;
     acc[t][0] = add ? _mm512_loadu_ps(ct) : _mm512_setzero_ps();
     acc[t][1] = add ? _mm512_loadu_ps(ct + 16) : _mm512_setzero_ps();
   }
@@ -53,19 +108,19 @@ __attribute__((target("avx512f,fma"))) void tile_avx512(const float* x, const fl
   }
 #pragma GCC unroll 16
   for (int t = 0; t < R; ++t) {
-    _mm512_storeu_ps(c + static_cast<size_t>(t) * ldc, acc[t][0]);
-    _mm512_storeu_ps(c + static_cast<size_t>(t) * ldc + 16, acc[t][1]);
+    _mm512_storeu_ps(out + static_cast<size_t>(t) * ldo, acc[t][0]);
+    _mm512_storeu_ps(out + static_cast<size_t>(t) * ldo + 16, acc[t][1]);
   }
 }
 
 // AVX2: half a panel (16 columns, two vectors) for up to 6 rows: 12 accumulators.
 template <int R>
 __attribute__((target("avx2,fma"))) void tile_avx2(const float* x, const float* panel, int n_k,
-                                                   float* c, int ldc, bool add) {
+                                                   const float* c, bool add, float* out, int ldo) {
   __m256 acc[R][2];
 #pragma GCC unroll 16
   for (int t = 0; t < R; ++t) {
-    float* ct = c + static_cast<size_t>(t) * ldc;
+    const float* ct = c + t * kPanel;
     acc[t][0] = add ? _mm256_loadu_ps(ct) : _mm256_setzero_ps();
     acc[t][1] = add ? _mm256_loadu_ps(ct + 8) : _mm256_setzero_ps();
   }
@@ -81,56 +136,58 @@ __attribute__((target("avx2,fma"))) void tile_avx2(const float* x, const float* 
   }
 #pragma GCC unroll 16
   for (int t = 0; t < R; ++t) {
-    _mm256_storeu_ps(c + static_cast<size_t>(t) * ldc, acc[t][0]);
-    _mm256_storeu_ps(c + static_cast<size_t>(t) * ldc + 8, acc[t][1]);
+    _mm256_storeu_ps(out + static_cast<size_t>(t) * ldo, acc[t][0]);
+    _mm256_storeu_ps(out + static_cast<size_t>(t) * ldo + 8, acc[t][1]);
   }
 }
 
-void tile_scalar(const float* x, const float* panel, int n_k, float* c, int ldc, int rows,
-                 bool add) {
+void tile_scalar(const float* x, const float* panel, int n_k, const float* c, bool add, float* out,
+                 int ldo, int rows) {
   for (int t = 0; t < rows; ++t) {
     float acc[kPanel] = {};
-    if (add) std::memcpy(acc, c + static_cast<size_t>(t) * ldc, sizeof(acc));
+    if (add) std::memcpy(acc, c + t * kPanel, sizeof(acc));
     for (int k = 0; k < n_k; ++k) {
       const float b = x[static_cast<size_t>(k) * kRows + t];
       for (int j = 0; j < kPanel; ++j) acc[j] += panel[static_cast<size_t>(k) * kPanel + j] * b;
     }
-    std::memcpy(c + static_cast<size_t>(t) * ldc, acc, sizeof(acc));
+    std::memcpy(out + static_cast<size_t>(t) * ldo, acc, sizeof(acc));
   }
 }
 
 template <int R>
-void avx512_rows(const float* x, const float* panel, int n_k, float* c, int ldc, int rows,
-                 bool add) {
+void avx512_rows(const float* x, const float* panel, int n_k, const float* c, bool add, float* out,
+                 int ldo, int rows) {
   if constexpr (R > 1) {
-    if (rows < R) return avx512_rows<R - 1>(x, panel, n_k, c, ldc, rows, add);
+    if (rows < R) return avx512_rows<R - 1>(x, panel, n_k, c, add, out, ldo, rows);
   }
-  tile_avx512<R>(x, panel, n_k, c, ldc, add);
+  tile_avx512<R>(x, panel, n_k, c, add, out, ldo);
 }
 
 template <int R>
-void avx2_rows(const float* x, const float* panel, int n_k, float* c, int ldc, int rows, bool add) {
+void avx2_rows(const float* x, const float* panel, int n_k, const float* c, bool add, float* out,
+               int ldo, int rows) {
   if constexpr (R > 1) {
-    if (rows < R) return avx2_rows<R - 1>(x, panel, n_k, c, ldc, rows, add);
+    if (rows < R) return avx2_rows<R - 1>(x, panel, n_k, c, add, out, ldo, rows);
   }
-  tile_avx2<R>(x, panel, n_k, c, ldc, add);
+  tile_avx2<R>(x, panel, n_k, c, add, out, ldo);
 }
 
-// c[t, 0..31] for t < rows (rows <= 12) from one packed panel slice.
-void tile(Isa isa, const float* x, const float* panel, int n_k, float* c, int ldc, int rows,
-          bool add) {
-  if (isa == Isa::Avx512) return avx512_rows<kRows>(x, panel, n_k, c, ldc, rows, add);
+// out[t, 0..31] for t < rows (rows <= 12) from one packed panel slice; c and out as in
+// tile_avx512.
+void tile(Isa isa, const float* x, const float* panel, int n_k, const float* c, bool add,
+          float* out, int ldo, int rows) {
+  if (isa == Isa::Avx512) return avx512_rows<kRows>(x, panel, n_k, c, add, out, ldo, rows);
   if (isa == Isa::Avx2) {
     for (int t = 0; t < rows; t += 6) {
       const int r = std::min(6, rows - t);
-      const float* xt = x + t;
-      float* ct = c + static_cast<size_t>(t) * ldc;
-      avx2_rows<6>(xt, panel, n_k, ct, ldc, r, add);
-      avx2_rows<6>(xt, panel + 16, n_k, ct + 16, ldc, r, add);
+      const float* ct = c + t * kPanel;
+      float* ot = out + static_cast<size_t>(t) * ldo;
+      avx2_rows<6>(x + t, panel, n_k, ct, add, ot, ldo, r);
+      avx2_rows<6>(x + t, panel + 16, n_k, ct + 16, add, ot + 16, ldo, r);
     }
     return;
   }
-  tile_scalar(x, panel, n_k, c, ldc, rows, add);
+  tile_scalar(x, panel, n_k, c, add, out, ldo, rows);
 }
 
 }  // namespace
@@ -147,36 +204,27 @@ void dequantize_row_slice(const QuantMatrix& w, int r, int k0, int kb, float* ro
 
 void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1,
                   bool bf16) {
-  thread_local std::vector<float> panel, row, edge;
+  thread_local std::vector<float> panel_scratch, rows_scratch;
   // A slice of k: whole quant blocks, kDepth deep unless one block is deeper.
   const int depth = std::max(w.block_elems, kDepth / w.block_elems * w.block_elems);
-  panel.resize(static_cast<size_t>(depth) * kPanel);
-  row.resize(depth);
+  float* panel = aligned_scratch(panel_scratch, static_cast<size_t>(depth) * kPanel);
+  float* rows = aligned_scratch(rows_scratch, static_cast<size_t>(depth) * 16);
   const Isa isa = current_isa();
-  for (int p = p0; p < p1; ++p) {
-    const int r0 = p * kPanel;
-    const int width = std::min(kPanel, w.rows - r0);
-    // A last, narrower panel computes into a [T, 32] buffer and copies its columns out.
-    float* c = y + r0;
-    int ldc = w.rows;
-    if (width < kPanel) {
-      edge.resize(static_cast<size_t>(t_count) * kPanel);
-      c = edge.data();
-      ldc = kPanel;
-    }
-    for (int k0 = 0; k0 < w.cols; k0 += depth) {
-      const int kb = std::min(depth, w.cols - k0);
-      pack_panel(w, r0, k0, kb, panel.data(), row.data(), bf16);
-      for (int t0 = 0; t0 < t_count; t0 += kRows)
-        tile(isa, xp + static_cast<size_t>(t0) * w.cols + static_cast<size_t>(k0) * kRows,
-             panel.data(), kb, c + static_cast<size_t>(t0) * ldc, ldc,
-             std::min(kRows, t_count - t0), k0 > 0);
-    }
-    if (width < kPanel)
-      for (int t = 0; t < t_count; ++t)
-        std::memcpy(y + static_cast<size_t>(t) * w.rows + r0, edge.data() + t * kPanel,
-                    sizeof(float) * width);
-  }
+  panel_loops(
+      w, t_count, y, p0, p1, depth,
+      [&](int p, int k0, int kb) { pack_panel(isa, w, p * kPanel, k0, kb, panel, rows, bf16); },
+      [&](int i, int k0, int kb, const float* c, bool add, float* out, int ldo, int rows) {
+        tile(isa, xp + static_cast<size_t>(i) * kRows * w.cols + static_cast<size_t>(k0) * kRows,
+             panel, kb, c, add, out, ldo, rows);
+      });
+}
+
+int panel_group(int n_panels, int threads) {
+  // As many groups as threads, or a multiple of them, none over kPanelGroup panels: equal
+  // shares, and each group reuses x's slab across its panels (qgemm_loops.h).
+  const int per_round = threads * kPanelGroup;
+  const int n_groups = threads * ((n_panels + per_round - 1) / per_round);
+  return std::max(1, (n_panels + n_groups - 1) / n_groups);
 }
 
 int x_tiles(int t_count) {
@@ -213,7 +261,10 @@ void qgemm(const QuantMatrix& w, const float* x, int t_count, float* y, ThreadPo
   pack_x(x, t_count, w.cols, xp);
   const int n_panels = (w.rows + kPanel - 1) / kPanel;
   const float* packed = xp.data();  // the caller's thread_local, not each worker's
-  pool.run(n_panels, [&](int p) { qgemm_panels(w, packed, t_count, y, p, p + 1); });
+  const int group = panel_group(n_panels, pool.size());
+  pool.run((n_panels + group - 1) / group, [&](int g) {
+    qgemm_panels(w, packed, t_count, y, g * group, std::min(n_panels, (g + 1) * group));
+  });
 }
 
 }  // namespace core::model

@@ -23,6 +23,9 @@ constexpr int kPackRows = 12;
 // k0 and kb are multiples of the block size. Every panel packer (f32, bf16, int8) reads W so.
 void dequantize_row_slice(const QuantMatrix& w, int r, int k0, int kb, float* row);
 
+// Panels a task of a multi-token product takes, for n_panels panels over `threads` threads.
+int panel_group(int n_panels, int threads);
+
 // x rearranged for the kernel: tiles of 12 rows, each [cols][12] (rows past T are 0).
 // `bf16` rounds the values to bfloat16 (the emulated draft path of qgemm_bf16.h).
 void pack_x(const float* x, int t_count, int cols, std::vector<float>& xp, bool bf16 = false);
@@ -33,8 +36,9 @@ int x_tiles(int t_count);
 void pack_x_tile(const float* x, int t_count, int cols, float* xp, int tile, bool bf16 = false);
 
 // qgemm for the panels [p0, p1) only (32 output columns a panel), in the calling thread,
-// from x packed by pack_x. `bf16` rounds the dequantized weights to bfloat16 (the emulated
-// draft path; x must then be packed with bf16 too).
+// from x packed by pack_x; a range of panels shares each slice of x (qgemm_loops.h). `bf16` rounds
+// the dequantized weights to bfloat16 (the emulated draft path; x must then be packed with bf16
+// too).
 void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1,
                   bool bf16 = false);
 

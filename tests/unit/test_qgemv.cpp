@@ -150,6 +150,35 @@ TEST(Qgemm, RandomBlocksMatchDequantize) {
   }
 }
 
+// Past one block of x's rows (516, qgemm_loops.h) and over several groups of panels per
+// thread: every output still equals the double reference, and the pool's split (1 or 3
+// threads) gives the same bits.
+TEST(Qgemm, RowBlocksAndPanelGroupsMatchDequantize) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  const int rows = 300, cols = 256 * 2, n_t = 530;  // 10 panels, the last 12 columns wide
+  const std::vector<uint8_t> blocks = random_blocks(TensorType::Q4_K, rows, cols, rng);
+  const QuantMatrix m = matrix_of(TensorType::Q4_K, blocks, rows, cols);
+  std::vector<float> x(static_cast<size_t>(n_t) * cols);
+  for (float& v : x) v = gauss(rng);
+  std::vector<std::vector<double>> ref(n_t), mag(n_t);
+  for (int i = 0; i < n_t; ++i)
+    reference(m, x.data() + static_cast<size_t>(i) * cols, ref[i], mag[i]);
+  on_every_isa([&] {
+    std::vector<float> y1(static_cast<size_t>(n_t) * rows, NAN), y3 = y1;
+    core::model::ThreadPool one(1), three(3);
+    core::model::qgemm(m, x.data(), n_t, y1.data(), one);
+    core::model::qgemm(m, x.data(), n_t, y3.data(), three);
+    for (int i = 0; i < n_t; ++i)
+      for (int r = 0; r < rows; ++r) {
+        const size_t at = static_cast<size_t>(i) * rows + r;
+        // The same f32 rounding bound as expect_matches (one sum of n = 512 products).
+        ASSERT_NEAR(y1[at], ref[i][r], 1e-5 * mag[i][r] + 1e-30) << "x row " << i << " col " << r;
+        ASSERT_EQ(y1[at], y3[at]) << "x row " << i << " col " << r;
+      }
+  });
+}
+
 // An f32 matrix in memory (pooled K/V heads): four-row groups, the rest one by one.
 TEST(Qgemv, F32RowsMatchDouble) {
   std::mt19937 rng(7);
