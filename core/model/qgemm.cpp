@@ -18,10 +18,9 @@ namespace {
 
 constexpr int kPanel = 32;        // output columns a packed panel holds (two AVX-512 vectors)
 constexpr int kRows = kPackRows;  // AVX-512: 12 rows x 2 vectors = 24 accumulators
-#ifndef KDEPTH
-#define KDEPTH 256
-#endif
-constexpr int kDepth = KDEPTH;  // k per packed slice: 16 KB of panel, which stays in L1
+// k per packed slice: 32 KB of panel, which stays in L1 (48 KB) for every tile of x; 256
+// measured 3-8% above 128 on Sapphire Rapids (fewer passes over the sums).
+constexpr int kDepth = 256;
 
 // The 64-bit halves of each 128-bit lane of a and b, interleaved (unpacklo/hi_pd on floats).
 __attribute__((target("avx512f"))) inline __m512 lo64(__m512 a, __m512 b) {
