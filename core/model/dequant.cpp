@@ -1,8 +1,15 @@
+// GCC 12's AVX-512 headers warn about their own _mm512_undefined_*() values.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "core/model/dequant.h"
+
+#include <immintrin.h>
 
 #include <cstring>
 #include <stdexcept>
 #include <string>
+
+#include "core/attention/cpu_isa.h"
 
 namespace core::model {
 
@@ -164,6 +171,106 @@ void q6_k(const uint8_t* b, float* y) {
   }
 }
 
+// AVX-512 (F/BW/VL) decoders of the types the prefill GEMM unpacks most, each the same
+// arithmetic as its scalar twin above: codes widened to int32, converted exactly, then one
+// f32 multiply (and add) per element.
+#define ATTNLAB_DQ_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+// Low nibbles of qs[16] (elements 0..15) and high nibbles (16..31).
+ATTNLAB_DQ_TARGET inline void nibbles16(const uint8_t* qs, __m128i* lo, __m128i* hi) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  *lo = _mm_and_si128(v, _mm_set1_epi8(0xf));
+  *hi = _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0xf));
+}
+
+ATTNLAB_DQ_TARGET inline __m512 widen(__m128i codes, int offset) {
+  return _mm512_cvtepi32_ps(
+      _mm512_sub_epi32(_mm512_cvtepu8_epi32(codes), _mm512_set1_epi32(offset)));
+}
+
+ATTNLAB_DQ_TARGET void q4_0_v(const uint8_t* b, float* y) {
+  const __m512 d = _mm512_set1_ps(half_at(b));
+  __m128i lo, hi;
+  nibbles16(b + 2, &lo, &hi);
+  _mm512_storeu_ps(y, _mm512_mul_ps(widen(lo, 8), d));
+  _mm512_storeu_ps(y + 16, _mm512_mul_ps(widen(hi, 8), d));
+}
+
+ATTNLAB_DQ_TARGET void q4_1_v(const uint8_t* b, float* y) {
+  const __m512 d = _mm512_set1_ps(half_at(b)), m = _mm512_set1_ps(half_at(b + 2));
+  __m128i lo, hi;
+  nibbles16(b + 4, &lo, &hi);
+  _mm512_storeu_ps(y, _mm512_add_ps(_mm512_mul_ps(widen(lo, 0), d), m));
+  _mm512_storeu_ps(y + 16, _mm512_add_ps(_mm512_mul_ps(widen(hi, 0), d), m));
+}
+
+ATTNLAB_DQ_TARGET void q5_0_v(const uint8_t* b, float* y) {
+  const __m512 d = _mm512_set1_ps(half_at(b));
+  uint32_t qh;
+  std::memcpy(&qh, b + 2, 4);
+  __m128i lo, hi;
+  nibbles16(b + 6, &lo, &hi);
+  const __m128i bit5 = _mm_set1_epi8(16);  // qh's bit j is element j's 5th bit
+  lo = _mm_mask_add_epi8(lo, static_cast<__mmask16>(qh & 0xffff), lo, bit5);
+  hi = _mm_mask_add_epi8(hi, static_cast<__mmask16>(qh >> 16), hi, bit5);
+  _mm512_storeu_ps(y, _mm512_mul_ps(widen(lo, 16), d));
+  _mm512_storeu_ps(y + 16, _mm512_mul_ps(widen(hi, 16), d));
+}
+
+ATTNLAB_DQ_TARGET void q8_0_v(const uint8_t* b, float* y, int header) {
+  const __m512 d = _mm512_set1_ps(half_at(b));
+  for (int h = 0; h < 2; ++h) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + header + 16 * h));
+    _mm512_storeu_ps(y + 16 * h, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), d));
+  }
+}
+
+ATTNLAB_DQ_TARGET void q4_k_v(const uint8_t* b, float* y) {
+  const float d = half_at(b), dmin = half_at(b + 2);
+  const uint8_t* scales = b + 4;
+  const uint8_t* q = b + 16;
+  for (int is = 0; is < 8; is += 2, q += 32, y += 64) {
+    int sc, m;
+    scale_min_k4(is, scales, &sc, &m);
+    const __m512 d1 = _mm512_set1_ps(d * sc), m1 = _mm512_set1_ps(dmin * m);
+    scale_min_k4(is + 1, scales, &sc, &m);
+    const __m512 d2 = _mm512_set1_ps(d * sc), m2 = _mm512_set1_ps(dmin * m);
+    for (int h = 0; h < 2; ++h) {
+      __m128i lo, hi;
+      nibbles16(q + 16 * h, &lo, &hi);
+      _mm512_storeu_ps(y + 16 * h, _mm512_sub_ps(_mm512_mul_ps(d1, widen(lo, 0)), m1));
+      _mm512_storeu_ps(y + 32 + 16 * h, _mm512_sub_ps(_mm512_mul_ps(d2, widen(hi, 0)), m2));
+    }
+  }
+}
+
+// Whole blocks of the types above through the AVX-512 decoders; false for any other type.
+bool dequantize_avx512(TensorType t, const uint8_t* b, float* dst, int64_t nb, int block_bytes,
+                       int block_elems) {
+  for (int64_t i = 0; i < nb; ++i, b += block_bytes, dst += block_elems) {
+    switch (t) {
+      case TensorType::Q4_0:
+        q4_0_v(b, dst);
+        break;
+      case TensorType::Q4_1:
+        q4_1_v(b, dst);
+        break;
+      case TensorType::Q5_0:
+        q5_0_v(b, dst);
+        break;
+      case TensorType::Q8_0:
+        q8_0_v(b, dst, 2);
+        break;
+      case TensorType::Q4_K:
+        q4_k_v(b, dst);
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool can_dequantize(TensorType t) {
@@ -216,6 +323,10 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void dequantize(Ten
     default:
       break;
   }
+  if (current_isa() == Isa::Avx512 &&
+      dequantize_avx512(t, b, dst, nb, static_cast<int>(tt.block_bytes),
+                        static_cast<int>(tt.block_elems)))
+    return;
   for (int64_t i = 0; i < nb; ++i, b += tt.block_bytes, dst += tt.block_elems) {
     switch (t) {
       case TensorType::Q4_0:

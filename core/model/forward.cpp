@@ -180,8 +180,15 @@ void rmsnorm_rows(float* out, const float* x, const float* w, int rows, int n, f
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + static_cast<size_t>(r) * n;
     float* orow = out + static_cast<size_t>(r) * n;
-    double ss = 0;
-    for (int i = 0; i < n; ++i) ss += static_cast<double>(xr[i]) * xr[i];
+    // Eight double partial sums, so the compiler can vectorize (one chain costs 4 cycles an
+    // element); the sum of squares stays in double, the scale is rounded to f32 once.
+    double part[8] = {};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+      for (int j = 0; j < 8; ++j) part[j] += static_cast<double>(xr[i + j]) * xr[i + j];
+    for (; i < n; ++i) part[0] += static_cast<double>(xr[i]) * xr[i];
+    const double ss =
+        ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
     const float s = 1.0f / std::sqrt(static_cast<float>(ss / n) + eps);
     for (int i = 0; i < n; ++i) orow[i] = xr[i] * s * w[i];
   }

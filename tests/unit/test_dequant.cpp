@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/attention/cpu_isa.h"
 #include "core/model/dequant.h"
 
 namespace {
@@ -59,18 +60,25 @@ TEST(Dequant, MatchesGgufPython) {
     const std::vector<uint8_t> raw = base64_decode(c["bytes_b64"]);
     const int64_t n = c["n"];
     ASSERT_EQ(raw.size(), static_cast<size_t>(n / tt.block_elems * tt.block_bytes));
-    std::vector<float> got(n);
-    core::model::dequantize(static_cast<core::model::TensorType>(id), raw.data(), got.data(), n);
     const auto& want = c["values"];
-    int bad = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const float w = want[i].get<float>();
-      // Both sides compute d*q (+m) in f32 (gguf-py reference); one rounding step of a value
-      // up to 8x larger than |w| (|d*q| before +m) is 8 * 2^-24 < 1e-6 relative.
-      if (std::fabs(got[i] - w) > 1e-6f * std::max(1.0f, std::fabs(w)) && bad++ < 5)
-        ADD_FAILURE() << "element " << i << ": got " << got[i] << ", want " << w;
+    // Every decoder path: the AVX-512 block decoders and the scalar ones.
+    for (core::Isa isa : {core::Isa::Scalar, core::Isa::Avx2, core::Isa::Avx512}) {
+      if (isa > core::best_isa()) continue;
+      core::force_isa(isa);
+      SCOPED_TRACE(core::isa_name(isa));
+      std::vector<float> got(n);
+      core::model::dequantize(static_cast<core::model::TensorType>(id), raw.data(), got.data(), n);
+      int bad = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const float w = want[i].get<float>();
+        // Both sides compute d*q (+m) in f32 (gguf-py reference); one rounding step of a value
+        // up to 8x larger than |w| (|d*q| before +m) is 8 * 2^-24 < 1e-6 relative.
+        if (std::fabs(got[i] - w) > 1e-6f * std::max(1.0f, std::fabs(w)) && bad++ < 5)
+          ADD_FAILURE() << "element " << i << ": got " << got[i] << ", want " << w;
+      }
+      EXPECT_EQ(bad, 0);
     }
-    EXPECT_EQ(bad, 0);
+    core::force_isa(core::best_isa());
     covered.insert(type);
   }
   for (const char* t : {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q4_K", "Q6_K"})
