@@ -171,7 +171,7 @@ void q6_k(const uint8_t* b, float* y) {
   }
 }
 
-// AVX-512 (F/BW/VL) decoders of the types the prefill GEMM unpacks most, each the same
+// AVX-512 (F/BW/VL) decoders of the types the prefill GEMM unpacks, each the same
 // arithmetic as its scalar twin above: codes widened to int32, converted exactly, then one
 // f32 multiply (and add) per element.
 #define ATTNLAB_DQ_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
@@ -244,6 +244,35 @@ ATTNLAB_DQ_TARGET void q4_k_v(const uint8_t* b, float* y) {
   }
 }
 
+// Two bits of each qh byte, at bit `shift`, moved to bits 4-5 (a 6-bit code's high part).
+ATTNLAB_DQ_TARGET inline __m128i high2(__m128i qh, int shift) {
+  const __m128i two = _mm_and_si128(_mm_srl_epi16(qh, _mm_cvtsi32_si128(shift)), _mm_set1_epi8(3));
+  return _mm_slli_epi16(two, 4);
+}
+
+ATTNLAB_DQ_TARGET void q6_k_v(const uint8_t* b, float* y) {
+  const uint8_t* ql = b;
+  const uint8_t* qh = b + 128;
+  const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
+  const float d = half_at(b + 208);
+  const __m128i low4 = _mm_set1_epi8(0xf);
+  for (int n = 0; n < 2; ++n, y += 128, ql += 64, qh += 32, sc += 8)
+    for (int l0 = 0; l0 < 32; l0 += 16) {
+      const int is = l0 / 16;
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ql + l0));
+      const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ql + l0 + 32));
+      const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qh + l0));
+      const __m128i q1 = _mm_or_si128(_mm_and_si128(a, low4), high2(h, 0));
+      const __m128i q2 = _mm_or_si128(_mm_and_si128(c, low4), high2(h, 2));
+      const __m128i q3 = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(a, 4), low4), high2(h, 4));
+      const __m128i q4 = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(c, 4), low4), high2(h, 6));
+      _mm512_storeu_ps(y + l0, _mm512_mul_ps(_mm512_set1_ps(d * sc[is]), widen(q1, 32)));
+      _mm512_storeu_ps(y + l0 + 32, _mm512_mul_ps(_mm512_set1_ps(d * sc[is + 2]), widen(q2, 32)));
+      _mm512_storeu_ps(y + l0 + 64, _mm512_mul_ps(_mm512_set1_ps(d * sc[is + 4]), widen(q3, 32)));
+      _mm512_storeu_ps(y + l0 + 96, _mm512_mul_ps(_mm512_set1_ps(d * sc[is + 6]), widen(q4, 32)));
+    }
+}
+
 // Whole blocks of the types above through the AVX-512 decoders; false for any other type.
 bool dequantize_avx512(TensorType t, const uint8_t* b, float* dst, int64_t nb, int block_bytes,
                        int block_elems) {
@@ -263,6 +292,9 @@ bool dequantize_avx512(TensorType t, const uint8_t* b, float* dst, int64_t nb, i
         break;
       case TensorType::Q4_K:
         q4_k_v(b, dst);
+        break;
+      case TensorType::Q6_K:
+        q6_k_v(b, dst);
         break;
       default:
         return false;

@@ -30,11 +30,15 @@ __attribute__((target("avx512f"))) inline __m512 hi64(__m512 a, __m512 b) {
   return _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
 }
 
-// dst[c * ld + j] = src[j * n_k + c] for a 16 x 16 block: rows j of src become columns.
-// Four rounds of in-lane interleaves and 128-bit lane shuffles, not 256 scalar moves.
-__attribute__((target("avx512f"))) void transpose16(const float* src, int n_k, float* dst, int ld) {
+// dst[c * ld + j] = src[j * stride + c] for c < 16, j < R (R = 12 or 16): rows of src become
+// columns. Four rounds of in-lane interleaves and 128-bit lane shuffles, not 16 R scalar
+// moves; rows past R read as 0 and are not stored.
+template <int R>
+__attribute__((target("avx512f"))) void transpose16(const float* src, size_t stride, float* dst,
+                                                    size_t ld) {
   __m512 r[16], t[16];
-  for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(src + static_cast<size_t>(j) * n_k);
+  for (int j = 0; j < 16; ++j)
+    r[j] = j < R ? _mm512_loadu_ps(src + j * stride) : _mm512_setzero_ps();
   for (int j = 0; j < 16; j += 2) {  // lane L of t[j]: r[j][4L], r[j+1][4L], r[j][4L+1], ...
     t[j] = _mm512_unpacklo_ps(r[j], r[j + 1]);
     t[j + 1] = _mm512_unpackhi_ps(r[j], r[j + 1]);
@@ -45,16 +49,16 @@ __attribute__((target("avx512f"))) void transpose16(const float* src, int n_k, f
     r[q + 2] = lo64(t[q + 1], t[q + 3]);
     r[q + 3] = hi64(t[q + 1], t[q + 3]);
   }
-  for (int c = 0; c < 4; ++c) {  // gather lane L of rows-groups 0..3 into column 4L + c
+  const __mmask16 keep = static_cast<__mmask16>((1u << R) - 1);
+  for (int c = 0; c < 4; ++c) {  // gather lane L of row groups 0..3 into column 4L + c
     const __m512 ab02 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
     const __m512 ab13 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
     const __m512 cd02 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
     const __m512 cd13 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
-    _mm512_storeu_ps(dst + static_cast<size_t>(c) * ld, _mm512_shuffle_f32x4(ab02, cd02, 0x88));
-    _mm512_storeu_ps(dst + static_cast<size_t>(4 + c) * ld, _mm512_shuffle_f32x4(ab13, cd13, 0x88));
-    _mm512_storeu_ps(dst + static_cast<size_t>(8 + c) * ld, _mm512_shuffle_f32x4(ab02, cd02, 0xdd));
-    _mm512_storeu_ps(dst + static_cast<size_t>(12 + c) * ld,
-                     _mm512_shuffle_f32x4(ab13, cd13, 0xdd));
+    _mm512_mask_storeu_ps(dst + c * ld, keep, _mm512_shuffle_f32x4(ab02, cd02, 0x88));
+    _mm512_mask_storeu_ps(dst + (4 + c) * ld, keep, _mm512_shuffle_f32x4(ab13, cd13, 0x88));
+    _mm512_mask_storeu_ps(dst + (8 + c) * ld, keep, _mm512_shuffle_f32x4(ab02, cd02, 0xdd));
+    _mm512_mask_storeu_ps(dst + (12 + c) * ld, keep, _mm512_shuffle_f32x4(ab13, cd13, 0xdd));
   }
 }
 
@@ -72,7 +76,7 @@ void pack_panel(Isa isa, const QuantMatrix& w, int r0, int k0, int kb, float* pa
     }
     if (isa == Isa::Avx512) {  // kb is whole quant blocks: a multiple of 16
       for (int k = 0; k < kb; k += 16)
-        transpose16(rows + k, kb, panel + static_cast<size_t>(k) * kPanel + j0, kPanel);
+        transpose16<16>(rows + k, kb, panel + static_cast<size_t>(k) * kPanel + j0, kPanel);
       continue;
     }
     for (int j = 0; j < 16; ++j)
@@ -233,11 +237,17 @@ int x_tiles(int t_count) {
 void pack_x_tile(const float* x, int t_count, int cols, float* xp, int tile, bool bf16) {
   const auto val = [bf16](float v) { return bf16 ? round_bf16(v) : v; };
   float* dst = xp + static_cast<size_t>(tile) * kRows * cols;
-  if (t_count - tile * kRows >= kRows) {
+  const bool full = t_count - tile * kRows >= kRows;
+  const float* first = x + static_cast<size_t>(tile) * kRows * cols;
+  int k0 = 0;
+  if (full && !bf16 && current_isa() == Isa::Avx512)  // 16 columns of 12 rows at a time
+    for (; k0 + 16 <= cols; k0 += 16)
+      transpose16<kRows>(first + k0, cols, dst + static_cast<size_t>(k0) * kRows, kRows);
+  if (full) {
     // A full tile: k outer, so the writes run in order (twice as fast as row by row).
     const float* src[kRows];
     for (int r = 0; r < kRows; ++r) src[r] = x + static_cast<size_t>(tile * kRows + r) * cols;
-    for (int k = 0; k < cols; ++k)
+    for (int k = k0; k < cols; ++k)
 #pragma GCC unroll 12
       for (int r = 0; r < kRows; ++r) dst[static_cast<size_t>(k) * kRows + r] = val(src[r][k]);
     return;
