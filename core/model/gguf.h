@@ -106,13 +106,14 @@ struct TensorInfo {
   uint64_t offset = 0;        // from the start of the data section
   uint64_t n_elems = 0;
   uint64_t n_bytes = 0;
-  const uint8_t* data = nullptr;  // into the mapping
+  const uint8_t* data = nullptr;  // into the data section (read into memory, else mapped)
   int64_t rows() const { return dims.empty() ? 0 : static_cast<int64_t>(n_elems / dims[0]); }
 };
 
 class GgufFile {
  public:
-  // Maps and parses `path`. Throws ModelError("<path>: <problem>") on any defect.
+  // Maps and parses `path`, then reads its tensor data into memory (read_data_section).
+  // Throws ModelError("<path>: <problem>") on any defect.
   explicit GgufFile(const std::string& path);
   ~GgufFile();
   GgufFile(const GgufFile&) = delete;
@@ -145,8 +146,11 @@ class GgufFile {
   [[noreturn]] void fail(const std::string& problem) const;
 
  private:
+  void read_data_section(int fd);
+
   std::string path_;
-  const uint8_t* base_ = nullptr;
+  const uint8_t* base_ = nullptr;       // the file's mapping: header, metadata, tensor infos
+  const uint8_t* data_copy_ = nullptr;  // the data section in huge-page memory, when read
   uint64_t size_ = 0;
   uint32_t version_ = 0;
   uint32_t alignment_ = 32;
