@@ -54,8 +54,11 @@ class ThreadPool {
   // 0-31): one fetch_add both claims a task and says whether it belongs to the job, so a
   // worker that comes late claims nothing (index >= count) or a task of the job posted now.
   static constexpr int kMaxTasks = 1 << 30;
-  // Pause iterations a thread spins before it sleeps (~5-20 µs, by the CPU's pause latency).
-  static constexpr int kSpin = 256;
+  // Pause iterations a thread spins before it sleeps (~20-80 µs, by the CPU's pause latency):
+  // long enough to span the serial steps between a decode step's products (a norm, RoPE),
+  // so the next job rarely needs a futex wake-up. 1024 against 256: Gemma-3 decode at 2
+  // threads 23.9 -> 22.8 ms a token (interleaved runs; 4096 no better).
+  static constexpr int kSpin = 1024;
 
   static int count_of(uint64_t ticket) { return static_cast<int>(ticket >> 32); }
   static int index_of(uint64_t ticket) { return static_cast<int>(ticket & 0xffffffffu); }
