@@ -280,6 +280,13 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions opts)
 
 Session::~Session() = default;
 
+void Session::reserve(int n_positions) {
+  const Config& c = model_->config();
+  const int n = std::min(n_positions, c.context_length), kvd = kv_heads_ * c.head_dim;
+  for (LayerCache& lc : st_->cache)
+    if (lc.paged.block == 0) ensure_capacity(lc, lc.ring > 0 ? std::min(lc.ring, n) : n, kvd);
+}
+
 void Session::reset() {
   const Config& c = model_->config();
   tokens_.clear();

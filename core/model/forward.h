@@ -170,6 +170,10 @@ class Session {
   // One token; with CacheMode::None this recomputes the whole sequence.
   std::vector<float> decode(int32_t token);
   void reset();
+  // Allocates every growing layer cache for n_positions now (a ring for at most its window,
+  // a paged pool as it goes), as llama.cpp's n_ctx does before the first token: otherwise a
+  // cache grows, doubling, at the step that outgrows it.
+  void reserve(int n_positions);
   // Keeps the first n_keep positions (every layer's K/V, their captured attention rows),
   // forgets the rest and runs what follows under variant v. The caller vouches that rows
   // below n_keep are the same under v (rows_in_common of the two plans) and for the tokens it

@@ -125,6 +125,7 @@ void BM_Decode(benchmark::State& state, const std::string& name, core::CacheMode
   if (!l) return state.SkipWithError("model not downloaded (run scripts/setup)");
   const std::vector<int32_t> prompt(l->ids.begin(), l->ids.begin() + kDecodeContext - 1);
   core::model::Session s(l->model, options(cache));
+  s.reserve(1024);  // llama.cpp's side allocates its n_ctx = 1024 before timing, too
   s.prefill(prompt);
   int next = kDecodeContext - 1;
   const double cpu0 = process_cpu_s();
