@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "core/attention/spec.h"
 
@@ -12,6 +13,17 @@ namespace core {
 int thumb_cell_of(int token, int n, int thumb) {
   return n <= 0 ? 0 : static_cast<int>(static_cast<int64_t>(token) * thumb / n);
 }
+
+namespace {
+
+// The largest p[k] for k in [k0, k1] (k0 <= k1).
+float max_of(const float* p, int k0, int k1) {
+  float m = p[k0];
+  for (int k = k0 + 1; k <= k1; ++k) m = std::max(m, p[k]);
+  return m;
+}
+
+}  // namespace
 
 AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* native,
                                        const model::Config& c, int thumb_cells) {
@@ -22,24 +34,41 @@ AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* nat
   if (!out.difference) native = nullptr;
   out.thumb = std::max(1, std::min(n, thumb_cells));
   const int T = out.thumb;
+  // Each token's cell, and where each cell's tokens start (cells are runs of tokens).
+  std::vector<int> cell(n), start(T + 1, n);
+  for (int k = n - 1; k >= 0; --k) start[cell[k] = thumb_cell_of(k, n, T)] = k;
+  for (int i = T - 1; i >= 0; --i) start[i] = std::min(start[i], start[i + 1]);
   float tmax = 1e-6f;
   for (int l = 0; l < c.n_layers; ++l)
     for (int h = 0; h < c.n_heads; ++h) {
       const model::AttentionCapture* pa = pass.find(l, h);
       const model::AttentionCapture* pb = native ? native->capture->find(l, h) : nullptr;
       const attn::MaskSpec& mk = pass.plan[l].mask;
+      // A band mask without a second one to join: row q sees keys [q - max_d, q], so each
+      // cell's maximum is one run (same values as testing every key).
+      int32_t max_d = 0;
+      const bool band = !native && attn::band_of(mk, &max_d);
       std::vector<float> m(static_cast<size_t>(T) * T, kNaN);
       const int rows = pa ? std::min(n, pa->n) : 0;
       for (int q = 0; q < rows; ++q) {
         const float* ra = pa->row(q);
         const float* rb = pb && q < pb->n ? pb->row(q) : nullptr;
-        float* row_out = m.data() + static_cast<size_t>(thumb_cell_of(q, n, T)) * T;
+        float* row_out = m.data() + static_cast<size_t>(cell[q]) * T;
+        if (band) {
+          const int k_lo = static_cast<int>(std::max<int64_t>(0, int64_t{q} - max_d));
+          for (int ce = cell[k_lo]; ce <= cell[q]; ++ce) {
+            const float x = max_of(ra, std::max(k_lo, start[ce]), std::min(q, start[ce + 1] - 1));
+            float& o = row_out[ce];
+            if (std::isnan(o) || x > o) o = x;
+          }
+          continue;
+        }
         for (int k = 0; k <= q; ++k) {
           const bool vis =
               attn::visible(q, k, mk) || (native && attn::visible(q, k, native->plan[l].mask));
           if (!vis) continue;
           const float x = rb ? ra[k] - rb[k] : ra[k];
-          float& o = row_out[thumb_cell_of(k, n, T)];
+          float& o = row_out[cell[k]];
           if (std::isnan(o) || (native ? std::fabs(x) > std::fabs(o) : x > o)) o = x;
         }
       }

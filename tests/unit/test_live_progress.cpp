@@ -7,11 +7,13 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/attention/spec.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/session/live_draft.h"
 #include "core/session/live_progress.h"
 #include "core/session/live_runs.h"
 #include "core/session/live_session.h"
+#include "core/session/live_thumbs.h"
 #include "core/views/live_attention.h"
 
 namespace {
@@ -213,4 +215,39 @@ TEST(LiveProgress, WithoutDraftFirstThereIsNoDelta) {
   ASSERT_TRUE(r->pass) << r->error;
   EXPECT_FALSE(r->pass->draft());
   EXPECT_FALSE(r->draft_delta);
+}
+
+// Every thumbnail cell is the largest probability among the visible (query, key) pairs it
+// covers, computed here pair by pair from the definition; cells of several tokens (7 cells
+// for the prompt) and a sliding window, whose rows the builder reads as one band each.
+TEST(LiveThumbs, CellsAreTheMaximaOfTheirVisibleProbabilities) {
+  if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
+  const auto m = core::model::Model::load(core::model::resolve_model_path("smollm2"));
+  const auto tok = core::model::load_tokenizer(m->gguf());
+  const core::model::Config& c = m->config();
+  for (int window : {0, 5}) {
+    core::ModelVariant v;
+    v.window = window;
+    const core::LivePass pass =
+        core::run_live_pass(m, tok, tok.encode(kPrompt), v, core::LiveControl{});
+    const int n = static_cast<int>(pass.tokens.size()), cells = 7;
+    const core::AttentionThumbs t = core::build_attention_thumbs(pass, nullptr, c, cells);
+    ASSERT_EQ(t.thumb, cells);
+    for (int l = 0; l < c.n_layers; ++l)
+      for (int h = 0; h < c.n_heads; ++h) {
+        std::vector<float> want(cells * cells, NAN);
+        const core::model::AttentionCapture* a = pass.find(l, h);
+        for (int q = 0; q < n; ++q)
+          for (int k = 0; k <= q; ++k) {
+            if (!attn::visible(q, k, pass.plan[l].mask)) continue;
+            float& o =
+                want[core::thumb_cell_of(q, n, cells) * cells + core::thumb_cell_of(k, n, cells)];
+            if (std::isnan(o) || a->row(q)[k] > o) o = a->row(q)[k];
+          }
+        const std::vector<float>& got = t.maps[static_cast<size_t>(l) * c.n_heads + h];
+        for (int i = 0; i < cells * cells; ++i)
+          ASSERT_TRUE((std::isnan(got[i]) && std::isnan(want[i])) || got[i] == want[i])
+              << "window " << window << " layer " << l << " head " << h << " cell " << i;
+      }
+  }
 }
