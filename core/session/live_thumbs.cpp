@@ -14,17 +14,6 @@ int thumb_cell_of(int token, int n, int thumb) {
   return n <= 0 ? 0 : static_cast<int>(static_cast<int64_t>(token) * thumb / n);
 }
 
-namespace {
-
-// The largest p[k] for k in [k0, k1] (k0 <= k1).
-float max_of(const float* p, int k0, int k1) {
-  float m = p[k0];
-  for (int k = k0 + 1; k <= k1; ++k) m = std::max(m, p[k]);
-  return m;
-}
-
-}  // namespace
-
 AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* native,
                                        const model::Config& c, int thumb_cells) {
   constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
@@ -44,33 +33,34 @@ AttentionThumbs build_attention_thumbs(const LivePass& pass, const LivePass* nat
       const model::AttentionCapture* pa = pass.find(l, h);
       const model::AttentionCapture* pb = native ? native->capture->find(l, h) : nullptr;
       const attn::MaskSpec& mk = pass.plan[l].mask;
-      // A band mask without a second one to join: row q sees keys [q - max_d, q], so each
-      // cell's maximum is one run (same values as testing every key).
-      int32_t max_d = 0;
-      const bool band = !native && attn::band_of(mk, &max_d);
+      // Band masks (both, in difference mode): row q sees keys [q - max_d, q], a run of
+      // whole cells but the first, so no key is tested (the same updates in the same order).
+      int32_t max_d = 0, native_d = 0;
+      const bool band =
+          attn::band_of(mk, &max_d) && (!native || attn::band_of(native->plan[l].mask, &native_d));
+      max_d = std::max(max_d, native_d);
       std::vector<float> m(static_cast<size_t>(T) * T, kNaN);
       const int rows = pa ? std::min(n, pa->n) : 0;
       for (int q = 0; q < rows; ++q) {
         const float* ra = pa->row(q);
         const float* rb = pb && q < pb->n ? pb->row(q) : nullptr;
         float* row_out = m.data() + static_cast<size_t>(cell[q]) * T;
+        const auto update = [&](float& o, int k) {
+          const float x = rb ? ra[k] - rb[k] : ra[k];
+          if (std::isnan(o) || (native ? std::fabs(x) > std::fabs(o) : x > o)) o = x;
+        };
         if (band) {
           const int k_lo = static_cast<int>(std::max<int64_t>(0, int64_t{q} - max_d));
           for (int ce = cell[k_lo]; ce <= cell[q]; ++ce) {
-            const float x = max_of(ra, std::max(k_lo, start[ce]), std::min(q, start[ce + 1] - 1));
             float& o = row_out[ce];
-            if (std::isnan(o) || x > o) o = x;
+            for (int k = std::max(k_lo, start[ce]); k <= std::min(q, start[ce + 1] - 1); ++k)
+              update(o, k);
           }
           continue;
         }
-        for (int k = 0; k <= q; ++k) {
-          const bool vis =
-              attn::visible(q, k, mk) || (native && attn::visible(q, k, native->plan[l].mask));
-          if (!vis) continue;
-          const float x = rb ? ra[k] - rb[k] : ra[k];
-          float& o = row_out[cell[k]];
-          if (std::isnan(o) || (native ? std::fabs(x) > std::fabs(o) : x > o)) o = x;
-        }
+        for (int k = 0; k <= q; ++k)
+          if (attn::visible(q, k, mk) || (native && attn::visible(q, k, native->plan[l].mask)))
+            update(row_out[cell[k]], k);
       }
       for (float x : m)
         if (!std::isnan(x)) tmax = std::max(tmax, std::fabs(x));

@@ -218,36 +218,46 @@ TEST(LiveProgress, WithoutDraftFirstThereIsNoDelta) {
 }
 
 // Every thumbnail cell is the largest probability among the visible (query, key) pairs it
-// covers, computed here pair by pair from the definition; cells of several tokens (7 cells
-// for the prompt) and a sliding window, whose rows the builder reads as one band each.
-TEST(LiveThumbs, CellsAreTheMaximaOfTheirVisibleProbabilities) {
+// covers, or in difference mode the largest |difference| (with its sign) among the pairs
+// either mask shows, computed here pair by pair from the definition: cells of several tokens
+// (7 cells for the prompt), a sliding window against the native causal pass.
+TEST(LiveThumbs, CellsAreTheMaximaOfTheirVisiblePairs) {
   if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
   const auto m = core::model::Model::load(core::model::resolve_model_path("smollm2"));
   const auto tok = core::model::load_tokenizer(m->gguf());
   const core::model::Config& c = m->config();
-  for (int window : {0, 5}) {
-    core::ModelVariant v;
-    v.window = window;
-    const core::LivePass pass =
-        core::run_live_pass(m, tok, tok.encode(kPrompt), v, core::LiveControl{});
-    const int n = static_cast<int>(pass.tokens.size()), cells = 7;
-    const core::AttentionThumbs t = core::build_attention_thumbs(pass, nullptr, c, cells);
-    ASSERT_EQ(t.thumb, cells);
-    for (int l = 0; l < c.n_layers; ++l)
-      for (int h = 0; h < c.n_heads; ++h) {
-        std::vector<float> want(cells * cells, NAN);
-        const core::model::AttentionCapture* a = pass.find(l, h);
-        for (int q = 0; q < n; ++q)
-          for (int k = 0; k <= q; ++k) {
-            if (!attn::visible(q, k, pass.plan[l].mask)) continue;
-            float& o =
-                want[core::thumb_cell_of(q, n, cells) * cells + core::thumb_cell_of(k, n, cells)];
-            if (std::isnan(o) || a->row(q)[k] > o) o = a->row(q)[k];
-          }
-        const std::vector<float>& got = t.maps[static_cast<size_t>(l) * c.n_heads + h];
-        for (int i = 0; i < cells * cells; ++i)
-          ASSERT_TRUE((std::isnan(got[i]) && std::isnan(want[i])) || got[i] == want[i])
-              << "window " << window << " layer " << l << " head " << h << " cell " << i;
-      }
-  }
+  core::ModelVariant windowed;
+  windowed.window = 5;
+  const core::LivePass native =
+      core::run_live_pass(m, tok, tok.encode(kPrompt), {}, core::LiveControl{});
+  const core::LivePass pass =
+      core::run_live_pass(m, tok, tok.encode(kPrompt), windowed, core::LiveControl{});
+  const int n = static_cast<int>(pass.tokens.size()), cells = 7;
+  for (const core::LivePass* base : {static_cast<const core::LivePass*>(nullptr), &native})
+    for (const core::LivePass* p : {&native, &pass}) {
+      if (base == p) continue;
+      const core::AttentionThumbs t = core::build_attention_thumbs(*p, base, c, cells);
+      ASSERT_EQ(t.thumb, cells);
+      for (int l = 0; l < c.n_layers; ++l)
+        for (int h = 0; h < c.n_heads; ++h) {
+          std::vector<float> want(cells * cells, NAN);
+          const core::model::AttentionCapture* a = p->find(l, h);
+          const core::model::AttentionCapture* b = base ? base->capture->find(l, h) : nullptr;
+          for (int q = 0; q < n; ++q)
+            for (int k = 0; k <= q; ++k) {
+              if (!attn::visible(q, k, p->plan[l].mask) &&
+                  !(base && attn::visible(q, k, base->plan[l].mask)))
+                continue;
+              const float x = a->row(q)[k] - (b ? b->row(q)[k] : 0.0f);
+              float& o =
+                  want[core::thumb_cell_of(q, n, cells) * cells + core::thumb_cell_of(k, n, cells)];
+              if (std::isnan(o) || (b ? std::fabs(x) > std::fabs(o) : x > o)) o = x;
+            }
+          const std::vector<float>& got = t.maps[static_cast<size_t>(l) * c.n_heads + h];
+          for (int i = 0; i < cells * cells; ++i)
+            ASSERT_TRUE((std::isnan(got[i]) && std::isnan(want[i])) || got[i] == want[i])
+                << (base ? "difference " : "") << "window " << p->variant.window << " layer " << l
+                << " head " << h << " cell " << i;
+        }
+    }
 }
