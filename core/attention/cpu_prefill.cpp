@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/attention/attn_math.h"
@@ -194,12 +195,16 @@ void cpu_attention_prefill(const AttentionCall& c, int n_threads) {
   const long work = static_cast<long>(c.n_q) * c.n_heads * (c.n_slots + c.n_q) * c.head_dim;
   // Later blocks see more keys under a causal mask: they go first, and a thread takes the
   // next item when it is done, so the threads finish together.
-  parallel_for_dynamic(n_items, work < 200000 ? 1 : n_threads, [&](int i) {
+  const std::function<void(int)> item = [&](int i) {
     thread_local Scratch scratch;
     const int b = p.n_blocks - 1 - i / c.n_kv_heads;
     const int t0 = b * p.bq;
     run_item(p, t0, std::min(c.n_q, t0 + p.bq), i % c.n_kv_heads, scratch);
-  });
+  };
+  if (c.parallel && n_threads > 1 && work >= 200000)
+    (*c.parallel)(n_items, item);  // the lender's threads (and their scratch) are awake
+  else
+    parallel_for_dynamic(n_items, work < 200000 ? 1 : n_threads, item);
 }
 
 }  // namespace core
