@@ -183,6 +183,20 @@ TEST(ModelErrors, TheCraftedBaselineLoads) {
   for (float x : lg) EXPECT_TRUE(std::isfinite(x));
 }
 
+// The tensor data GgufFile hands out (read into memory, GgufFile::read_data_section) is the
+// file's bytes at each tensor's offset, read back here with a plain stream.
+TEST(ModelErrors, TensorDataIsTheFilesBytes) {
+  const std::string bytes = GgufBuilder::make();
+  const std::string path = write("bytes.gguf", bytes);
+  const GgufFile f(path);
+  ASSERT_FALSE(f.tensors().empty());
+  for (const TensorInfo& ti : f.tensors()) {
+    const size_t at = f.data_offset() + ti.offset;
+    ASSERT_LE(at + ti.n_bytes, bytes.size()) << ti.name;
+    EXPECT_EQ(std::memcmp(ti.data, bytes.data() + at, ti.n_bytes), 0) << ti.name;
+  }
+}
+
 TEST(ModelErrors, EmptyAndTinyFiles) {
   expect_model_error("empty.gguf", "", "too short for a GGUF header");
   expect_model_error("seven.gguf", "GGUF\3\0\0", "too short for a GGUF header");
