@@ -1,5 +1,5 @@
-// The loop nest every precision of the prefill GEMM shares (qgemm.h, qgemm_bf16.h,
-// qgemm_int8.h), around a precision's own panel packer and register tile:
+// The loop nest of the prefill GEMM (qgemm.h), around a panel packer and a register tile
+// (the draft precisions, qgemm_bf16.h and qgemm_int8.h, still run their own panel loops):
 //
 //   for each block of x's rows (its packed slab [rows][depth] stays in L2)
 //     for each slice of k (depth deep)
