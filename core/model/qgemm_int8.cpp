@@ -75,12 +75,51 @@ float quantize_block(const float* v, int8_t* q) {
 }
 
 // The panel of W[r0 .. r0+31, k0 .. k0+kb) as int8: codes [kb / 4][32][4], scales [kb/32][32]
-// and, per block and column, -128 * the sum of its codes (the +128 offset of x's codes).
+// and, per block and column, -128 * the sum of its codes (the +128 offset of x's codes) and
+// the block's offset (Q4_1's min; 0 for the others): w = scale * code + min.
 struct Int8Panel {
   std::vector<int8_t> q;
   std::vector<float> scale;
   std::vector<int32_t> neg_comp;
+  std::vector<float> min;
+  bool has_min = false;
 };
+
+// Whether W's own 32-element blocks are int8 codes times one f16 scale (plus one offset):
+// those codes go in as they are, so only x is rounded, as in llama.cpp's Q8_0 x Q8_0 and
+// Q4_1 x Q8_1 products. Other types are dequantized and rounded to int8 blocks.
+bool exact_codes(TensorType t) {
+  return t == TensorType::Q4_0 || t == TensorType::Q4_1 || t == TensorType::Q5_0 ||
+         t == TensorType::Q8_0;
+}
+
+// One block's codes, scale and offset (dequant.cpp's layouts: low nibbles are elements
+// 0..15, high nibbles 16..31; Q5_0's fifth bits in qh).
+float block_codes(TensorType t, const uint8_t* b, int8_t* q, float* min) {
+  *min = 0.0f;
+  const float d = f16_to_f32(static_cast<uint16_t>(b[0] | b[1] << 8));
+  if (t == TensorType::Q8_0) {
+    std::memcpy(q, b + 2, kBlk);
+    return d;
+  }
+  uint32_t qh = 0;
+  const uint8_t* qs = b + 2;
+  int offset = 8;
+  if (t == TensorType::Q4_1) {
+    // Codes 0..15 centred to -8..7 (d q + m = d (q - 8) + (m + 8 d)): the error x's rounding
+    // brings is the sum of its errors times the codes, so centred codes halve it.
+    *min = f16_to_f32(static_cast<uint16_t>(b[2] | b[3] << 8)) + 8.0f * d;
+    qs = b + 4;
+  } else if (t == TensorType::Q5_0) {
+    std::memcpy(&qh, b + 2, 4);
+    qs = b + 6, offset = 16;
+  }
+  for (int j = 0; j < 16; ++j) {
+    q[j] = static_cast<int8_t>(((qs[j] & 0xf) | ((qh >> j) & 1) << 4) - offset);
+    q[j + 16] = static_cast<int8_t>(((qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - offset);
+  }
+  return d;
+}
 
 void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
                      std::vector<float>& row) {
@@ -88,19 +127,33 @@ void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
   p.q.resize(static_cast<size_t>(kb) * kPanel);
   p.scale.resize(static_cast<size_t>(nb) * kPanel);
   p.neg_comp.resize(static_cast<size_t>(nb) * kPanel);
+  p.min.assign(static_cast<size_t>(nb) * kPanel, 0.0f);
+  p.has_min = w.type == TensorType::Q4_1;
+  const bool exact = exact_codes(w.type) && w.block_elems == kBlk;
+  const size_t block_bytes = exact ? w.row_bytes / (w.cols / kBlk) : 0;
   row.resize(kb);
   int8_t codes[kBlk];
   for (int j = 0; j < kPanel; ++j) {
-    dequantize_row_slice(w, r0 + j, k0, kb, row.data());
+    if (!exact) dequantize_row_slice(w, r0 + j, k0, kb, row.data());
     for (int b = 0; b < nb; ++b) {
-      p.scale[static_cast<size_t>(b) * kPanel + j] = quantize_block(row.data() + b * kBlk, codes);
+      const size_t at = static_cast<size_t>(b) * kPanel + j;
+      if (!exact) {
+        p.scale[at] = quantize_block(row.data() + b * kBlk, codes);
+      } else if (r0 + j < w.rows) {
+        const uint8_t* blk = w.data + static_cast<size_t>(r0 + j) * w.row_bytes +
+                             static_cast<size_t>(k0 / kBlk + b) * block_bytes;
+        p.scale[at] = block_codes(w.type, blk, codes, &p.min[at]);
+      } else {  // a row past the end: 0
+        p.scale[at] = 0.0f;
+        std::fill(codes, codes + kBlk, int8_t{0});
+      }
       int32_t sum = 0;
       for (int i = 0; i < kBlk; ++i) {
         const int k = b * kBlk + i;
         p.q[static_cast<size_t>(k / 4) * 4 * kPanel + j * 4 + k % 4] = codes[i];
         sum += codes[i];
       }
-      p.neg_comp[static_cast<size_t>(b) * kPanel + j] = -128 * sum;
+      p.neg_comp[at] = -128 * sum;
     }
   }
 }
@@ -109,6 +162,7 @@ void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
 template <int R>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(const uint8_t* xq,
                                                                       const float* xs,
+                                                                      const float* xsum,
                                                                       const Int8Panel& p, int nb,
                                                                       float* c, int ldc, bool add) {
   __m512 acc[R][2];
@@ -148,6 +202,16 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(const uint
       acc[t][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t][0]), _mm512_mul_ps(ws0, sx), acc[t][0]);
       acc[t][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t][1]), _mm512_mul_ps(ws1, sx), acc[t][1]);
     }
+    if (p.has_min) {  // + min * (the sum of x's block), per column
+      const __m512 m0 = _mm512_loadu_ps(p.min.data() + b * kPanel);
+      const __m512 m1 = _mm512_loadu_ps(p.min.data() + b * kPanel + 16);
+#pragma GCC unroll 8
+      for (int t = 0; t < R; ++t) {
+        const __m512 sum = _mm512_set1_ps(xsum[b * kRows + t]);
+        acc[t][0] = _mm512_fmadd_ps(m0, sum, acc[t][0]);
+        acc[t][1] = _mm512_fmadd_ps(m1, sum, acc[t][1]);
+      }
+    }
   }
 #pragma GCC unroll 8
   for (int t = 0; t < R; ++t) {
@@ -158,8 +222,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(const uint
 
 // The same sums in the same order with scalar integer arithmetic: the int32 dots are exact and
 // each f32 step is the same single-rounding fma, so the numbers are identical.
-void tile_scalar(const uint8_t* xq, const float* xs, const Int8Panel& p, int nb, float* c, int ldc,
-                 int rows, bool add) {
+void tile_scalar(const uint8_t* xq, const float* xs, const float* xsum, const Int8Panel& p, int nb,
+                 float* c, int ldc, int rows, bool add) {
   for (int t = 0; t < rows; ++t)
     for (int j = 0; j < kPanel; ++j) {
       float acc = add ? c[static_cast<size_t>(t) * ldc + j] : 0.0f;
@@ -172,18 +236,20 @@ void tile_scalar(const uint8_t* xq, const float* xs, const Int8Panel& p, int nb,
         }
         const float scale = p.scale[static_cast<size_t>(b) * kPanel + j] * xs[b * kRows + t];
         acc = std::fma(static_cast<float>(s), scale, acc);
+        if (p.has_min)
+          acc = std::fma(p.min[static_cast<size_t>(b) * kPanel + j], xsum[b * kRows + t], acc);
       }
       c[static_cast<size_t>(t) * ldc + j] = acc;
     }
 }
 
 template <int R>
-void vnni_rows(const uint8_t* xq, const float* xs, const Int8Panel& p, int nb, float* c, int ldc,
-               int rows, bool add) {
+void vnni_rows(const uint8_t* xq, const float* xs, const float* xsum, const Int8Panel& p, int nb,
+               float* c, int ldc, int rows, bool add) {
   if constexpr (R > 1) {
-    if (rows < R) return vnni_rows<R - 1>(xq, xs, p, nb, c, ldc, rows, add);
+    if (rows < R) return vnni_rows<R - 1>(xq, xs, xsum, p, nb, c, ldc, rows, add);
   }
-  tile_vnni<R>(xq, xs, p, nb, c, ldc, add);
+  tile_vnni<R>(xq, xs, xsum, p, nb, c, ldc, add);
 }
 
 }  // namespace
@@ -211,13 +277,17 @@ void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp) {
   xp.cols = cols;
   xp.q.assign(static_cast<size_t>(n_tiles) * kRows * cols, 128);  // code 0 for rows past T
   xp.scale.assign(static_cast<size_t>(n_tiles) * kRows * nb, 0.0f);
+  xp.sum.assign(xp.scale.size(), 0.0f);
   int8_t codes[kBlk];
   for (int t = 0; t < t_count; ++t) {
     uint8_t* dst = xp.q.data() + static_cast<size_t>(t / kRows) * kRows * cols;
-    float* sdst = xp.scale.data() + static_cast<size_t>(t / kRows) * kRows * nb;
+    const size_t tile_at = static_cast<size_t>(t / kRows) * kRows * nb;
     for (int b = 0; b < nb; ++b) {
-      sdst[b * kRows + t % kRows] =
-          quantize_block(x + static_cast<size_t>(t) * cols + b * kBlk, codes);
+      const float* xb = x + static_cast<size_t>(t) * cols + b * kBlk;
+      float sum = 0.0f;  // in order, for the offsets of Q4_1's blocks
+      for (int i = 0; i < kBlk; ++i) sum += xb[i];
+      xp.sum[tile_at + b * kRows + t % kRows] = sum;
+      xp.scale[tile_at + b * kRows + t % kRows] = quantize_block(xb, codes);
       for (int i = 0; i < kBlk; ++i) {
         const int k = b * kBlk + i;
         dst[static_cast<size_t>(k / 4) * 4 * kRows + (t % kRows) * 4 + k % 4] =
@@ -250,13 +320,15 @@ void qgemm_panels_int8(const QuantMatrix& w, const Int8X& xp, int t_count, float
       for (int t0 = 0; t0 < t_count; t0 += kRows) {
         const uint8_t* xq =
             xp.q.data() + static_cast<size_t>(t0) * w.cols + static_cast<size_t>(k0) * kRows;
-        const float* xs = xp.scale.data() + static_cast<size_t>(t0) * nb_all + (k0 / kBlk) * kRows;
+        const size_t s_at = static_cast<size_t>(t0) * nb_all + (k0 / kBlk) * kRows;
+        const float* xs = xp.scale.data() + s_at;
+        const float* xsum = xp.sum.data() + s_at;
         const int rows = std::min(kRows, t_count - t0);
         float* ct = c + static_cast<size_t>(t0) * ldc;
         if (vnni)
-          vnni_rows<kRows>(xq, xs, panel, kb / kBlk, ct, ldc, rows, k0 > 0);
+          vnni_rows<kRows>(xq, xs, xsum, panel, kb / kBlk, ct, ldc, rows, k0 > 0);
         else
-          tile_scalar(xq, xs, panel, kb / kBlk, ct, ldc, rows, k0 > 0);
+          tile_scalar(xq, xs, xsum, panel, kb / kBlk, ct, ldc, rows, k0 > 0);
       }
     }
     if (width < kPanel)

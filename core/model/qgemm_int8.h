@@ -1,9 +1,11 @@
 // The int8 draft precision of the prefill GEMM (qgemm.h), the way llama.cpp multiplies by
-// quantized weights: every 32 consecutive values of a row of x and of a row of W share one
-// scale (max |v| / 127) and are rounded to int8 codes; the codes' dot products are exact int32
-// sums and each block adds scale_x * scale_w * sum to an f32 accumulator. W's blocks are
-// dequantized panel by panel (as the exact GEMM does) and requantized, so every GGUF type
-// takes the same path.
+// quantized weights: every 32 consecutive values of a row of x share one scale (max |v| /
+// 127) and are rounded to int8 codes; the codes' dot products are exact int32 sums and each
+// block adds scale_x * scale_w * sum (+ Q4_1's min * the sum of x's block) to an f32
+// accumulator. W's Q4_0, Q4_1, Q5_0 and Q8_0 blocks are already int codes times one scale:
+// they go in as they are, so only x is rounded (llama.cpp's Q8_0 x Q8_0, Q4_1 x Q8_1). Other
+// types are dequantized panel by panel (as the exact GEMM does) and rounded to int8 blocks
+// the same way as x.
 //
 // AVX-512 VNNI (`vpdpbusd`: 64 multiply-adds an instruction) where the CPU has it, otherwise
 // scalar integer code that gives the identical numbers (the int32 sums are exact, the f32
@@ -29,12 +31,14 @@ const char* int8_path_name(Int8Path p);
 // Whether a product with this many columns can run in int8 (whole 32-element blocks).
 bool int8_supported(int cols);
 
-// x[T, cols] as int8 blocks: tiles of 6 rows, codes [cols / 4][6][4] (+128), scales
-// [cols / 32][6] per tile; rows past T are 0.
+// x[T, cols] as int8 blocks: tiles of 6 rows, codes [cols / 4][6][4] (+128), scales and the
+// f32 sums of the blocks' values (for Q4_1's offsets) [cols / 32][6] per tile; rows past T
+// are 0.
 struct Int8X {
   int cols = 0;
   std::vector<uint8_t> q;
   std::vector<float> scale;
+  std::vector<float> sum;
 };
 void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp);
 
