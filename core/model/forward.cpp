@@ -26,6 +26,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, int n_threads,
   auto m = std::shared_ptr<Model>(new Model());
   m->file_ = std::make_unique<GgufFile>(path);
   m->config_ = read_config(*m->file_);
+  m->file_->read_data_into_memory();  // after the metadata checks, before any weight is read
   m->weights_ = load_weights(*m->file_, m->config_, n_threads, f32_matrices);
   m->load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return m;

@@ -112,8 +112,7 @@ struct TensorInfo {
 
 class GgufFile {
  public:
-  // Maps and parses `path`, then reads its tensor data into memory (read_data_section).
-  // Throws ModelError("<path>: <problem>") on any defect.
+  // Maps and parses `path`. Throws ModelError("<path>: <problem>") on any defect.
   explicit GgufFile(const std::string& path);
   ~GgufFile();
   GgufFile(const GgufFile&) = delete;
@@ -145,12 +144,20 @@ class GgufFile {
 
   [[noreturn]] void fail(const std::string& problem) const;
 
+  // Reads the tensor data (the file opened by the constructor, so the same bytes) into
+  // anonymous memory advised for transparent huge pages and points every tensor there: a
+  // decode step streams every weight, one TLB entry per 2 MB instead of per 4 KB page.
+  // Model::load calls it once the metadata has been checked; anything short of a full read
+  // keeps the mapping (the same bytes, 4 KB pages). Idempotent.
+  void read_data_into_memory();
+
  private:
-  void read_data_section(int fd);
+  void read_data(int fd);
 
   std::string path_;
   const uint8_t* base_ = nullptr;       // the file's mapping: header, metadata, tensor infos
   const uint8_t* data_copy_ = nullptr;  // the data section in huge-page memory, when read
+  int fd_ = -1;                         // the file, open until its data is read
   uint64_t size_ = 0;
   uint32_t version_ = 0;
   uint32_t alignment_ = 32;

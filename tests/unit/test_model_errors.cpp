@@ -183,18 +183,23 @@ TEST(ModelErrors, TheCraftedBaselineLoads) {
   for (float x : lg) EXPECT_TRUE(std::isfinite(x));
 }
 
-// The tensor data GgufFile hands out (read into memory, GgufFile::read_data_section) is the
-// file's bytes at each tensor's offset, read back here with a plain stream.
+// The tensor data GgufFile hands out is the file's bytes at each tensor's offset, mapped and
+// once read into memory (GgufFile::read_data_into_memory, which moves every tensor there).
 TEST(ModelErrors, TensorDataIsTheFilesBytes) {
   const std::string bytes = GgufBuilder::make();
   const std::string path = write("bytes.gguf", bytes);
-  const GgufFile f(path);
+  GgufFile f(path);
   ASSERT_FALSE(f.tensors().empty());
-  for (const TensorInfo& ti : f.tensors()) {
-    const size_t at = f.data_offset() + ti.offset;
-    ASSERT_LE(at + ti.n_bytes, bytes.size()) << ti.name;
-    EXPECT_EQ(std::memcmp(ti.data, bytes.data() + at, ti.n_bytes), 0) << ti.name;
+  const uint8_t* mapped = f.tensors()[0].data;
+  for (int read = 0; read < 2; ++read) {
+    if (read) f.read_data_into_memory();
+    for (const TensorInfo& ti : f.tensors()) {
+      const size_t at = f.data_offset() + ti.offset;
+      ASSERT_LE(at + ti.n_bytes, bytes.size()) << ti.name;
+      EXPECT_EQ(std::memcmp(ti.data, bytes.data() + at, ti.n_bytes), 0) << ti.name;
+    }
   }
+  EXPECT_NE(f.tensors()[0].data, mapped) << "the tensors point into the copy";
 }
 
 TEST(ModelErrors, EmptyAndTinyFiles) {
