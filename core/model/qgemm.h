@@ -36,9 +36,9 @@ int x_tiles(int t_count);
 void pack_x_tile(const float* x, int t_count, int cols, float* xp, int tile, bool bf16 = false);
 
 // qgemm for the panels [p0, p1) only (32 output columns a panel), in the calling thread,
-// from x packed by pack_x; a range of panels shares each slice of x (qgemm_loops.h). `bf16` rounds
-// the dequantized weights to bfloat16 (the emulated draft path; x must then be packed with bf16
-// too).
+// from x packed by pack_x; a range of panels shares each slice of x (its loop nest is in
+// qgemm.cpp). `bf16` rounds the dequantized weights to bfloat16 (the emulated draft path; x must
+// then be packed with bf16 too).
 void qgemm_panels(const QuantMatrix& w, const float* xp, int t_count, float* y, int p0, int p1,
                   bool bf16 = false);
 

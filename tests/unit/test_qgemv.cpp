@@ -150,7 +150,7 @@ TEST(Qgemm, RandomBlocksMatchDequantize) {
   }
 }
 
-// Past one block of x's rows (516, qgemm_loops.h) and over several groups of panels per
+// Past one block of x's rows (516, qgemm_panels) and over several groups of panels per
 // thread: every output still equals the double reference, and the pool's split (1 or 3
 // threads) gives the same bits.
 TEST(Qgemm, RowBlocksAndPanelGroupsMatchDequantize) {
