@@ -217,10 +217,10 @@ ATTNLAB_DQ_TARGET void q5_0_v(const uint8_t* b, float* y) {
   _mm512_storeu_ps(y + 16, _mm512_mul_ps(widen(hi, 16), d));
 }
 
-ATTNLAB_DQ_TARGET void q8_0_v(const uint8_t* b, float* y, int header) {
+ATTNLAB_DQ_TARGET void q8_0_v(const uint8_t* b, float* y) {
   const __m512 d = _mm512_set1_ps(half_at(b));
   for (int h = 0; h < 2; ++h) {
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + header + 16 * h));
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2 + 16 * h));
     _mm512_storeu_ps(y + 16 * h, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), d));
   }
 }
@@ -273,34 +273,26 @@ ATTNLAB_DQ_TARGET void q6_k_v(const uint8_t* b, float* y) {
     }
 }
 
-// Whole blocks of the types above through the AVX-512 decoders; false for any other type.
-bool dequantize_avx512(TensorType t, const uint8_t* b, float* dst, int64_t nb, int block_bytes,
-                       int block_elems) {
-  for (int64_t i = 0; i < nb; ++i, b += block_bytes, dst += block_elems) {
-    switch (t) {
-      case TensorType::Q4_0:
-        q4_0_v(b, dst);
-        break;
-      case TensorType::Q4_1:
-        q4_1_v(b, dst);
-        break;
-      case TensorType::Q5_0:
-        q5_0_v(b, dst);
-        break;
-      case TensorType::Q8_0:
-        q8_0_v(b, dst, 2);
-        break;
-      case TensorType::Q4_K:
-        q4_k_v(b, dst);
-        break;
-      case TensorType::Q6_K:
-        q6_k_v(b, dst);
-        break;
-      default:
-        return false;
-    }
+using BlockDecoder = void (*)(const uint8_t* block, float* out);
+
+// The AVX-512 decoder of one block of t; null for the types above do not cover.
+BlockDecoder avx512_decoder(TensorType t) {
+  switch (t) {
+    case TensorType::Q4_0:
+      return q4_0_v;
+    case TensorType::Q4_1:
+      return q4_1_v;
+    case TensorType::Q5_0:
+      return q5_0_v;
+    case TensorType::Q8_0:
+      return q8_0_v;
+    case TensorType::Q4_K:
+      return q4_k_v;
+    case TensorType::Q6_K:
+      return q6_k_v;
+    default:
+      return nullptr;
   }
-  return true;
 }
 
 }  // namespace
@@ -355,10 +347,10 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void dequantize(Ten
     default:
       break;
   }
-  if (current_isa() == Isa::Avx512 &&
-      dequantize_avx512(t, b, dst, nb, static_cast<int>(tt.block_bytes),
-                        static_cast<int>(tt.block_elems)))
+  if (const BlockDecoder v = current_isa() == Isa::Avx512 ? avx512_decoder(t) : nullptr) {
+    for (int64_t i = 0; i < nb; ++i, b += tt.block_bytes, dst += tt.block_elems) v(b, dst);
     return;
+  }
   for (int64_t i = 0; i < nb; ++i, b += tt.block_bytes, dst += tt.block_elems) {
     switch (t) {
       case TensorType::Q4_0:
