@@ -297,6 +297,36 @@ BlockDecoder avx512_decoder(TensorType t) {
 
 }  // namespace
 
+bool has_block_codes(TensorType t) {
+  return t == TensorType::Q4_0 || t == TensorType::Q4_1 || t == TensorType::Q5_0 ||
+         t == TensorType::Q8_0;
+}
+
+// The layouts of q4_0, q4_1, q5_0 and q8_0 above, as codes.
+float block_codes(TensorType t, const uint8_t* b, int8_t* q, float* min) {
+  *min = 0.0f;
+  const float d = half_at(b);
+  if (t == TensorType::Q8_0) {
+    std::memcpy(q, b + 2, 32);
+    return d;
+  }
+  uint32_t qh = 0;
+  const uint8_t* qs = b + 2;
+  int offset = 8;
+  if (t == TensorType::Q4_1) {
+    *min = half_at(b + 2);
+    qs = b + 4, offset = 0;
+  } else if (t == TensorType::Q5_0) {
+    std::memcpy(&qh, b + 2, 4);
+    qs = b + 6, offset = 16;
+  }
+  for (int j = 0; j < 16; ++j) {
+    q[j] = static_cast<int8_t>(((qs[j] & 0xf) | ((qh >> j) & 1) << 4) - offset);
+    q[j + 16] = static_cast<int8_t>(((qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - offset);
+  }
+  return d;
+}
+
 bool can_dequantize(TensorType t) {
   switch (t) {
     case TensorType::F32:

@@ -85,42 +85,6 @@ struct Int8Panel {
   bool has_min = false;
 };
 
-// Whether W's own 32-element blocks are int8 codes times one f16 scale (plus one offset):
-// those codes go in as they are, so only x is rounded, as in llama.cpp's Q8_0 x Q8_0 and
-// Q4_1 x Q8_1 products. Other types are dequantized and rounded to int8 blocks.
-bool exact_codes(TensorType t) {
-  return t == TensorType::Q4_0 || t == TensorType::Q4_1 || t == TensorType::Q5_0 ||
-         t == TensorType::Q8_0;
-}
-
-// One block's codes, scale and offset (dequant.cpp's layouts: low nibbles are elements
-// 0..15, high nibbles 16..31; Q5_0's fifth bits in qh).
-float block_codes(TensorType t, const uint8_t* b, int8_t* q, float* min) {
-  *min = 0.0f;
-  const float d = f16_to_f32(static_cast<uint16_t>(b[0] | b[1] << 8));
-  if (t == TensorType::Q8_0) {
-    std::memcpy(q, b + 2, kBlk);
-    return d;
-  }
-  uint32_t qh = 0;
-  const uint8_t* qs = b + 2;
-  int offset = 8;
-  if (t == TensorType::Q4_1) {
-    // Codes 0..15 centred to -8..7 (d q + m = d (q - 8) + (m + 8 d)): the error x's rounding
-    // brings is the sum of its errors times the codes, so centred codes halve it.
-    *min = f16_to_f32(static_cast<uint16_t>(b[2] | b[3] << 8)) + 8.0f * d;
-    qs = b + 4;
-  } else if (t == TensorType::Q5_0) {
-    std::memcpy(&qh, b + 2, 4);
-    qs = b + 6, offset = 16;
-  }
-  for (int j = 0; j < 16; ++j) {
-    q[j] = static_cast<int8_t>(((qs[j] & 0xf) | ((qh >> j) & 1) << 4) - offset);
-    q[j + 16] = static_cast<int8_t>(((qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - offset);
-  }
-  return d;
-}
-
 void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
                      std::vector<float>& row) {
   const int nb = kb / kBlk;
@@ -129,7 +93,9 @@ void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
   p.neg_comp.resize(static_cast<size_t>(nb) * kPanel);
   p.min.assign(static_cast<size_t>(nb) * kPanel, 0.0f);
   p.has_min = w.type == TensorType::Q4_1;
-  const bool exact = exact_codes(w.type) && w.block_elems == kBlk;
+  // W's own codes where its 32-element blocks are int codes times one scale (block_codes):
+  // only x is rounded then, as in llama.cpp's Q8_0 x Q8_0 and Q4_1 x Q8_1 products.
+  const bool exact = has_block_codes(w.type) && w.block_elems == kBlk;
   const size_t block_bytes = exact ? w.row_bytes / (w.cols / kBlk) : 0;
   row.resize(kb);
   int8_t codes[kBlk];
@@ -143,6 +109,12 @@ void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
         const uint8_t* blk = w.data + static_cast<size_t>(r0 + j) * w.row_bytes +
                              static_cast<size_t>(k0 / kBlk + b) * block_bytes;
         p.scale[at] = block_codes(w.type, blk, codes, &p.min[at]);
+        if (w.type == TensorType::Q4_1) {
+          // Codes 0..15 centred to -8..7 (d q + m = d (q - 8) + (m + 8 d)): the error x's
+          // rounding brings is the sum of its errors times the codes, so centred codes halve it.
+          for (int8_t& q : codes) q = static_cast<int8_t>(q - 8);
+          p.min[at] += 8.0f * p.scale[at];
+        }
       } else {  // a row past the end: 0
         p.scale[at] = 0.0f;
         std::fill(codes, codes + kBlk, int8_t{0});
