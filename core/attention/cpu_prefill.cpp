@@ -201,10 +201,11 @@ void cpu_attention_prefill(const AttentionCall& c, int n_threads) {
     const int t0 = b * p.bq;
     run_item(p, t0, std::min(c.n_q, t0 + p.bq), i % c.n_kv_heads, scratch);
   };
-  if (c.parallel && n_threads > 1 && work >= 200000)
+  const bool split = work >= 200000;  // below, one thread does it sooner than a hand-off
+  if (c.parallel && n_threads > 1 && split)
     (*c.parallel)(n_items, item);  // the lender's threads (and their scratch) are awake
   else
-    parallel_for_dynamic(n_items, work < 200000 ? 1 : n_threads, item);
+    parallel_for_dynamic(n_items, split ? n_threads : 1, item);
 }
 
 }  // namespace core

@@ -325,28 +325,26 @@ void GgufFile::read_data_into_memory() {
   const int fd = fd_;
   if (fd < 0) return;
   fd_ = -1;
-  read_data(fd);
-  ::close(fd);
-}
-
-void GgufFile::read_data(int fd) {
-  if (tensors_.empty() || data_offset_ >= size_) return;
-  const uint64_t n = size_ - data_offset_;
-  void* m = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) return;
-  ::madvise(m, n, MADV_HUGEPAGE);
-  auto* dst = static_cast<uint8_t*>(m);
+  const uint64_t n = data_offset_ < size_ && !tensors_.empty() ? size_ - data_offset_ : 0;
+  void* m = n ? ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+              : MAP_FAILED;
   uint64_t done = 0;
-  while (done < n) {
-    const ssize_t got = ::pread(fd, dst + done, n - done, static_cast<off_t>(data_offset_ + done));
-    if (got <= 0) break;
-    done += static_cast<uint64_t>(got);
+  if (m != MAP_FAILED) {
+    ::madvise(m, n, MADV_HUGEPAGE);
+    while (done < n) {
+      const ssize_t got = ::pread(fd, static_cast<uint8_t*>(m) + done, n - done,
+                                  static_cast<off_t>(data_offset_ + done));
+      if (got <= 0) break;
+      done += static_cast<uint64_t>(got);
+    }
   }
-  if (done != n || ::mprotect(m, n, PROT_READ) != 0) {
+  ::close(fd);
+  if (m == MAP_FAILED) return;
+  if (done != n || ::mprotect(m, n, PROT_READ) != 0) {  // short of a full copy: keep the mapping
     ::munmap(m, n);
     return;
   }
-  data_copy_ = dst;
+  data_copy_ = static_cast<const uint8_t*>(m);
   for (TensorInfo& ti : tensors_) ti.data = data_copy_ + ti.offset;
 }
 

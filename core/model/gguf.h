@@ -152,8 +152,6 @@ class GgufFile {
   void read_data_into_memory();
 
  private:
-  void read_data(int fd);
-
   std::string path_;
   const uint8_t* base_ = nullptr;       // the file's mapping: header, metadata, tensor infos
   const uint8_t* data_copy_ = nullptr;  // the data section in huge-page memory, when read
