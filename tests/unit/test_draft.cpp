@@ -195,6 +195,21 @@ void check_golden_draft(const std::string& name, Precision prec) {
     on_every_draft_path(body);
 }
 
+// The int8 product of x [n_t, w.cols] with w's first two panels on the best int8 path,
+// after checking that the scalar path gives the same bits (exact int32 sums, the same f32
+// steps).
+std::vector<float> int8_on_both_paths(const QuantMatrix& w, const std::vector<float>& x, int n_t) {
+  core::model::Int8X xp;
+  core::model::pack_x_int8(x.data(), n_t, w.cols, xp);
+  std::vector<float> y_fast(static_cast<size_t>(n_t) * w.rows), y_scalar(y_fast.size());
+  core::model::qgemm_panels_int8(w, xp, n_t, y_fast.data(), 0, 2);
+  core::model::force_int8_path(Int8Path::Scalar);
+  core::model::qgemm_panels_int8(w, xp, n_t, y_scalar.data(), 0, 2);
+  core::model::force_int8_path(core::model::best_int8_path());
+  EXPECT_EQ(y_fast, y_scalar) << core::model::int8_path_name(core::model::best_int8_path());
+  return y_fast;
+}
+
 }  // namespace
 
 TEST(DraftForward, SmolLM2GoldenPromptsBf16) {
@@ -224,14 +239,7 @@ TEST(DraftInt8, GemmMatchesFloat64Reference) {
   for (float& v : w) v = gauss(rng);
   for (float& v : x) v = gauss(rng);
   const QuantMatrix m = core::model::f32_matrix(w.data(), rows, cols);
-  core::model::Int8X xp;
-  core::model::pack_x_int8(x.data(), n_t, cols, xp);
-  std::vector<float> y_fast(static_cast<size_t>(n_t) * rows), y_scalar(y_fast.size());
-  core::model::qgemm_panels_int8(m, xp, n_t, y_fast.data(), 0, 2);
-  core::model::force_int8_path(Int8Path::Scalar);
-  core::model::qgemm_panels_int8(m, xp, n_t, y_scalar.data(), 0, 2);
-  core::model::force_int8_path(core::model::best_int8_path());
-  EXPECT_EQ(y_fast, y_scalar) << core::model::int8_path_name(core::model::best_int8_path());
+  const std::vector<float> y_fast = int8_on_both_paths(m, x, n_t);
   // Half the code step of each block: max |v| / 127 / 2.
   auto half_step = [&](const float* v, int k) {
     float amax = 0;
@@ -294,14 +302,7 @@ TEST(DraftInt8, ExactWeightCodesMatchFloat64Reference) {
     for (float& v : x) v = gauss(rng);
     for (int r = 0; r < rows; ++r)
       core::model::dequantize(type, blocks.data() + r * w.row_bytes, wd.data() + r * cols, cols);
-    core::model::Int8X xp;
-    core::model::pack_x_int8(x.data(), n_t, cols, xp);
-    std::vector<float> y_fast(static_cast<size_t>(n_t) * rows), y_scalar(y_fast.size());
-    core::model::qgemm_panels_int8(w, xp, n_t, y_fast.data(), 0, 2);
-    core::model::force_int8_path(Int8Path::Scalar);
-    core::model::qgemm_panels_int8(w, xp, n_t, y_scalar.data(), 0, 2);
-    core::model::force_int8_path(core::model::best_int8_path());
-    EXPECT_EQ(y_fast, y_scalar);
+    const std::vector<float> y_fast = int8_on_both_paths(w, x, n_t);
     for (int t = 0; t < n_t; ++t)
       for (int r = 0; r < rows; ++r) {
         const float* xr = x.data() + static_cast<size_t>(t) * cols;
