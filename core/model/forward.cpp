@@ -355,6 +355,15 @@ void Session::restore_rows(const Capture& from, int n_keep) {
   }
 }
 
+void Session::recycle_maps(std::vector<std::vector<float>>& spare) {
+  for (AttentionCapture& a : capture_.attention)
+    if (a.p.capacity() == 0 && !spare.empty()) {
+      a.p = std::move(spare.back());
+      a.p.clear();
+      spare.pop_back();
+    }
+}
+
 void Session::set_control(const std::atomic<bool>* cancel, std::function<void(int, int)> progress,
                           std::function<void(int, const Capture&)> layer_done) {
   opts_.cancel = cancel;

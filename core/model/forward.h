@@ -185,6 +185,10 @@ class Session {
   // state stays). restore_rows puts rows q < n_keep of such a capture back after truncate.
   Capture take_capture();
   void restore_rows(const Capture& from, int n_keep);
+  // Gives maps without storage (after take_capture) buffers from `spare` to write into: a
+  // buffer with room for the next pass's rows spares the pages a new one faults in. What the
+  // maps do not take stays in `spare`.
+  void recycle_maps(std::vector<std::vector<float>>& spare);
   // Replaces the cancel flag and the progress and layer_done callbacks of RunOptions (a session
   // kept between passes reports under the caller of the pass at hand).
   void set_control(const std::atomic<bool>* cancel, std::function<void(int, int)> progress,

@@ -18,18 +18,16 @@ PartialPassBuilder::PartialPassBuilder(LivePass head, const model::Config& c)
 }
 
 std::shared_ptr<const LivePass> PartialPassBuilder::add(
-    int layer, std::shared_ptr<const std::vector<model::AttentionCapture>> heads) {
+    int layer, const model::Capture& cap,
+    std::shared_ptr<const std::vector<model::AttentionCapture>> heads) {
   if (layer != pass_.layers_done) return nullptr;  // only in order
   pass_.layer_parts.push_back(std::move(heads));
   pass_.layers_done = layer + 1;
-  // This layer's thumbnails alone: a pass that holds only its heads.
-  LivePass one = pass_;
-  for (int l = 0; l < layer; ++l) one.layer_parts[l].reset();
-  const AttentionThumbs t = build_attention_thumbs(one, nullptr, config_, kLiveThumbCells);
-  for (int h = 0; h < config_.n_heads; ++h) {
-    const size_t i = static_cast<size_t>(layer) * config_.n_heads + h;
-    thumbs_.maps[i] = t.maps[i];
-  }
+  std::vector<std::vector<float>> t =
+      layer_thumbs(cap, layer, config_.n_heads, static_cast<int>(pass_.tokens.size()),
+                   pass_.plan[layer].mask, kLiveThumbCells);
+  for (int h = 0; h < config_.n_heads; ++h)
+    thumbs_.maps[static_cast<size_t>(layer) * config_.n_heads + h] = std::move(t[h]);
   auto out = std::make_shared<LivePass>(pass_);
   out->thumbs = thumbs();
   return out;

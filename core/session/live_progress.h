@@ -15,9 +15,12 @@ class PartialPassBuilder {
  public:
   // `head`: the pass's tokens, labels, variant, precision, plan and kv_heads (no capture).
   PartialPassBuilder(LivePass head, const model::Config& c);
-  // Layer `layer` finished with these heads: the partial pass with layers 0..layer.
+  // Layer `layer` finished in `cap` (read during the call: its thumbnails), with the heads the
+  // partial pass keeps (null: the layer shows as thumbnails only): the partial pass with
+  // layers 0..layer.
   std::shared_ptr<const LivePass> add(
-      int layer, std::shared_ptr<const std::vector<model::AttentionCapture>> heads);
+      int layer, const model::Capture& cap,
+      std::shared_ptr<const std::vector<model::AttentionCapture>> heads);
   // The thumbnails of every layer added so far (the finished pass's, once all were added).
   std::shared_ptr<const AttentionThumbs> thumbs() const;
   int layers_done() const { return pass_.layers_done; }

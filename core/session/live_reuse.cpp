@@ -26,6 +26,7 @@ struct LivePassCache::Kept {
   std::shared_ptr<const model::Capture> last_cap;  // the last pass's capture (its means)
   std::vector<std::vector<float>> last_blocks;     // the last pass's block maxima
   int last_nb = 0;
+  std::shared_ptr<MapPool> pool = std::make_shared<MapPool>();  // maps the views let go of
 };
 
 LivePassCache::LivePassCache() : k_(std::make_unique<Kept>()) {}
@@ -41,20 +42,26 @@ int focus_of(const model::Config& c, size_t n, int focus_layer) {
 
 }  // namespace
 
+bool LivePassCache::same_session(const std::shared_ptr<const model::Model>& m,
+                                 const ModelVariant& rv, int focus, bool with_mean,
+                                 model::Precision precision) const {
+  const Kept& k = *k_;
+  const int native_kv = m->config().n_kv_heads;
+  auto kv = [&](const ModelVariant& x) { return x.kv_heads > 0 ? x.kv_heads : native_kv; };
+  return k.s && k.model == m && precision == k.precision && kv(rv) == kv(k.run_v) &&
+         rv.cache == CacheMode::Full && k.run_v.cache == CacheMode::Full && focus == k.focus &&
+         (focus < 0 || with_mean == k.with_mean);
+}
+
 int LivePassCache::reusable(const std::shared_ptr<const model::Model>& m,
                             const std::vector<int32_t>& tokens, const ModelVariant& v,
                             int focus_layer, bool with_mean, model::Precision precision) const {
   const Kept& k = *k_;
   const ModelVariant rv = live_pass_variant(v);
-  const int native_kv = m->config().n_kv_heads;
-  auto kv = [&](const ModelVariant& x) { return x.kv_heads > 0 ? x.kv_heads : native_kv; };
   const int focus = focus_of(m->config(), tokens.size(), focus_layer);
-  // The kept capture must hold the same maps: the same focus (or all), the same means, and
-  // the same products (a draft's K/V are not the exact pass's).
-  if (!k.s || !k.last_cap || k.model != m || precision != k.precision ||
-      rv.chunk != k.run_v.chunk || kv(rv) != kv(k.run_v) || rv.cache != CacheMode::Full ||
-      k.run_v.cache != CacheMode::Full || focus != k.focus ||
-      (focus >= 0 && with_mean != k.with_mean))
+  // The kept rows must be the same products (a draft's K/V are not the exact pass's), summed
+  // in the same chunks.
+  if (!same_session(m, rv, focus, with_mean, precision) || !k.last_cap || rv.chunk != k.run_v.chunk)
     return 0;
   const std::vector<int32_t>& old = k.s->tokens();
   const size_t same_ids =
@@ -88,15 +95,14 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
   const int keep = reusable(m, tokens, v, focus_layer, with_mean, ctl.precision);
   const int focus = focus_of(c, tokens.size(), focus_layer);
   Kept& k = *k_;
-  if (keep > 0) {
+  k.pool->set_limit(2 * static_cast<size_t>(c.n_layers) * (c.n_heads + 1));  // maps + copies
+  if (same_session(m, rv, focus, with_mean, ctl.precision)) {
+    // Kept from position `keep` (0: the session's caches and scratch serve a pass from scratch).
     k.s->set_control(ctl.cancel, ctl.progress,
-                     ctl.layer_done ? live_layer_copier(ctl.layer_done) : nullptr);
+                     ctl.layer_done ? live_layer_copier(ctl, k.pool) : nullptr);
     k.s->truncate(keep, rv);
-    k.s->restore_rows(*k.last_cap, keep);  // the session handed its maps to the last pass
   } else {
-    k.last_cap.reset();
-    k.last_blocks.clear();
-    model::RunOptions o = live_run_options(rv, ctl, true, true);
+    model::RunOptions o = live_run_options(rv, ctl, true, true, k.pool);
     if (focus >= 0) {
       o.capture.layers = {focus};
       // The hook reads the pass in flight through the Kept, which outlives the session.
@@ -111,6 +117,14 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
     k.focus = focus;
     k.with_mean = with_mean;
   }
+  if (keep == 0) {
+    k.last_cap.reset();  // its maps return to the pool unless a view still shows them
+    k.last_blocks.clear();
+  }
+  std::vector<std::vector<float>> spare = k.pool->take_all();
+  k.s->recycle_maps(spare);
+  for (std::vector<float>& b : spare) k.pool->give(std::move(b));
+  if (keep > 0) k.s->restore_rows(*k.last_cap, keep);  // the session handed its maps to it
   k.run_v = rv;
   k.n_threads = ctl.n_threads;
   k.long_cap.reset();
@@ -132,15 +146,16 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
   p.focus_layer = focus;
   p.plan = k.s->plan();
   p.kv_heads = k.s->kv_heads();
-  auto cap = std::make_shared<model::Capture>(k.s->take_capture());
+  model::Capture taken = k.s->take_capture();
   if (k.long_cap) {
     p.thumbs = std::make_shared<AttentionThumbs>(k.long_cap->thumbs(kLiveThumbCells));
     for (model::AttentionCapture& mean : k.long_cap->mean)
-      cap->attention.push_back(std::move(mean));
+      taken.attention.push_back(std::move(mean));
     k.last_blocks = std::move(k.long_cap->blocks);
     k.last_nb = k.long_cap->nb;
     k.long_cap.reset();
   }
+  auto cap = MapPool::hold(k.pool, std::move(taken));
   k.last_cap = cap;
   p.capture = std::move(cap);
   return p;

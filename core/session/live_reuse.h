@@ -57,6 +57,11 @@ class LivePassCache {
 
  private:
   struct Kept;
+  // Whether the kept session can run the next pass (from any position): the same model and
+  // products, a growing cache under both settings with the same K/V heads, and the same maps
+  // captured (the same focus, or all; the same means).
+  bool same_session(const std::shared_ptr<const model::Model>& m, const ModelVariant& rv, int focus,
+                    bool with_mean, model::Precision precision) const;
   std::unique_ptr<Kept> k_;
 };
 

@@ -21,20 +21,27 @@ double ms_since(Clock::time_point t0) {
 
 }  // namespace
 
-// Hands each finished layer's heads, copied out of the session's capture, to `done`.
-std::function<void(int, const model::Capture&)> live_layer_copier(
-    const std::function<void(int, std::shared_ptr<const std::vector<model::AttentionCapture>>)>&
-        done) {
-  return [done](int layer, const model::Capture& cap) {
-    auto heads = std::make_shared<std::vector<model::AttentionCapture>>();
-    for (const model::AttentionCapture& a : cap.attention)
-      if (a.layer == layer) heads->push_back(a);
-    done(layer, std::move(heads));
-  };
+// Hands each finished layer to ctl.layer_done, with a copy of its heads if it is the kept one.
+std::function<void(int, const model::Capture&)> live_layer_copier(const LiveControl& ctl,
+                                                                  std::shared_ptr<MapPool> pool) {
+  return
+      [done = ctl.layer_done, kept = ctl.kept_layer, pool](int layer, const model::Capture& cap) {
+        std::shared_ptr<const std::vector<model::AttentionCapture>> heads;
+        if (kept < 0 || layer == kept) {
+          std::vector<model::AttentionCapture> copy;
+          for (const model::AttentionCapture& a : cap.attention)
+            if (a.layer == layer) {
+              copy.push_back({a.layer, a.head, a.n, pool ? pool->take() : std::vector<float>{}});
+              copy.back().p.assign(a.p.begin(), a.p.end());
+            }
+          heads = MapPool::hold(pool, std::move(copy));
+        }
+        done(layer, cap, std::move(heads));
+      };
 }
 
 model::RunOptions live_run_options(const ModelVariant& v, const LiveControl& ctl, bool attention,
-                                   bool cache_norms) {
+                                   bool cache_norms, std::shared_ptr<MapPool> pool) {
   model::RunOptions o;
   o.variant = v;
   o.capture.attention = attention;
@@ -44,7 +51,7 @@ model::RunOptions live_run_options(const ModelVariant& v, const LiveControl& ctl
   o.cancel = ctl.cancel;
   o.progress = ctl.progress;
   o.precision = ctl.precision;
-  if (attention && ctl.layer_done) o.layer_done = live_layer_copier(ctl.layer_done);
+  if (attention && ctl.layer_done) o.layer_done = live_layer_copier(ctl, pool);
   return o;
 }
 

@@ -11,6 +11,7 @@
 #include "core/model/forward.h"
 #include "core/model/tokenizer.h"
 #include "core/session/live_result.h"
+#include "core/session/map_pool.h"
 
 namespace core {
 
@@ -20,21 +21,26 @@ struct LiveControl {
   std::function<void(int done, int total)> progress;
   int n_threads = 0;
   model::Precision precision = model::Precision::Exact;  // the pass's products (draft: bf16)
-  // Passes with attention: called after each layer with that layer's finished heads, in layer
-  // order (a chunked pass: during its last chunk, when the layer's rows are all final).
-  std::function<void(int layer, std::shared_ptr<const std::vector<model::AttentionCapture>>)>
+  // Passes with attention: called after each layer, in layer order (a chunked pass: during its
+  // last chunk, when the layer's rows are all final), with the session's capture (valid during
+  // the call only: read the layer's heads there) and a copy of the layer's heads to keep, made
+  // for kept_layer only (every layer if kept_layer < 0; null for the others). Copying every
+  // layer would write the maps twice, 142 MB at N = 512 (SmolLM2).
+  std::function<void(int layer, const model::Capture& cap,
+                     std::shared_ptr<const std::vector<model::AttentionCapture>> kept)>
       layer_done;
+  int kept_layer = -1;
 };
 
-// Turns ctl.layer_done into RunOptions::layer_done: copies the layer's heads out of the capture.
+// Turns ctl.layer_done into RunOptions::layer_done: copies the heads of ctl.kept_layer out of
+// the capture, into buffers from `pool` (null: new ones) that return there when dropped.
 std::function<void(int, const model::Capture&)> live_layer_copier(
-    const std::function<void(int, std::shared_ptr<const std::vector<model::AttentionCapture>>)>&
-        done);
+    const LiveControl& ctl, std::shared_ptr<MapPool> pool = nullptr);
 
 // Run options of the live session's passes: attention captured (or not, then no layer_done),
-// cache norms (or not), ctl's precision.
+// cache norms (or not), ctl's precision; the layer copies' buffers from `pool`.
 model::RunOptions live_run_options(const ModelVariant& v, const LiveControl& ctl, bool attention,
-                                   bool cache_norms);
+                                   bool cache_norms, std::shared_ptr<MapPool> pool = nullptr);
 
 // Whether the variant changes anything about the native model's attention.
 bool is_native(const ModelVariant& v, const model::Config& c);

@@ -261,10 +261,12 @@ LiveControl LiveSession::pass_control(const std::string& stage, model::Precision
   head.kv_heads = w.variant.kv_heads > 0 ? w.variant.kv_heads : w.model->config().n_kv_heads;
   builder = std::make_shared<PartialPassBuilder>(std::move(head), w.model->config());
   ctl.layer_done = [this, b = builder](
-                       int layer, std::shared_ptr<const std::vector<model::AttentionCapture>> h) {
-    if (auto part = b->add(layer, std::move(h)))
+                       int layer, const model::Capture& cap,
+                       std::shared_ptr<const std::vector<model::AttentionCapture>> h) {
+    if (auto part = b->add(layer, cap, std::move(h)))
       publish([&](LiveResult& res) { res.partial = part; });
   };
+  ctl.kept_layer = w.focus_layer;  // the layer the scene shows; the others as thumbnails
   return ctl;
 }
 

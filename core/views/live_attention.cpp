@@ -138,8 +138,10 @@ LiveAttention build_live_attention(const LivePass& pass, const LivePass* native,
   a.cells = (n + a.block - 1) / a.block;
   fill_live_attention_values(a, pass.plan[a.layer].mask,
                              a.difference ? &native->plan[a.layer].mask : nullptr);
-  if (a.layer >= a.layers_done)  // not computed yet: empty, not zero
-    std::fill(a.values.begin(), a.values.end(), kNaN);
+  // Not computed yet, or a pass in flight that keeps another layer's heads: empty, not zero.
+  const bool held = pass.capture || (a.layer < static_cast<int>(pass.layer_parts.size()) &&
+                                     pass.layer_parts[a.layer]);
+  if (a.layer >= a.layers_done || !held) std::fill(a.values.begin(), a.values.end(), kNaN);
   float lo = 0, hi = 0;
   for (float x : a.values)
     if (!std::isnan(x)) {

@@ -4,6 +4,7 @@
 // to it. Skips when SmolLM2 is not downloaded.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -34,6 +35,16 @@ void expect_same(const core::model::AttentionCapture& a, const core::model::Atte
   EXPECT_EQ(a.p, b.p) << "layer " << a.layer << " head " << a.head;
 }
 
+// Cell for cell equal thumbnails (NaN where both are empty).
+void expect_same_thumbs(const core::AttentionThumbs& got, const core::AttentionThumbs& want) {
+  ASSERT_EQ(got.maps.size(), want.maps.size());
+  for (size_t i = 0; i < want.maps.size(); ++i)
+    for (size_t j = 0; j < want.maps[i].size(); ++j) {
+      const float x = got.maps[i][j], y = want.maps[i][j];
+      ASSERT_TRUE((std::isnan(x) && std::isnan(y)) || x == y) << "map " << i << " cell " << j;
+    }
+}
+
 // Runs the pass with layer_done and checks the layers arrive in order and equal both the pass's
 // own final capture and a one-shot pass without progressive publishing (the same arithmetic in
 // the same order, so bit for bit).
@@ -43,11 +54,18 @@ void check_layers_in_order(const core::ModelVariant& v) {
   const std::vector<int32_t> ids = tok.encode(kPrompt);
   std::vector<std::pair<int, Heads>> got;
   core::LiveControl ctl;
-  ctl.layer_done = [&](int layer, Heads h) { got.emplace_back(layer, std::move(h)); };
+  int in_capture = 0;  // heads of the finished layer the session's capture held at the call
+  ctl.layer_done = [&](int layer, const core::model::Capture& cap, Heads h) {
+    for (const core::model::AttentionCapture& a : *h)
+      if (const core::model::AttentionCapture* c = cap.find(layer, a.head); c && c->p == a.p)
+        ++in_capture;
+    got.emplace_back(layer, std::move(h));
+  };
   const core::LivePass staged = core::run_live_pass(m, tok, ids, v, ctl);
   const core::LivePass oneshot = core::run_live_pass(m, tok, ids, v, core::LiveControl{});
   const int L = m->config().n_layers, H = m->config().n_heads;
   ASSERT_EQ(static_cast<int>(got.size()), L);
+  EXPECT_EQ(in_capture, L * H) << "the capture handed over holds the layer's final heads";
   for (int l = 0; l < L; ++l) {
     EXPECT_EQ(got[l].first, l) << "layers out of order";
     ASSERT_EQ(static_cast<int>(got[l].second->size()), H);
@@ -92,7 +110,7 @@ TEST(LiveProgress, PartialPassesShowTheLayersDone) {
   for (int l = 0; l < c.n_layers; ++l) {
     auto heads = std::make_shared<std::vector<core::model::AttentionCapture>>();
     for (int h = 0; h < c.n_heads; ++h) heads->push_back(*pass.capture->find(l, h));
-    const auto part = b.add(l, heads);
+    const auto part = b.add(l, *pass.capture, heads);
     ASSERT_TRUE(part);
     EXPECT_EQ(part->layers_done, l + 1);
     EXPECT_FALSE(part->capture) << "a partial pass holds its layers as pieces";
@@ -102,17 +120,45 @@ TEST(LiveProgress, PartialPassesShowTheLayersDone) {
       if (k <= l) continue;
       for (float x : t) ASSERT_TRUE(std::isnan(x)) << "layer " << k << " not computed yet";
     }
-    EXPECT_FALSE(b.add(l + 2, heads)) << "a layer out of order is refused";
+    EXPECT_FALSE(b.add(l + 2, *pass.capture, heads)) << "a layer out of order is refused";
   }
-  const core::AttentionThumbs want =
-      core::build_attention_thumbs(pass, nullptr, c, core::kLiveThumbCells);
-  const auto got = b.thumbs();
-  ASSERT_EQ(got->maps.size(), want.maps.size());
-  for (size_t i = 0; i < want.maps.size(); ++i)
-    for (size_t j = 0; j < want.maps[i].size(); ++j) {
-      const float x = got->maps[i][j], y = want.maps[i][j];
-      ASSERT_TRUE((std::isnan(x) && std::isnan(y)) || x == y) << "map " << i << " cell " << j;
-    }
+  expect_same_thumbs(*b.thumbs(),
+                     core::build_attention_thumbs(pass, nullptr, c, core::kLiveThumbCells));
+}
+
+// A pass in flight copies only the layer the scene shows (LiveControl::kept_layer): every
+// layer still reaches the thumbnails, read from the session's capture at the hand-over, and
+// the view shows a finished layer it holds no heads of as empty, not as zeros.
+TEST(LiveProgress, OnlyTheKeptLayerIsCopied) {
+  if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
+  const auto m = core::model::Model::load(core::model::resolve_model_path("smollm2"));
+  const auto tok = core::model::load_tokenizer(m->gguf());
+  const core::model::Config& c = m->config();
+  const std::vector<int32_t> ids = tok.encode(kPrompt);
+  const core::LivePass oneshot = core::run_live_pass(m, tok, ids, {}, core::LiveControl{});
+  core::PartialPassBuilder b(oneshot, c);
+  core::LiveControl ctl;
+  ctl.kept_layer = 3;
+  std::shared_ptr<const core::LivePass> last;
+  ctl.layer_done = [&](int layer, const core::model::Capture& cap, Heads h) {
+    EXPECT_EQ(h != nullptr, layer == 3) << "layer " << layer;
+    last = b.add(layer, cap, std::move(h));
+  };
+  core::run_live_pass(m, tok, ids, {}, ctl);
+  ASSERT_TRUE(last);
+  EXPECT_TRUE(last->find(3, 0));
+  EXPECT_FALSE(last->find(2, 0));
+  expect_same_thumbs(*last->thumbs,
+                     core::build_attention_thumbs(oneshot, nullptr, c, core::kLiveThumbCells));
+  core::LiveAttentionOptions ao;
+  ao.thumbs = last->thumbs.get();
+  ao.layer = 2;
+  for (float x : core::build_live_attention(*last, nullptr, c, ao).values)
+    ASSERT_TRUE(std::isnan(x)) << "layer 2 is done but not held";
+  ao.layer = 3;
+  const core::LiveAttention shown = core::build_live_attention(*last, nullptr, c, ao);
+  EXPECT_TRUE(std::any_of(shown.values.begin(), shown.values.end(),
+                          [](float x) { return !std::isnan(x) && x > 0; }));
 }
 
 // The session publishes the draft, then the exact pass replaces it; the draft's distance to

@@ -265,7 +265,8 @@ TEST(LiveReuse, AResumedPassPublishesEveryLayerInOrder) {
   core::LiveControl ctl = two_threads();
   std::vector<int> layers;
   std::vector<std::shared_ptr<const std::vector<core::model::AttentionCapture>>> parts;
-  ctl.layer_done = [&](int l, std::shared_ptr<const std::vector<core::model::AttentionCapture>> h) {
+  ctl.layer_done = [&](int l, const core::model::Capture&,
+                       std::shared_ptr<const std::vector<core::model::AttentionCapture>> h) {
     layers.push_back(l);
     parts.push_back(std::move(h));
   };
