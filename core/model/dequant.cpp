@@ -320,6 +320,14 @@ float block_codes(TensorType t, const uint8_t* b, int8_t* q, float* min) {
     std::memcpy(&qh, b + 2, 4);
     qs = b + 6, offset = 16;
   }
+  if (t != TensorType::Q5_0) {  // nibbles: the scalar loop below with qh = 0, 16 at a time
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+    const __m128i low = _mm_set1_epi8(0x0f), off = _mm_set1_epi8(static_cast<char>(offset));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_sub_epi8(_mm_and_si128(v, low), off));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16),
+                     _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), low), off));
+    return d;
+  }
   for (int j = 0; j < 16; ++j) {
     q[j] = static_cast<int8_t>(((qs[j] & 0xf) | ((qh >> j) & 1) << 4) - offset);
     q[j + 16] = static_cast<int8_t>(((qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - offset);

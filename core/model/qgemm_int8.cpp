@@ -120,12 +120,12 @@ void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
         std::fill(codes, codes + kBlk, int8_t{0});
       }
       int32_t sum = 0;
-      for (int i = 0; i < kBlk; ++i) {
-        const int k = b * kBlk + i;
-        p.q[static_cast<size_t>(k / 4) * 4 * kPanel + j * 4 + k % 4] = codes[i];
-        sum += codes[i];
-      }
+      for (int i = 0; i < kBlk; ++i) sum += codes[i];
       p.neg_comp[at] = -128 * sum;
+      // Codes k .. k+3 of column j are one 4-byte lane of the panel ([kb / 4][32][4]).
+      for (int i = 0; i < kBlk / 4; ++i)
+        std::memcpy(p.q.data() + (static_cast<size_t>(b) * kBlk / 4 + i) * 4 * kPanel + j * 4,
+                    codes + 4 * i, 4);
     }
   }
 }
@@ -260,11 +260,11 @@ void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp) {
       for (int i = 0; i < kBlk; ++i) sum += xb[i];
       xp.sum[tile_at + b * kRows + t % kRows] = sum;
       xp.scale[tile_at + b * kRows + t % kRows] = quantize_block(xb, codes);
-      for (int i = 0; i < kBlk; ++i) {
-        const int k = b * kBlk + i;
-        dst[static_cast<size_t>(k / 4) * 4 * kRows + (t % kRows) * 4 + k % 4] =
-            static_cast<uint8_t>(codes[i] + 128);
-      }
+      uint8_t shifted[kBlk];
+      for (int i = 0; i < kBlk; ++i) shifted[i] = static_cast<uint8_t>(codes[i] + 128);
+      for (int i = 0; i < kBlk / 4; ++i)  // one 4-byte lane of the tile ([cols / 4][6][4])
+        std::memcpy(dst + (static_cast<size_t>(b) * kBlk / 4 + i) * 4 * kRows + (t % kRows) * 4,
+                    shifted + 4 * i, 4);
     }
   }
 }
