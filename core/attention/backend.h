@@ -32,7 +32,9 @@ struct AttentionCall {
   const float* v_cache = nullptr;     // [n_slots, n_kv_heads, head_dim]
   float* out = nullptr;               // [n_q, n_heads, head_dim]
   // Optional capture: rows[t * n_heads + h] points at q_pos[t] + 1 floats (keys 0..q) that
-  // receive the probabilities; null entries (or a null array) are not captured.
+  // receive the probabilities, every one of them written (hidden keys 0: the caller may hand
+  // over storage that holds an earlier pass's rows); null entries (or a null array) are not
+  // captured.
   float* const* prob_rows = nullptr;
   // Optional: runs fn(i) for every i < n on the caller's threads and returns when all are done
   // (the forward pass lends its pool, whose threads are awake between the projections). Null:

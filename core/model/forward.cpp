@@ -349,17 +349,17 @@ void Session::restore_rows(const Capture& from, int n_keep) {
   for (AttentionCapture& a : capture_.attention) {
     const AttentionCapture* f = from.find(a.layer, a.head);
     const int n = f ? std::min(n_keep, f->n) : 0;
+    const size_t tri = static_cast<size_t>(n) * (n + 1) / 2;
+    if (a.p.size() < tri) a.p.resize(tri);  // recycled storage may hold more: run() sizes it
+    if (f) std::copy(f->p.begin(), f->p.begin() + tri, a.p.begin());
     a.n = n;
-    a.p.assign(f ? f->p.begin() : a.p.end(),
-               f ? f->p.begin() + static_cast<size_t>(n) * (n + 1) / 2 : a.p.end());
   }
 }
 
 void Session::recycle_maps(std::vector<std::vector<float>>& spare) {
   for (AttentionCapture& a : capture_.attention)
     if (a.p.capacity() == 0 && !spare.empty()) {
-      a.p = std::move(spare.back());
-      a.p.clear();
+      a.p = std::move(spare.back());  // its old bytes stay: see run()
       spare.pop_back();
     }
 }
@@ -424,9 +424,10 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
 }
 
 void Session::State::pack(const float* x, int t_count, int cols, Precision prec) {
-  if (prec == Precision::DraftInt8)
-    pack_x_int8(x, t_count, cols, xint8);
-  else if (prec == Precision::DraftBf16 && draft_path == DraftPath::Avx512Bf16)
+  if (prec == Precision::DraftInt8) {
+    size_x_int8(t_count, cols, xint8);
+    pool->run(int8_x_tiles(t_count), [&](int i) { pack_x_int8_tile(x, t_count, xint8, i); });
+  } else if (prec == Precision::DraftBf16 && draft_path == DraftPath::Avx512Bf16)
     pack_x_bf16(x, t_count, cols, xbf16);
   else {
     // Packing x costs about 1/rows of the product; split, it is no longer the serial part.
@@ -664,11 +665,14 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, int c
   for (int l = 0; l < c.n_layers; ++l) {
     rope_tables(l);
     // Room for this layer's rows only now: zeroing every map up front (142 MB at N = 512 with
-    // every head) would delay layer 0 by about half a layer's work.
+    // every head) would delay layer 0 by about half a layer's work. Storage recycled from an
+    // earlier pass (recycle_maps) keeps its bytes and is not zeroed at all: the rows from a.n
+    // to cap_end are this call's positions, and the backend writes each of them whole
+    // (AttentionCall::prob_rows).
     for (AttentionCapture& a : capture_.attention)
-      if (a.layer == l && s.cap_end > a.n) {
-        a.p.resize(static_cast<size_t>(s.cap_end) * (s.cap_end + 1) / 2, 0.0f);
-        a.n = s.cap_end;
+      if (a.layer == l) {
+        a.n = std::max(a.n, s.cap_end);
+        a.p.resize(static_cast<size_t>(a.n) * (a.n + 1) / 2, 0.0f);
       }
     for (int c0 = 0; c0 < n; c0 += chunk) {
       check_cancel();

@@ -243,30 +243,46 @@ bool int8_supported(int cols) {
   return cols > 0 && cols % kBlk == 0;
 }
 
-void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp) {
-  const int n_tiles = (t_count + kRows - 1) / kRows;
-  const int nb = cols / kBlk;
+int int8_x_tiles(int t_count) {
+  return (t_count + kRows - 1) / kRows;
+}
+
+void size_x_int8(int t_count, int cols, Int8X& xp) {
   xp.cols = cols;
-  xp.q.assign(static_cast<size_t>(n_tiles) * kRows * cols, 128);  // code 0 for rows past T
-  xp.scale.assign(static_cast<size_t>(n_tiles) * kRows * nb, 0.0f);
-  xp.sum.assign(xp.scale.size(), 0.0f);
+  xp.q.resize(static_cast<size_t>(int8_x_tiles(t_count)) * kRows * cols);
+  xp.scale.resize(static_cast<size_t>(int8_x_tiles(t_count)) * kRows * (cols / kBlk));
+  xp.sum.resize(xp.scale.size());
+}
+
+void pack_x_int8_tile(const float* x, int t_count, Int8X& xp, int tile) {
+  const int cols = xp.cols, nb = cols / kBlk;
+  uint8_t* dst = xp.q.data() + static_cast<size_t>(tile) * kRows * cols;
+  const size_t tile_at = static_cast<size_t>(tile) * kRows * nb;
   int8_t codes[kBlk];
-  for (int t = 0; t < t_count; ++t) {
-    uint8_t* dst = xp.q.data() + static_cast<size_t>(t / kRows) * kRows * cols;
-    const size_t tile_at = static_cast<size_t>(t / kRows) * kRows * nb;
+  for (int r = 0; r < kRows; ++r) {
+    const int t = tile * kRows + r;
     for (int b = 0; b < nb; ++b) {
-      const float* xb = x + static_cast<size_t>(t) * cols + b * kBlk;
-      float sum = 0.0f;  // in order, for the offsets of Q4_1's blocks
-      for (int i = 0; i < kBlk; ++i) sum += xb[i];
-      xp.sum[tile_at + b * kRows + t % kRows] = sum;
-      xp.scale[tile_at + b * kRows + t % kRows] = quantize_block(xb, codes);
+      float sum = 0.0f, scale = 0.0f;  // rows past T: code 0 (stored 128), scale 0
+      std::fill(codes, codes + kBlk, int8_t{0});
+      if (t < t_count) {
+        const float* xb = x + static_cast<size_t>(t) * cols + b * kBlk;
+        for (int i = 0; i < kBlk; ++i) sum += xb[i];  // in order, for Q4_1's block offsets
+        scale = quantize_block(xb, codes);
+      }
+      xp.sum[tile_at + b * kRows + r] = sum;
+      xp.scale[tile_at + b * kRows + r] = scale;
       uint8_t shifted[kBlk];
       for (int i = 0; i < kBlk; ++i) shifted[i] = static_cast<uint8_t>(codes[i] + 128);
       for (int i = 0; i < kBlk / 4; ++i)  // one 4-byte lane of the tile ([cols / 4][6][4])
-        std::memcpy(dst + (static_cast<size_t>(b) * kBlk / 4 + i) * 4 * kRows + (t % kRows) * 4,
+        std::memcpy(dst + (static_cast<size_t>(b) * kBlk / 4 + i) * 4 * kRows + r * 4,
                     shifted + 4 * i, 4);
     }
   }
+}
+
+void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp) {
+  size_x_int8(t_count, cols, xp);
+  for (int i = 0; i < int8_x_tiles(t_count); ++i) pack_x_int8_tile(x, t_count, xp, i);
 }
 
 void qgemm_panels_int8(const QuantMatrix& w, const Int8X& xp, int t_count, float* y, int p0,

@@ -41,6 +41,11 @@ struct Int8X {
   std::vector<float> sum;
 };
 void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp);
+// The same in pieces, so the tiles can be split over threads: size_x_int8 once, then
+// pack_x_int8_tile for every tile in [0, int8_x_tiles(T)).
+int int8_x_tiles(int t_count);
+void size_x_int8(int t_count, int cols, Int8X& xp);
+void pack_x_int8_tile(const float* x, int t_count, Int8X& xp, int tile);
 
 // The panels [p0, p1) (32 output columns each) of y[T, w.rows] = x · Wᵀ in int8.
 void qgemm_panels_int8(const QuantMatrix& w, const Int8X& xp, int t_count, float* y, int p0,

@@ -175,6 +175,31 @@ TEST(LiveReuse, KeepingTooManyRowsIsCaught) {
   EXPECT_GT(differ, 0u);
 }
 
+TEST(LiveReuse, RecycledMapsEqualAPassFromScratch) {
+  // A pass from scratch writes into the maps of the pass before it once nothing holds them
+  // (MapPool; they are not zeroed): the backend writes every row whole, so the keys a window
+  // hides read 0 where the causal pass before had probabilities, bit for bit as a fresh cache.
+  NEED_MODEL(m, "smollm2");
+  const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
+  const std::vector<int32_t> ids = prompt_ids(*m, 72);
+  std::vector<int32_t> other = ids;
+  other[3] = (ids[3] + 1) % m->config().vocab;  // nothing to resume: a pass from scratch
+  for (int chunk : {8, 256}) {                  // chunks of 8 queries and one of the whole prompt
+    core::LivePassCache cache;
+    cache.run(m, tok, ids, window(0, chunk), two_threads());  // causal; let go of at once
+    const core::LivePass recycled = cache.run(m, tok, other, window(6, chunk), two_threads());
+    EXPECT_EQ(recycled.reused, 0);
+    const core::LivePass fresh =
+        core::run_live_pass(m, tok, other, window(6, chunk), two_threads());
+    expect_same_pass(recycled, fresh, "pass into recycled maps, chunk " + std::to_string(chunk));
+    size_t hidden_nonzero = 0;  // keys q - k >= 6 are hidden under the window
+    for (const core::model::AttentionCapture& a : recycled.capture->attention)
+      for (int q = 0; q < a.n; ++q)
+        for (int k = 0; k + 6 <= q; ++k) hidden_nonzero += a.at(q, k) != 0.0f;
+    EXPECT_EQ(hidden_nonzero, 0u) << "chunk " << chunk;
+  }
+}
+
 TEST(LiveReuse, AppendedPromptEqualsScratch) {
   NEED_MODEL(m, "smollm2");
   const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
