@@ -605,6 +605,7 @@ void Session::layer_chunk(int l, int c0, int T) {
                            s.k.data() + t * kvd, s.v.data() + t * kvd, kvd);
   }
   lc.used = cache_used(lc, last_pos);
+  if (opts_.attention_only && l == c.n_layers - 1) return;
 
   s.matmul(s.att.data(), T, {{lq.wo, s.o.data()}});
   if (c.post_norms) norm(s.o.data(), s.o.data(), lw.post_attn_norm, T, d);
@@ -681,6 +682,7 @@ std::vector<float> Session::run(const std::vector<int32_t>& tok, int pos0, int c
     }
     if (opts_.layer_done) opts_.layer_done(l, capture_);
   }
+  if (opts_.attention_only) return {};
   // Per chunk, as its own rows: the same products as a chunk-by-chunk pass.
   std::vector<float> out;
   for (int c0 = 0; c0 < n; c0 += chunk) {

@@ -150,6 +150,11 @@ struct RunOptions {
   // draft for the live views: bf16-rounded operands (qgemm_bf16.h) or int8 blocks
   // (qgemm_int8.h). Single-token products and attention are f32 either way.
   Precision precision = Precision::Exact;
+  // The caller reads only the captured attention and the caches (the live views): the last
+  // layer stops once its K/V are stored and its attention ran (its output projection and
+  // FFN feed only the logits), and prefill returns no logits. Resuming such a session is
+  // unaffected: a later call's positions read the K/V of every layer, not its hidden states.
+  bool attention_only = false;
   // Called after layer l of a prefill, when every captured row of layer l is final (the live
   // views publish the layers done so far). A chunked prefill runs layer-major (every chunk
   // through layer l before layer l + 1), so layer 0 of every position is final first.

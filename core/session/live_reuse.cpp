@@ -103,6 +103,7 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
     k.s->truncate(keep, rv);
   } else {
     model::RunOptions o = live_run_options(rv, ctl, true, true, k.pool);
+    o.attention_only = true;  // a live pass shows attention; nothing reads its logits
     if (focus >= 0) {
       o.capture.layers = {focus};
       // The hook reads the pass in flight through the Kept, which outlives the session.

@@ -200,6 +200,28 @@ TEST(LiveReuse, RecycledMapsEqualAPassFromScratch) {
   }
 }
 
+TEST(LiveReuse, AttentionOnlyPassesCaptureTheSameAndReturnNoLogits) {
+  // RunOptions::attention_only (every live pass) skips the last layer's output projection and
+  // FFN and the logits: the captured maps and the caches are those of a full pass, bit for bit.
+  NEED_MODEL(m, "smollm2");
+  const std::vector<int32_t> ids = prompt_ids(*m, 40);
+  core::model::RunOptions o =
+      core::live_run_options(core::live_pass_variant(window(12, 8)), two_threads(), true, true);
+  core::model::Session full(m, o);
+  EXPECT_EQ(full.prefill(ids).size(), static_cast<size_t>(m->config().vocab));
+  o.attention_only = true;
+  core::model::Session only(m, o);
+  EXPECT_TRUE(only.prefill(ids).empty());
+  const Capture &a = full.capture(), &b = only.capture();
+  ASSERT_EQ(a.attention.size(), b.attention.size());
+  for (size_t i = 0; i < a.attention.size(); ++i)
+    EXPECT_EQ(a.attention[i].p, b.attention[i].p) << "map " << i;
+  for (size_t l = 0; l < a.cache.size(); ++l) {
+    EXPECT_EQ(a.cache[l].k_norm, b.cache[l].k_norm) << "layer " << l;
+    EXPECT_EQ(a.cache[l].v_norm, b.cache[l].v_norm) << "layer " << l;
+  }
+}
+
 TEST(LiveReuse, AppendedPromptEqualsScratch) {
   NEED_MODEL(m, "smollm2");
   const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
