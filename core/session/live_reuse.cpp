@@ -95,7 +95,6 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
   const int keep = reusable(m, tokens, v, focus_layer, with_mean, ctl.precision);
   const int focus = focus_of(c, tokens.size(), focus_layer);
   Kept& k = *k_;
-  k.pool->set_limit(2 * static_cast<size_t>(c.n_layers) * (c.n_heads + 1));  // maps + copies
   if (same_session(m, rv, focus, with_mean, ctl.precision)) {
     // Kept from position `keep` (0: the session's caches and scratch serve a pass from scratch).
     k.s->set_control(ctl.cancel, ctl.progress,
@@ -118,6 +117,9 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
     k.focus = focus;
     k.with_mean = with_mean;
   }
+  // What the next pass can write into: the session's maps and one layer's copies. A long
+  // prompt's are not kept: 18 maps of 4096 rows would hold 600 MB while the app idles.
+  k.pool->set_limit(focus >= 0 ? 0 : k.s->capture().attention.size() + c.n_heads);
   if (keep == 0) {
     k.last_cap.reset();  // its maps return to the pool unless a view still shows them
     k.last_blocks.clear();
