@@ -1,5 +1,6 @@
 #include "core/session/live_session.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <optional>
@@ -266,7 +267,8 @@ LiveControl LiveSession::pass_control(const std::string& stage, model::Precision
     if (auto part = b->add(layer, cap, std::move(h)))
       publish([&](LiveResult& res) { res.partial = part; });
   };
-  ctl.kept_layer = w.focus_layer;  // the layer the scene shows; the others as thumbnails
+  // The layer the scene shows (clamped as the view clamps it); the others as thumbnails.
+  ctl.kept_layer = std::clamp(w.focus_layer, 0, w.model->config().n_layers - 1);
   return ctl;
 }
 
