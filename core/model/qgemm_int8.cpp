@@ -132,15 +132,13 @@ void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
 
 // c[t, 0..31] (+)= sum over blocks of scale_x * scale_w * (int32 dot of the codes), t < R.
 template <int R>
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(const uint8_t* xq,
-                                                                      const float* xs,
-                                                                      const float* xsum,
-                                                                      const Int8Panel& p, int nb,
-                                                                      float* c, int ldc, bool add) {
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(
+    const uint8_t* xq, const float* xs, const float* xsum, const Int8Panel& p, int nb,
+    const float* sums, bool add, float* out, int ldo) {
   __m512 acc[R][2];
 #pragma GCC unroll 8
   for (int t = 0; t < R; ++t) {
-    float* ct = c + static_cast<size_t>(t) * ldc;
+    const float* ct = sums + static_cast<size_t>(t) * kPanel;
     acc[t][0] = add ? _mm512_loadu_ps(ct) : _mm512_setzero_ps();
     acc[t][1] = add ? _mm512_loadu_ps(ct + 16) : _mm512_setzero_ps();
   }
@@ -187,18 +185,18 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(const uint
   }
 #pragma GCC unroll 8
   for (int t = 0; t < R; ++t) {
-    _mm512_storeu_ps(c + static_cast<size_t>(t) * ldc, acc[t][0]);
-    _mm512_storeu_ps(c + static_cast<size_t>(t) * ldc + 16, acc[t][1]);
+    _mm512_storeu_ps(out + static_cast<size_t>(t) * ldo, acc[t][0]);
+    _mm512_storeu_ps(out + static_cast<size_t>(t) * ldo + 16, acc[t][1]);
   }
 }
 
 // The same sums in the same order with scalar integer arithmetic: the int32 dots are exact and
 // each f32 step is the same single-rounding fma, so the numbers are identical.
 void tile_scalar(const uint8_t* xq, const float* xs, const float* xsum, const Int8Panel& p, int nb,
-                 float* c, int ldc, int rows, bool add) {
+                 const float* sums, bool add, float* out, int ldo, int rows) {
   for (int t = 0; t < rows; ++t)
     for (int j = 0; j < kPanel; ++j) {
-      float acc = add ? c[static_cast<size_t>(t) * ldc + j] : 0.0f;
+      float acc = add ? sums[static_cast<size_t>(t) * kPanel + j] : 0.0f;
       for (int b = 0; b < nb; ++b) {
         int32_t s = p.neg_comp[static_cast<size_t>(b) * kPanel + j];
         for (int i = 0; i < kBlk; ++i) {
@@ -211,17 +209,17 @@ void tile_scalar(const uint8_t* xq, const float* xs, const float* xsum, const In
         if (p.has_min)
           acc = std::fma(p.min[static_cast<size_t>(b) * kPanel + j], xsum[b * kRows + t], acc);
       }
-      c[static_cast<size_t>(t) * ldc + j] = acc;
+      out[static_cast<size_t>(t) * ldo + j] = acc;
     }
 }
 
 template <int R>
 void vnni_rows(const uint8_t* xq, const float* xs, const float* xsum, const Int8Panel& p, int nb,
-               float* c, int ldc, int rows, bool add) {
+               const float* sums, bool add, float* out, int ldo, int rows) {
   if constexpr (R > 1) {
-    if (rows < R) return vnni_rows<R - 1>(xq, xs, xsum, p, nb, c, ldc, rows, add);
+    if (rows < R) return vnni_rows<R - 1>(xq, xs, xsum, p, nb, sums, add, out, ldo, rows);
   }
-  tile_vnni<R>(xq, xs, xsum, p, nb, c, ldc, add);
+  tile_vnni<R>(xq, xs, xsum, p, nb, sums, add, out, ldo);
 }
 
 }  // namespace
@@ -288,41 +286,42 @@ void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp) {
 void qgemm_panels_int8(const QuantMatrix& w, const Int8X& xp, int t_count, float* y, int p0,
                        int p1) {
   thread_local Int8Panel panel;
-  thread_local std::vector<float> row, edge;
+  thread_local std::vector<float> row, sums;
   const int depth = std::max(w.block_elems, kDepth / w.block_elems * w.block_elems);
   const int nb_all = w.cols / kBlk;
+  const int n_tiles = (t_count + kRows - 1) / kRows;
   const bool vnni = current_int8_path() == Int8Path::Avx512Vnni;
+  sums.resize(static_cast<size_t>(n_tiles) * kRows * kPanel);  // [tile][6][32]
   for (int p = p0; p < p1; ++p) {
     const int r0 = p * kPanel;
     const int width = std::min(kPanel, w.rows - r0);
-    float* c = y + r0;
-    int ldc = w.rows;
-    if (width < kPanel) {  // a narrower last panel computes into [T, 32] and copies out
-      edge.resize(static_cast<size_t>(t_count) * kPanel);
-      c = edge.data();
-      ldc = kPanel;
-    }
     for (int k0 = 0; k0 < w.cols; k0 += depth) {
       const int kb = std::min(depth, w.cols - k0);
+      // The last slice of a full panel writes y; until then the sums stay contiguous (y's
+      // rows are a page or more apart).
+      const bool direct = k0 + kb == w.cols && width == kPanel;
       pack_panel_int8(w, r0, k0, kb, panel, row);
-      for (int t0 = 0; t0 < t_count; t0 += kRows) {
+      for (int i = 0; i < n_tiles; ++i) {
+        const int t0 = i * kRows;
         const uint8_t* xq =
             xp.q.data() + static_cast<size_t>(t0) * w.cols + static_cast<size_t>(k0) * kRows;
         const size_t s_at = static_cast<size_t>(t0) * nb_all + (k0 / kBlk) * kRows;
-        const float* xs = xp.scale.data() + s_at;
-        const float* xsum = xp.sum.data() + s_at;
         const int rows = std::min(kRows, t_count - t0);
-        float* ct = c + static_cast<size_t>(t0) * ldc;
+        float* st = sums.data() + static_cast<size_t>(t0) * kPanel;
+        float* out = direct ? y + static_cast<size_t>(t0) * w.rows + r0 : st;
+        const int ldo = direct ? w.rows : kPanel;
         if (vnni)
-          vnni_rows<kRows>(xq, xs, xsum, panel, kb / kBlk, ct, ldc, rows, k0 > 0);
+          vnni_rows<kRows>(xq, xp.scale.data() + s_at, xp.sum.data() + s_at, panel, kb / kBlk, st,
+                           k0 > 0, out, ldo, rows);
         else
-          tile_scalar(xq, xs, xsum, panel, kb / kBlk, ct, ldc, rows, k0 > 0);
+          tile_scalar(xq, xp.scale.data() + s_at, xp.sum.data() + s_at, panel, kb / kBlk, st,
+                      k0 > 0, out, ldo, rows);
       }
     }
-    if (width < kPanel)
+    if (width < kPanel)  // a narrower last panel: the first columns of its sums
       for (int t = 0; t < t_count; ++t)
-        std::memcpy(y + static_cast<size_t>(t) * w.rows + r0, edge.data() + t * kPanel,
-                    sizeof(float) * width);
+        std::memcpy(y + static_cast<size_t>(t) * w.rows + r0,
+                    sums.data() + static_cast<size_t>(t) * kPanel, sizeof(float) * width);
   }
 }
 
