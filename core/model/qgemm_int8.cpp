@@ -130,7 +130,9 @@ void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
   }
 }
 
-// c[t, 0..31] (+)= sum over blocks of scale_x * scale_w * (int32 dot of the codes), t < R.
+// out[t, 0..31] = (add ? sums[t, 0..31] : 0) + the sum over blocks of scale_x * scale_w *
+// (int32 dot of the codes) (+ min * x's block sum), t < R; sums are [R][32], out's rows ldo
+// apart.
 template <int R>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(
     const uint8_t* xq, const float* xs, const float* xsum, const Int8Panel& p, int nb,
@@ -260,12 +262,13 @@ void pack_x_int8_tile(const float* x, int t_count, Int8X& xp, int tile) {
   for (int r = 0; r < kRows; ++r) {
     const int t = tile * kRows + r;
     for (int b = 0; b < nb; ++b) {
-      float sum = 0.0f, scale = 0.0f;  // rows past T: code 0 (stored 128), scale 0
-      std::fill(codes, codes + kBlk, int8_t{0});
+      float sum = 0.0f, scale = 0.0f;
       if (t < t_count) {
         const float* xb = x + static_cast<size_t>(t) * cols + b * kBlk;
         for (int i = 0; i < kBlk; ++i) sum += xb[i];  // in order, for Q4_1's block offsets
         scale = quantize_block(xb, codes);
+      } else {  // rows past T: code 0 (stored 128), scale 0
+        std::fill(codes, codes + kBlk, int8_t{0});
       }
       xp.sum[tile_at + b * kRows + r] = sum;
       xp.scale[tile_at + b * kRows + r] = scale;
@@ -289,7 +292,7 @@ void qgemm_panels_int8(const QuantMatrix& w, const Int8X& xp, int t_count, float
   thread_local std::vector<float> row, sums;
   const int depth = std::max(w.block_elems, kDepth / w.block_elems * w.block_elems);
   const int nb_all = w.cols / kBlk;
-  const int n_tiles = (t_count + kRows - 1) / kRows;
+  const int n_tiles = int8_x_tiles(t_count);
   const bool vnni = current_int8_path() == Int8Path::Avx512Vnni;
   sums.resize(static_cast<size_t>(n_tiles) * kRows * kPanel);  // [tile][6][32]
   for (int p = p0; p < p1; ++p) {

@@ -39,7 +39,7 @@ std::vector<float> head_thumb(const ThumbGrid& g, const model::AttentionCapture*
                               const attn::MaskSpec* native_mk) {
   const int T = g.T;
   // Band masks (both, in difference mode): row q sees keys [q - max_d, q], a run of whole
-  // cells but the first, so no key is tested (the same updates in the same order).
+  // cells but the first, so no key is tested.
   int32_t max_d = 0, native_d = 0;
   const bool band =
       attn::band_of(mk, &max_d) && (!native_mk || attn::band_of(*native_mk, &native_d));
