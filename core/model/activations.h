@@ -7,6 +7,9 @@ namespace core::model {
 
 // gate[i] = silu(gate[i]) * up[i] for n elements (SwiGLU); silu(g) = g / (1 + e^-g).
 void silu_mul(float* gate, const float* up, size_t n);
+// The same with attn::exp_poly (within 1 ulp of expf) in a loop the compiler vectorizes: the
+// drafts' SwiGLU, about 5x faster. The exact path keeps libm's expf (activations.cpp says why).
+void silu_mul_draft(float* gate, const float* up, size_t n);
 
 // gate[i] = gelu_tanh(gate[i]) * up[i] for n elements (GeGLU, Gemma), where
 // gelu_tanh(g) = 0.5 g (1 + tanh(u)), u = sqrt(2/pi) (g + 0.044715 g^3).

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <initializer_list>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "core/attention/attn_math.h"
 #include "core/attention/cpu_attention.h"
@@ -139,6 +140,9 @@ struct Session::State {
       xpacked;  // [x_tiles(T) * kPackRows * in] x of a multi-token product (pack_x_tile)
   std::vector<uint16_t> xbf16;  // the same as bf16 pairs (pack_x_bf16), draft on AVX-512 BF16
   Int8X xint8;                  // the same as int8 blocks (pack_x_int8), int8 draft
+  // The int8 draft's weights, packed on first use and kept while the session lives (a live
+  // view's draft session serves many passes): by the matrix's blocks in the mapping.
+  std::unordered_map<const uint8_t*, Int8Weights> int8_weights;
   Precision precision = Precision::Exact;
   DraftPath draft_path = DraftPath::Emulated;  // picked when the session starts
   // The n tokens of the current call (run() goes layer by layer over its chunks of T).
@@ -391,21 +395,27 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
   struct Range {
     const MatJob* job;
     int r0, r1;
+    Int8Weights* packed;  // the int8 draft's panels of job->w
   };
   std::vector<Range> tasks;
   bool prepared = false;
+  const int cols = jobs.begin()->w.cols;
+  const Precision prec =
+      precision == Precision::DraftInt8 && !int8_supported(cols) ? Precision::Exact : precision;
   for (const MatJob& j : jobs) {
+    Int8Weights* packed = nullptr;
+    if (t_count > 1 && prec == Precision::DraftInt8) {
+      packed = &int8_weights[j.w.data];
+      if (packed->rows == 0) size_int8_weights(j.w, *packed);
+    }
     if (t_count == 1 && !prepared && qgemv_needs_xsum(j.w.type)) {
       xsum.resize(j.w.cols / 32);
       qgemv_prepare(j.w, x, xsum.data());
       prepared = true;
     }
     for (int r = 0; r < j.w.rows; r += rows_per_task)
-      tasks.push_back({&j, r, std::min(j.w.rows, r + rows_per_task)});
+      tasks.push_back({&j, r, std::min(j.w.rows, r + rows_per_task), packed});
   }
-  const int cols = jobs.begin()->w.cols;
-  const Precision prec =
-      precision == Precision::DraftInt8 && !int8_supported(cols) ? Precision::Exact : precision;
   if (t_count > 1) pack(x, t_count, cols, prec);
   const bool draft = prec == Precision::DraftBf16;
   const bool bf16_dot = draft && draft_path == DraftPath::Avx512Bf16;
@@ -415,7 +425,7 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
     if (t_count == 1)
       qgemv_rows(t.job->w, x, xsum.data(), t.job->y, t.r0, t.r1);
     else if (prec == Precision::DraftInt8)
-      qgemm_panels_int8(t.job->w, xint8, t_count, t.job->y, p0, p1);
+      qgemm_panels_int8(t.job->w, *t.packed, xint8, t_count, t.job->y, p0, p1);
     else if (bf16_dot)
       qgemm_panels_bf16(t.job->w, xbf16.data(), t_count, t.job->y, p0, p1);
     else
@@ -618,6 +628,8 @@ void Session::layer_chunk(int l, int c0, int T) {
     const float* u = s.up.data() + static_cast<size_t>(t) * ff;
     if (c.gelu_tanh)
       gelu_tanh_mul(g, u, ff);
+    else if (s.precision != Precision::Exact)
+      silu_mul_draft(g, u, ff);
     else
       silu_mul(g, u, ff);
   });

@@ -74,57 +74,63 @@ float quantize_block(const float* v, int8_t* q) {
   return current_isa() == Isa::Avx512 ? quantize_block_avx512(v, q) : quantize_block_scalar(v, q);
 }
 
-// The panel of W[r0 .. r0+31, k0 .. k0+kb) as int8: codes [kb / 4][32][4], scales [kb/32][32]
-// and, per block and column, -128 * the sum of its codes (the +128 offset of x's codes) and
-// the block's offset (Q4_1's min; 0 for the others): w = scale * code + min.
+// One panel of W[r0 .. r0+31, 0 .. cols) in Int8Weights: codes [cols / 4][32][4] and, per
+// 32-element block and column, the scale, -128 * the sum of its codes (the +128 offset of x's
+// codes) and the block's offset (Q4_1's min; null for the others): w = scale * code + min.
+// The slice at k0 starts k0 * 32 codes and k0 block entries in.
 struct Int8Panel {
-  std::vector<int8_t> q;
-  std::vector<float> scale;
-  std::vector<int32_t> neg_comp;
-  std::vector<float> min;
-  bool has_min = false;
+  int8_t* q;
+  float* scale;
+  int32_t* neg_comp;
+  float* min;  // null unless Q4_1
+  Int8Panel at(int k0) const {
+    const int b = k0 / kBlk * kPanel;
+    return {q + static_cast<size_t>(k0) * kPanel, scale + b, neg_comp + b, min ? min + b : nullptr};
+  }
 };
 
-void pack_panel_int8(const QuantMatrix& w, int r0, int k0, int kb, Int8Panel& p,
-                     std::vector<float>& row) {
-  const int nb = kb / kBlk;
-  p.q.resize(static_cast<size_t>(kb) * kPanel);
-  p.scale.resize(static_cast<size_t>(nb) * kPanel);
-  p.neg_comp.resize(static_cast<size_t>(nb) * kPanel);
-  p.min.assign(static_cast<size_t>(nb) * kPanel, 0.0f);
-  p.has_min = w.type == TensorType::Q4_1;
+Int8Panel panel_of(Int8Weights& pw, int p) {
+  const size_t codes = static_cast<size_t>(pw.cols) * kPanel, blocks = codes / kBlk;
+  return {pw.q.data() + p * codes, pw.scale.data() + p * blocks, pw.neg_comp.data() + p * blocks,
+          pw.has_min ? pw.min.data() + p * blocks : nullptr};
+}
+
+void pack_panel_int8(const QuantMatrix& w, int r0, const Int8Panel& p, std::vector<float>& row) {
+  const int nb = w.cols / kBlk;
   // W's own codes where its 32-element blocks are int codes times one scale (block_codes):
   // only x is rounded then, as in llama.cpp's Q8_0 x Q8_0 and Q4_1 x Q8_1 products.
   const bool exact = has_block_codes(w.type) && w.block_elems == kBlk;
-  const size_t block_bytes = exact ? w.row_bytes / (w.cols / kBlk) : 0;
-  row.resize(kb);
+  const size_t block_bytes = exact ? w.row_bytes / nb : 0;
+  row.resize(w.cols);
   int8_t codes[kBlk];
+  float min = 0.0f;
   for (int j = 0; j < kPanel; ++j) {
-    if (!exact) dequantize_row_slice(w, r0 + j, k0, kb, row.data());
+    if (!exact) dequantize_row_slice(w, r0 + j, 0, w.cols, row.data());
     for (int b = 0; b < nb; ++b) {
       const size_t at = static_cast<size_t>(b) * kPanel + j;
       if (!exact) {
         p.scale[at] = quantize_block(row.data() + b * kBlk, codes);
       } else if (r0 + j < w.rows) {
         const uint8_t* blk = w.data + static_cast<size_t>(r0 + j) * w.row_bytes +
-                             static_cast<size_t>(k0 / kBlk + b) * block_bytes;
-        p.scale[at] = block_codes(w.type, blk, codes, &p.min[at]);
+                             static_cast<size_t>(b) * block_bytes;
+        p.scale[at] = block_codes(w.type, blk, codes, &min);
         if (w.type == TensorType::Q4_1) {
           // Codes 0..15 centred to -8..7 (d q + m = d (q - 8) + (m + 8 d)): the error x's
           // rounding brings is the sum of its errors times the codes, so centred codes halve it.
           for (int8_t& q : codes) q = static_cast<int8_t>(q - 8);
-          p.min[at] += 8.0f * p.scale[at];
+          p.min[at] = min + 8.0f * p.scale[at];
         }
       } else {  // a row past the end: 0
         p.scale[at] = 0.0f;
+        if (p.min) p.min[at] = 0.0f;
         std::fill(codes, codes + kBlk, int8_t{0});
       }
       int32_t sum = 0;
       for (int i = 0; i < kBlk; ++i) sum += codes[i];
       p.neg_comp[at] = -128 * sum;
-      // Codes k .. k+3 of column j are one 4-byte lane of the panel ([kb / 4][32][4]).
+      // Codes k .. k+3 of column j are one 4-byte lane of the panel ([cols / 4][32][4]).
       for (int i = 0; i < kBlk / 4; ++i)
-        std::memcpy(p.q.data() + (static_cast<size_t>(b) * kBlk / 4 + i) * 4 * kPanel + j * 4,
+        std::memcpy(p.q + (static_cast<size_t>(b) * kBlk / 4 + i) * 4 * kPanel + j * 4,
                     codes + 4 * i, 4);
     }
   }
@@ -146,8 +152,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(
   }
   for (int b = 0; b < nb; ++b) {
     __m512i s[R][2];
-    const __m512i n0 = _mm512_loadu_si512(p.neg_comp.data() + b * kPanel);
-    const __m512i n1 = _mm512_loadu_si512(p.neg_comp.data() + b * kPanel + 16);
+    const __m512i n0 = _mm512_loadu_si512(p.neg_comp + b * kPanel);
+    const __m512i n1 = _mm512_loadu_si512(p.neg_comp + b * kPanel + 16);
 #pragma GCC unroll 8
     for (int t = 0; t < R; ++t) {
       s[t][0] = n0;
@@ -155,7 +161,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(
     }
 #pragma GCC unroll 8
     for (int kq = 0; kq < kBlk / 4; ++kq) {
-      const int8_t* wq = p.q.data() + static_cast<size_t>(b * kBlk / 4 + kq) * 4 * kPanel;
+      const int8_t* wq = p.q + static_cast<size_t>(b * kBlk / 4 + kq) * 4 * kPanel;
       const __m512i w0 = _mm512_loadu_si512(wq);
       const __m512i w1 = _mm512_loadu_si512(wq + 64);
       const quad32* xr = reinterpret_cast<const quad32*>(xq) + (b * kBlk / 4 + kq) * kRows;
@@ -166,17 +172,17 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(
         s[t][1] = _mm512_dpbusd_epi32(s[t][1], bx, w1);
       }
     }
-    const __m512 ws0 = _mm512_loadu_ps(p.scale.data() + b * kPanel);
-    const __m512 ws1 = _mm512_loadu_ps(p.scale.data() + b * kPanel + 16);
+    const __m512 ws0 = _mm512_loadu_ps(p.scale + b * kPanel);
+    const __m512 ws1 = _mm512_loadu_ps(p.scale + b * kPanel + 16);
 #pragma GCC unroll 8
     for (int t = 0; t < R; ++t) {
       const __m512 sx = _mm512_set1_ps(xs[b * kRows + t]);
       acc[t][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t][0]), _mm512_mul_ps(ws0, sx), acc[t][0]);
       acc[t][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t][1]), _mm512_mul_ps(ws1, sx), acc[t][1]);
     }
-    if (p.has_min) {  // + min * (the sum of x's block), per column
-      const __m512 m0 = _mm512_loadu_ps(p.min.data() + b * kPanel);
-      const __m512 m1 = _mm512_loadu_ps(p.min.data() + b * kPanel + 16);
+    if (p.min) {  // + min * (the sum of x's block), per column
+      const __m512 m0 = _mm512_loadu_ps(p.min + b * kPanel);
+      const __m512 m1 = _mm512_loadu_ps(p.min + b * kPanel + 16);
 #pragma GCC unroll 8
       for (int t = 0; t < R; ++t) {
         const __m512 sum = _mm512_set1_ps(xsum[b * kRows + t]);
@@ -208,7 +214,7 @@ void tile_scalar(const uint8_t* xq, const float* xs, const float* xsum, const In
         }
         const float scale = p.scale[static_cast<size_t>(b) * kPanel + j] * xs[b * kRows + t];
         acc = std::fma(static_cast<float>(s), scale, acc);
-        if (p.has_min)
+        if (p.min)
           acc = std::fma(p.min[static_cast<size_t>(b) * kPanel + j], xsum[b * kRows + t], acc);
       }
       out[static_cast<size_t>(t) * ldo + j] = acc;
@@ -286,11 +292,22 @@ void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp) {
   for (int i = 0; i < int8_x_tiles(t_count); ++i) pack_x_int8_tile(x, t_count, xp, i);
 }
 
-void qgemm_panels_int8(const QuantMatrix& w, const Int8X& xp, int t_count, float* y, int p0,
-                       int p1) {
-  thread_local Int8Panel panel;
+void size_int8_weights(const QuantMatrix& w, Int8Weights& pw) {
+  const size_t panels = (w.rows + kPanel - 1) / kPanel;
+  const size_t blocks = panels * kPanel * (w.cols / kBlk);
+  pw.rows = w.rows;
+  pw.cols = w.cols;
+  pw.has_min = w.type == TensorType::Q4_1;
+  pw.q.resize(panels * kPanel * w.cols);
+  pw.scale.resize(blocks);
+  pw.neg_comp.resize(blocks);
+  pw.min.resize(pw.has_min ? blocks : 0);
+  pw.packed.assign(panels, 0);
+}
+
+void qgemm_panels_int8(const QuantMatrix& w, Int8Weights& pw, const Int8X& xp, int t_count,
+                       float* y, int p0, int p1) {
   thread_local std::vector<float> row, sums;
-  const int depth = std::max(w.block_elems, kDepth / w.block_elems * w.block_elems);
   const int nb_all = w.cols / kBlk;
   const int n_tiles = int8_x_tiles(t_count);
   const bool vnni = current_int8_path() == Int8Path::Avx512Vnni;
@@ -298,12 +315,17 @@ void qgemm_panels_int8(const QuantMatrix& w, const Int8X& xp, int t_count, float
   for (int p = p0; p < p1; ++p) {
     const int r0 = p * kPanel;
     const int width = std::min(kPanel, w.rows - r0);
-    for (int k0 = 0; k0 < w.cols; k0 += depth) {
-      const int kb = std::min(depth, w.cols - k0);
+    const Int8Panel panel = panel_of(pw, p);
+    if (!pw.packed[p]) {
+      pack_panel_int8(w, r0, panel, row);
+      pw.packed[p] = 1;
+    }
+    for (int k0 = 0; k0 < w.cols; k0 += kDepth) {
+      const int kb = std::min(kDepth, w.cols - k0);
       // The last slice of a full panel writes y; until then the sums stay contiguous (y's
       // rows are a page or more apart).
       const bool direct = k0 + kb == w.cols && width == kPanel;
-      pack_panel_int8(w, r0, k0, kb, panel, row);
+      const Int8Panel slice = panel.at(k0);
       for (int i = 0; i < n_tiles; ++i) {
         const int t0 = i * kRows;
         const uint8_t* xq =
@@ -314,10 +336,10 @@ void qgemm_panels_int8(const QuantMatrix& w, const Int8X& xp, int t_count, float
         float* out = direct ? y + static_cast<size_t>(t0) * w.rows + r0 : st;
         const int ldo = direct ? w.rows : kPanel;
         if (vnni)
-          vnni_rows<kRows>(xq, xp.scale.data() + s_at, xp.sum.data() + s_at, panel, kb / kBlk, st,
+          vnni_rows<kRows>(xq, xp.scale.data() + s_at, xp.sum.data() + s_at, slice, kb / kBlk, st,
                            k0 > 0, out, ldo, rows);
         else
-          tile_scalar(xq, xp.scale.data() + s_at, xp.sum.data() + s_at, panel, kb / kBlk, st,
+          tile_scalar(xq, xp.scale.data() + s_at, xp.sum.data() + s_at, slice, kb / kBlk, st,
                       k0 > 0, out, ldo, rows);
       }
     }
