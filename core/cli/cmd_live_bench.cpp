@@ -228,12 +228,9 @@ int cmd_live_bench(int argc, char** argv) {
         "int8 path %s, max |dp| draft vs exact %.4f\n",
         tokens, 2 * rounds, median(draft_a), median(exact_a), median(exact_b), median(first_a),
         median(first_b), model::int8_path_name(model::current_int8_path()), d ? d->overall : -1.0f);
-    // What the app would do here: its measured mode reads the last draft/exact pair timed; a
-    // prompt too long for drafts runs none whatever the mode (the pass says so).
-    const DraftChoice shown = a.result()->pass->draft_choice;
-    const DraftChoice choice = shown.why == DraftChoice::Why::TooLong
-                                   ? shown
-                                   : choose_draft(DraftFirst::Measured, shown.ratio);
+    // What the app would do here: its measured mode reads the last draft/exact pair timed.
+    const DraftChoice choice =
+        choose_draft(DraftFirst::Measured, a.result()->pass->draft_choice.ratio);
     std::printf("draft decision, N=%d (app default, threshold %.2fx): %s -> %s\n", tokens,
                 kDraftPaysRatio, draft_choice_text(choice).c_str(),
                 choice.draft() ? "draft first" : "exact only");

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/figure/figure_systems.h"
+#include "core/session/live_capture.h"
 #include "core/session/session.h"
 #include "core/views/live_attention.h"
 #include "core/views/live_groups.h"
@@ -143,6 +144,8 @@ ViewData live_attention_data(const ViewInput& in, const core::LiveResult& r) {
 }
 ViewData live_rollout_data(const ViewInput& in, const core::LiveResult& r) {
   if (!r.pass) return message("running the forward pass...");
+  if (r.pass->focus_layer >= 0 && !r.pass->capture->find(0, core::kLayerMean))
+    return message("the rollout follows with the exact pass (a long draft keeps no layer means)");
   return wrap(core::build_live_rollout(*r.pass, *r.config, in.scene.query));
 }
 ViewData live_ring_data(const ViewInput& in, const core::LiveResult& r) {

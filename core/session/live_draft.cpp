@@ -2,8 +2,6 @@
 
 #include <cstdio>
 
-#include "core/session/live_capture.h"
-
 namespace core {
 
 DraftChoice choose_draft(DraftFirst mode, double ratio) {
@@ -48,8 +46,6 @@ std::string draft_choice_text(const DraftChoice& c) {
       return std::string("draft first: ") + r;
     case DraftChoice::Why::Skipped:
       return std::string("draft skipped: ") + r;
-    case DraftChoice::Why::TooLong:
-      return "no draft over " + std::to_string(kLiveFullCaptureTokens) + " tokens";
   }
   return "";
 }

@@ -36,7 +36,6 @@ struct DraftChoice {
     Measuring,  // no draft/exact pair timed yet for this model: this pass times one
     Pays,       // the last pair: draft <= kDraftPaysRatio x exact
     Skipped,    // the last pair: the draft is not clearly faster
-    TooLong,    // a prompt over kLiveFullCaptureTokens runs no draft
   };
   Why why = Why::Off;
   double ratio = 0;  // draft ms / exact ms of the last timed pair; 0 = none yet

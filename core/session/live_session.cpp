@@ -352,12 +352,10 @@ void LiveSession::prompt_stage() {
 void LiveSession::pass_stage(model::Precision precision, DraftChoice choice) {
   Worker& w = *w_;
   const bool draft = precision != model::Precision::Exact;
-  // A long prompt runs no draft: its kept session and capture would double the memory of
-  // the largest pass, and the exact pass shows its layers as they finish anyway.
-  if (long_capture(static_cast<int>(w.tokens.size())) && choice.draft()) {
-    if (draft) return;
-    choice.why = DraftChoice::Why::TooLong;
-  }
+  // A long prompt's draft keeps its focus heads and block maxima but not the per-layer means
+  // (18 maps of 4096 rows are 600 MB, held twice while the exact pass runs): the rollout
+  // waits for the exact pass.
+  const bool with_mean = !(draft && long_capture(static_cast<int>(w.tokens.size())));
   std::shared_ptr<LivePass> pass;
   std::shared_ptr<const DraftDelta> delta;
   // A long native pass made for difference mode has no per-layer means (the rollout's).
@@ -381,7 +379,7 @@ void LiveSession::pass_stage(model::Precision precision, DraftChoice choice) {
     // Drafts and exact passes resume their own kind (a draft's K/V are not the exact ones).
     LivePassCache& cache = draft ? w.draft_cache : w.pass_cache;
     pass = std::make_shared<LivePass>(
-        cache.run(w.model, *w.tok, w.tokens, w.variant, ctl, w.focus_layer));
+        cache.run(w.model, *w.tok, w.tokens, w.variant, ctl, w.focus_layer, with_mean));
     // A long pass brings its block maxima; otherwise the builder made every layer's
     // thumbnails as the layers finished.
     if (!pass->thumbs)

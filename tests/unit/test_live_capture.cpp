@@ -7,11 +7,14 @@
 // the max of its block, and the hover reads the exact value.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
+#include <thread>
 
 #include "core/figure/live_views.h"
+#include "core/figure/view_registry.h"
 #include "core/figure/views.h"
 #include "core/model/tokenizer_gguf.h"
 #include "core/session/live_capture.h"
@@ -228,6 +231,53 @@ TEST(LiveCapture, LiveSessionFocusesLongPassesOnTheSceneLayer) {
   EXPECT_EQ(r->pass->focus_layer, 7);
   EXPECT_EQ(r->native->focus_layer, 7);
   EXPECT_TRUE(r->pass->capture->find(7, 1));
+}
+
+// A long prompt drafts first too: the draft keeps the focus heads and block maxima but no
+// layer means (the rollout says it waits for the exact pass), and the exact pass that replaces
+// it brings the means and the draft/exact delta of the focus heads.
+TEST(LiveCapture, LongPromptDraftsFirstWithoutMeans) {
+  NEED_MODEL(m, "smollm2");
+  const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
+  std::string text;
+  while (tok.encode(text).size() < 600)
+    text += "The lamp burned steadily through the night, and the keeper wrote it down. ";
+  core::LiveSessionOptions o;
+  o.n_threads = 2;
+  o.draft_first = core::DraftFirst::Always;
+  core::LiveSession live(o);
+  core::LiveRun run;
+  run.model = "smollm2";
+  run.prompt = text;
+  run.focus_layer = 2;
+  live.update(run);
+  // The draft stays on screen while the exact pass runs (about a second here): poll for it.
+  std::shared_ptr<const core::LiveResult> r;
+  for (int i = 0; i < 600000; ++i) {
+    r = live.result();
+    if (r->pass && (r->pass->draft() || !r->error.empty())) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  ASSERT_TRUE(r->pass && r->pass->draft()) << r->error;
+  const core::LivePass& d = *r->pass;
+  EXPECT_EQ(d.focus_layer, 2);
+  EXPECT_TRUE(d.capture->find(2, 0) && !d.capture->find(1, 0));
+  EXPECT_FALSE(d.capture->find(0, core::kLayerMean));
+  ASSERT_TRUE(d.thumbs);
+  const core::Scene scene;
+  const fig::ViewData rollout = fig::find_view("live_rollout")->build_data({scene, r.get()});
+  EXPECT_FALSE(rollout.data);
+  EXPECT_NE(rollout.message.find("exact pass"), std::string::npos) << rollout.message;
+  ASSERT_TRUE(live.wait_idle(600));
+  r = live.result();
+  ASSERT_TRUE(r->pass) << r->error;
+  EXPECT_FALSE(r->pass->draft());
+  EXPECT_TRUE(r->pass->capture->find(29, core::kLayerMean));
+  ASSERT_TRUE(r->draft_delta);
+  // The int8 products move the focus heads' probabilities (its bound is test_draft's).
+  EXPECT_GT(r->draft_delta->at(2, 0), 0.0f);
+  EXPECT_EQ(r->draft_delta->at(1, 0), 0.0f) << "only the focus layer has heads to compare";
+  EXPECT_TRUE(fig::find_view("live_rollout")->build_data({scene, r.get()}).data);
 }
 
 // A synthetic pass of n tokens, one layer, two heads, a window of w keys including self.
