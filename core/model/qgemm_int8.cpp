@@ -52,8 +52,10 @@ float quantize_block_scalar(const float* v, int8_t* q) {
   return amax / 127.0f;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vl"))) float quantize_block_avx512(const float* v,
-                                                                                 int8_t* q) {
+// The codes of v[0..32) as two 16-byte halves; returns the scale (quantize_block_scalar's
+// float operations, 16 lanes at a time).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline float quantize_halves_avx512(
+    const float* v, __m128i* lo, __m128i* hi) {
   const __m512 a0 = _mm512_loadu_ps(v), a1 = _mm512_loadu_ps(v + 16);
   const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a0), _mm512_abs_ps(a1)));
   const __m512 inv = _mm512_set1_ps(amax > 0 ? 127.0f / amax : 0.0f);
@@ -65,13 +67,60 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) float quantize_block_avx512
     const __m512 r = _mm512_castsi512_ps(
         _mm512_or_si512(_mm512_castps_si512(half), _mm512_and_si512(_mm512_castps_si512(a), sign)));
     const __m512i t = _mm512_cvttps_epi32(_mm512_add_ps(a, r));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16 * h), _mm512_cvtepi32_epi8(t));
+    *(h == 0 ? lo : hi) = _mm512_cvtepi32_epi8(t);
   }
   return amax / 127.0f;
 }
 
+__attribute__((target("avx512f,avx512bw,avx512vl"))) float quantize_block_avx512(const float* v,
+                                                                                 int8_t* q) {
+  __m128i lo, hi;
+  const float scale = quantize_halves_avx512(v, &lo, &hi);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(q), lo);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16), hi);
+  return scale;
+}
+
 float quantize_block(const float* v, int8_t* q) {
   return current_isa() == Isa::Avx512 ? quantize_block_avx512(v, q) : quantize_block_scalar(v, q);
+}
+
+// x's block v[0..32) as stored for the kernel: the codes + 128 (quantize_block's), and the
+// f32 sum of the values (for Q4_1's offsets). Returns the scale.
+float quantize_x_block_scalar(const float* v, uint32_t* shifted, float* sum) {
+  int8_t codes[kBlk];
+  const float scale = quantize_block_scalar(v, codes);
+  uint8_t bytes[kBlk];
+  for (int i = 0; i < kBlk; ++i) bytes[i] = static_cast<uint8_t>(codes[i] + 128);
+  std::memcpy(shifted, bytes, kBlk);
+  // The sum as a tree, the AVX-512 version's order: lanes i and i + 16, then i and i + 8, ...
+  float t[16];
+  for (int i = 0; i < 16; ++i) t[i] = v[i] + v[i + 16];
+  for (int w = 8; w >= 1; w /= 2)
+    for (int i = 0; i < w; ++i) t[i] = t[i] + t[i + w];
+  *sum = t[0];
+  return scale;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) float quantize_x_block_avx512(
+    const float* v, uint32_t* shifted, float* sum) {
+  __m128i lo, hi;
+  const float scale = quantize_halves_avx512(v, &lo, &hi);
+  const __m256i c = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(shifted),
+                      _mm256_xor_si256(c, _mm256_set1_epi8(static_cast<char>(0x80))));
+  // The scalar version's tree: lanes i and i + 16, then i and i + 8, i + 4, i + 2, i + 1.
+  const __m512 s16 = _mm512_add_ps(_mm512_loadu_ps(v), _mm512_loadu_ps(v + 16));
+  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(s16), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s16), 1)));
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  *sum = _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
+  return scale;
+}
+
+float quantize_x_block(const float* v, uint32_t* shifted, float* sum) {
+  return current_isa() == Isa::Avx512 ? quantize_x_block_avx512(v, shifted, sum)
+                                      : quantize_x_block_scalar(v, shifted, sum);
 }
 
 // One panel of W[r0 .. r0+31, 0 .. cols) in Int8Weights: codes [cols / 4][32][4] and, per
@@ -264,26 +313,22 @@ void pack_x_int8_tile(const float* x, int t_count, Int8X& xp, int tile) {
   const int cols = xp.cols, nb = cols / kBlk;
   uint8_t* dst = xp.q.data() + static_cast<size_t>(tile) * kRows * cols;
   const size_t tile_at = static_cast<size_t>(tile) * kRows * nb;
-  int8_t codes[kBlk];
-  for (int r = 0; r < kRows; ++r) {
-    const int t = tile * kRows + r;
-    for (int b = 0; b < nb; ++b) {
+  for (int b = 0; b < nb; ++b) {
+    // The tile's 6 rows of block b: 8 lanes of 4 codes each, lane-major ([8][6][4]).
+    uint32_t lanes[kRows][kBlk / 4];
+    for (int r = 0; r < kRows; ++r) {
+      const int t = tile * kRows + r;
       float sum = 0.0f, scale = 0.0f;
-      if (t < t_count) {
-        const float* xb = x + static_cast<size_t>(t) * cols + b * kBlk;
-        for (int i = 0; i < kBlk; ++i) sum += xb[i];  // in order, for Q4_1's block offsets
-        scale = quantize_block(xb, codes);
-      } else {  // rows past T: code 0 (stored 128), scale 0
-        std::fill(codes, codes + kBlk, int8_t{0});
-      }
+      if (t < t_count)
+        scale = quantize_x_block(x + static_cast<size_t>(t) * cols + b * kBlk, lanes[r], &sum);
+      else  // rows past T: code 0 (stored 128), scale 0
+        std::fill(lanes[r], lanes[r] + kBlk / 4, 0x80808080u);
       xp.sum[tile_at + b * kRows + r] = sum;
       xp.scale[tile_at + b * kRows + r] = scale;
-      uint8_t shifted[kBlk];
-      for (int i = 0; i < kBlk; ++i) shifted[i] = static_cast<uint8_t>(codes[i] + 128);
-      for (int i = 0; i < kBlk / 4; ++i)  // one 4-byte lane of the tile ([cols / 4][6][4])
-        std::memcpy(dst + (static_cast<size_t>(b) * kBlk / 4 + i) * 4 * kRows + r * 4,
-                    shifted + 4 * i, 4);
     }
+    uint32_t* out = reinterpret_cast<uint32_t*>(dst + static_cast<size_t>(b) * kBlk * kRows);
+    for (int i = 0; i < kBlk / 4; ++i)
+      for (int r = 0; r < kRows; ++r) out[i * kRows + r] = lanes[r][i];
   }
 }
 

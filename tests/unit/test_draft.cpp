@@ -35,7 +35,7 @@ constexpr double kBf16U = 1.0 / 256;
 constexpr double kDraftLogitRel = 16 * kBf16U;
 constexpr double kDraftProbAbs = 16 * kBf16U;
 // The int8 draft, measured the same way: a logit moves by at most 9.1% of the max |logit|
-// (Gemma-3) and a probability by at most 0.074 (SmolLM2); the bounds are about 2x those.
+// (Gemma-3) and a probability by at most 0.079 (SmolLM2); the bounds are about 2x those.
 // Both int8 paths give identical numbers, so the figures do not depend on the CPU.
 constexpr double kInt8LogitRel = 0.2;
 constexpr double kInt8ProbAbs = 0.15;
@@ -267,6 +267,39 @@ TEST(DraftInt8, GemmMatchesFloat64Reference) {
       ASSERT_NEAR(y_fast[static_cast<size_t>(t) * rows + r], exact, bound + 1e-5 * mag)
           << "row " << t << " col " << r;
     }
+}
+
+// x's int8 blocks are the same on every instruction set: the AVX-512 rounding does
+// quantize_block_scalar's float operations and both sum a block in the same tree, so the
+// draft's figures do not depend on the CPU. Checked against the scalar code with the block
+// sums recomputed here in that order, rows past T included.
+TEST(DraftInt8, XBlocksAreTheSameOnEveryIsa) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> gauss(0.0f, 3.0f);
+  const int cols = 640, n_t = 17;
+  std::vector<float> x(static_cast<size_t>(n_t) * cols);
+  for (float& v : x) v = gauss(rng);
+  core::model::Int8X best, scalar;
+  core::model::pack_x_int8(x.data(), n_t, cols, best);
+  core::force_isa(core::Isa::Scalar);
+  core::model::pack_x_int8(x.data(), n_t, cols, scalar);
+  core::force_isa(core::best_isa());
+  EXPECT_EQ(best.q, scalar.q) << core::isa_name(core::best_isa());
+  EXPECT_EQ(best.scale, scalar.scale);
+  EXPECT_EQ(best.sum, scalar.sum);
+  // Tile 1, row 2 (x row 8), block 3: the sum in the documented order.
+  const float* v = x.data() + 8 * cols + 3 * 32;
+  float t[16];
+  for (int i = 0; i < 16; ++i) t[i] = v[i] + v[i + 16];
+  for (int w = 8; w >= 1; w /= 2)
+    for (int i = 0; i < w; ++i) t[i] += t[i + w];
+  EXPECT_EQ(best.sum[(1 * (cols / 32) + 3) * 6 + 2], t[0]);
+  double exact = 0;
+  for (int i = 0; i < 32; ++i) exact += v[i];
+  // Float64 reference: a 32-term f32 sum is within 31 roundings of its magnitude.
+  double mag = 0;
+  for (int i = 0; i < 32; ++i) mag += std::fabs(v[i]);
+  EXPECT_NEAR(t[0], exact, 31 * 0x1p-24 * mag);
 }
 
 // The draft is a separate option: a default RunOptions is exact.
