@@ -124,6 +124,12 @@ float* capture_row(const AttentionCall& c, int t, int h) {
   return c.prob_rows ? c.prob_rows[t * c.n_heads + h] : nullptr;
 }
 
+// The first key a captured row of query position q can see: under a band mask the keys
+// before q - max_d are 0 whatever the scores, so only [lo, q] goes through the softmax.
+int first_seen(const CallPlan& p, int32_t q) {
+  return p.band ? static_cast<int>(std::max<int64_t>(0, int64_t{q} - p.max_d)) : 0;
+}
+
 // Keeps the scaled scores of the captured rows: row[position] = st * scale (the value the
 // softmax step computes), for the keys the row sees.
 void capture_scores(const AttentionCall& c, const Column* cols, int n, int t0, int kvh, int g,
@@ -156,8 +162,11 @@ void run_item(const CallPlan& p, int t0, int t1, int kvh, Scratch& w) {
   w.l.assign(ld, 0.0f);
   w.alpha.assign(ld, 1.0f);
   for (int r = 0; r < rows; ++r)
-    if (float* row = capture_row(c, t0 + r / g, kvh * g + r % g))
-      std::fill(row, row + c.q_pos[t0 + r / g] + 1, -INFINITY);
+    if (float* row = capture_row(c, t0 + r / g, kvh * g + r % g)) {
+      const int32_t q = c.q_pos[t0 + r / g];
+      std::fill(row, row + first_seen(p, q), 0.0f);
+      std::fill(row + first_seen(p, q), row + q + 1, -INFINITY);
+    }
   const int n_cols = static_cast<int>(w.cols.size());
   for (int j0 = 0; j0 < n_cols; j0 += kKeys) {
     const int n = std::min(kKeys, n_cols - j0);
@@ -182,7 +191,8 @@ void run_item(const CallPlan& p, int t0, int t1, int kvh, Scratch& w) {
                      c.out + (static_cast<size_t>(t) * c.n_heads + h) * hd);
     if (float* row = capture_row(c, t, h)) {
       const float inv = attn::inverse_sum(st);
-      tile::probabilities(p.isa, row, c.q_pos[t] + 1, st.m, inv);
+      const int lo = first_seen(p, c.q_pos[t]);
+      tile::probabilities(p.isa, row + lo, c.q_pos[t] + 1 - lo, st.m, inv);
     }
   }
 }
