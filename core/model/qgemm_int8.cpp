@@ -85,14 +85,16 @@ float quantize_block(const float* v, int8_t* q) {
   return current_isa() == Isa::Avx512 ? quantize_block_avx512(v, q) : quantize_block_scalar(v, q);
 }
 
-// x's block v[0..32) as stored for the kernel: the codes + 128 (quantize_block's), and the
-// f32 sum of the values (for Q4_1's offsets). Returns the scale.
-float quantize_x_block_scalar(const float* v, uint32_t* shifted, float* sum) {
-  int8_t codes[kBlk];
-  const float scale = quantize_block_scalar(v, codes);
-  uint8_t bytes[kBlk];
-  for (int i = 0; i < kBlk; ++i) bytes[i] = static_cast<uint8_t>(codes[i] + 128);
-  std::memcpy(shifted, bytes, kBlk);
+// x's block v[0..32) as stored for the kernel: quantize_block's codes, -128 * their sum (what
+// W's +128 offset adds to the dot) and the f32 sum of the values (for Q4_1's offsets).
+// Returns the scale.
+float quantize_x_block_scalar(const float* v, uint32_t* codes, int32_t* corr, float* sum) {
+  int8_t q[kBlk];
+  const float scale = quantize_block_scalar(v, q);
+  int32_t n = 0;
+  for (int i = 0; i < kBlk; ++i) n += q[i];
+  *corr = -128 * n;
+  std::memcpy(codes, q, kBlk);
   // The sum as a tree, the AVX-512 version's order: lanes i and i + 16, then i and i + 8, ...
   float t[16];
   for (int i = 0; i < 16; ++i) t[i] = v[i] + v[i + 16];
@@ -102,45 +104,52 @@ float quantize_x_block_scalar(const float* v, uint32_t* shifted, float* sum) {
   return scale;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vl"))) float quantize_x_block_avx512(
-    const float* v, uint32_t* shifted, float* sum) {
+__attribute__((target("avx512f,avx512bw,avx512vl"))) float quantize_x_block_avx512(const float* v,
+                                                                                   uint32_t* codes,
+                                                                                   int32_t* corr,
+                                                                                   float* sum) {
   __m128i lo, hi;
   const float scale = quantize_halves_avx512(v, &lo, &hi);
   const __m256i c = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(shifted),
-                      _mm256_xor_si256(c, _mm256_set1_epi8(static_cast<char>(0x80))));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(codes), c);
+  // The codes' sum: each 8-byte group's sum of signed bytes (|sum| <= 1016), then the groups'.
+  const __m256i g = _mm256_sad_epu8(_mm256_xor_si256(c, _mm256_set1_epi8(static_cast<char>(0x80))),
+                                    _mm256_setzero_si256());
+  const __m128i g2 = _mm_add_epi64(_mm256_castsi256_si128(g), _mm256_extracti128_si256(g, 1));
+  const int64_t biased = _mm_cvtsi128_si64(g2) + _mm_extract_epi64(g2, 1);  // sum + 128 * 32
+  *corr = -128 * static_cast<int32_t>(biased - 128 * kBlk);
   // The scalar version's tree: lanes i and i + 16, then i and i + 8, i + 4, i + 2, i + 1.
   const __m512 s16 = _mm512_add_ps(_mm512_loadu_ps(v), _mm512_loadu_ps(v + 16));
-  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(s16), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s16), 1)));
+  const __m256 s8 =
+      _mm256_add_ps(_mm512_castps512_ps256(s16),
+                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s16), 1)));
   const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
   const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
   *sum = _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
   return scale;
 }
 
-float quantize_x_block(const float* v, uint32_t* shifted, float* sum) {
-  return current_isa() == Isa::Avx512 ? quantize_x_block_avx512(v, shifted, sum)
-                                      : quantize_x_block_scalar(v, shifted, sum);
+float quantize_x_block(const float* v, uint32_t* codes, int32_t* corr, float* sum) {
+  return current_isa() == Isa::Avx512 ? quantize_x_block_avx512(v, codes, corr, sum)
+                                      : quantize_x_block_scalar(v, codes, corr, sum);
 }
 
-// One panel of W[r0 .. r0+31, 0 .. cols) in Int8Weights: codes [cols / 4][32][4] and, per
-// 32-element block and column, the scale, -128 * the sum of its codes (the +128 offset of x's
-// codes) and the block's offset (Q4_1's min; null for the others): w = scale * code + min.
-// The slice at k0 starts k0 * 32 codes and k0 block entries in.
+// One panel of W[r0 .. r0+31, 0 .. cols) in Int8Weights: codes + 128 [cols / 4][32][4] and,
+// per 32-element block and column, the scale and the block's offset (Q4_1's min; null for the
+// others): w = scale * code + min. The slice at k0 starts k0 * 32 codes and k0 block entries in.
 struct Int8Panel {
-  int8_t* q;
+  uint8_t* q;
   float* scale;
-  int32_t* neg_comp;
   float* min;  // null unless Q4_1
   Int8Panel at(int k0) const {
     const int b = k0 / kBlk * kPanel;
-    return {q + static_cast<size_t>(k0) * kPanel, scale + b, neg_comp + b, min ? min + b : nullptr};
+    return {q + static_cast<size_t>(k0) * kPanel, scale + b, min ? min + b : nullptr};
   }
 };
 
 Int8Panel panel_of(Int8Weights& pw, int p) {
   const size_t codes = static_cast<size_t>(pw.cols) * kPanel, blocks = codes / kBlk;
-  return {pw.q.data() + p * codes, pw.scale.data() + p * blocks, pw.neg_comp.data() + p * blocks,
+  return {pw.q.data() + p * codes, pw.scale.data() + p * blocks,
           pw.has_min ? pw.min.data() + p * blocks : nullptr};
 }
 
@@ -174,24 +183,34 @@ void pack_panel_int8(const QuantMatrix& w, int r0, const Int8Panel& p, std::vect
         if (p.min) p.min[at] = 0.0f;
         std::fill(codes, codes + kBlk, int8_t{0});
       }
-      int32_t sum = 0;
-      for (int i = 0; i < kBlk; ++i) sum += codes[i];
-      p.neg_comp[at] = -128 * sum;
+      uint8_t shifted[kBlk];  // + 128: vpdpbusd's unsigned operand
+      for (int i = 0; i < kBlk; ++i) shifted[i] = static_cast<uint8_t>(codes[i] + 128);
       // Codes k .. k+3 of column j are one 4-byte lane of the panel ([cols / 4][32][4]).
       for (int i = 0; i < kBlk / 4; ++i)
         std::memcpy(p.q + (static_cast<size_t>(b) * kBlk / 4 + i) * 4 * kPanel + j * 4,
-                    codes + 4 * i, 4);
+                    shifted + 4 * i, 4);
     }
   }
 }
 
+// One slice of a tile of x (Int8X): codes [kb / 4][6][4] and, per block and row, the scale,
+// -128 * the codes' sum and the f32 sum of the values ([kb / 32][6] each).
+struct XSlice {
+  const int8_t* q;
+  const float* scale;
+  const int32_t* corr;
+  const float* sum;
+};
+
 // out[t, 0..31] = (add ? sums[t, 0..31] : 0) + the sum over blocks of scale_x * scale_w *
 // (int32 dot of the codes) (+ min * x's block sum), t < R; sums are [R][32], out's rows ldo
-// apart.
+// apart. Each block's dot starts at x's -128 * sum (W's codes come +128) and adds 8 vpdpbusd of
+// W's unsigned 4-byte lanes by a broadcast lane of x.
 template <int R>
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(
-    const uint8_t* xq, const float* xs, const float* xsum, const Int8Panel& p, int nb,
-    const float* sums, bool add, float* out, int ldo) {
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(const XSlice& x,
+                                                                      const Int8Panel& p, int nb,
+                                                                      const float* sums, bool add,
+                                                                      float* out, int ldo) {
   __m512 acc[R][2];
 #pragma GCC unroll 8
   for (int t = 0; t < R; ++t) {
@@ -201,31 +220,26 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(
   }
   for (int b = 0; b < nb; ++b) {
     __m512i s[R][2];
-    const __m512i n0 = _mm512_loadu_si512(p.neg_comp + b * kPanel);
-    const __m512i n1 = _mm512_loadu_si512(p.neg_comp + b * kPanel + 16);
 #pragma GCC unroll 8
-    for (int t = 0; t < R; ++t) {
-      s[t][0] = n0;
-      s[t][1] = n1;
-    }
+    for (int t = 0; t < R; ++t) s[t][0] = s[t][1] = _mm512_set1_epi32(x.corr[b * kRows + t]);
 #pragma GCC unroll 8
     for (int kq = 0; kq < kBlk / 4; ++kq) {
-      const int8_t* wq = p.q + static_cast<size_t>(b * kBlk / 4 + kq) * 4 * kPanel;
+      const uint8_t* wq = p.q + static_cast<size_t>(b * kBlk / 4 + kq) * 4 * kPanel;
       const __m512i w0 = _mm512_loadu_si512(wq);
       const __m512i w1 = _mm512_loadu_si512(wq + 64);
-      const quad32* xr = reinterpret_cast<const quad32*>(xq) + (b * kBlk / 4 + kq) * kRows;
+      const quad32* xr = reinterpret_cast<const quad32*>(x.q) + (b * kBlk / 4 + kq) * kRows;
 #pragma GCC unroll 8
       for (int t = 0; t < R; ++t) {
         const __m512i bx = _mm512_set1_epi32(xr[t]);
-        s[t][0] = _mm512_dpbusd_epi32(s[t][0], bx, w0);
-        s[t][1] = _mm512_dpbusd_epi32(s[t][1], bx, w1);
+        s[t][0] = _mm512_dpbusd_epi32(s[t][0], w0, bx);
+        s[t][1] = _mm512_dpbusd_epi32(s[t][1], w1, bx);
       }
     }
     const __m512 ws0 = _mm512_loadu_ps(p.scale + b * kPanel);
     const __m512 ws1 = _mm512_loadu_ps(p.scale + b * kPanel + 16);
 #pragma GCC unroll 8
     for (int t = 0; t < R; ++t) {
-      const __m512 sx = _mm512_set1_ps(xs[b * kRows + t]);
+      const __m512 sx = _mm512_set1_ps(x.scale[b * kRows + t]);
       acc[t][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t][0]), _mm512_mul_ps(ws0, sx), acc[t][0]);
       acc[t][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t][1]), _mm512_mul_ps(ws1, sx), acc[t][1]);
     }
@@ -234,7 +248,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(
       const __m512 m1 = _mm512_loadu_ps(p.min + b * kPanel + 16);
 #pragma GCC unroll 8
       for (int t = 0; t < R; ++t) {
-        const __m512 sum = _mm512_set1_ps(xsum[b * kRows + t]);
+        const __m512 sum = _mm512_set1_ps(x.sum[b * kRows + t]);
         acc[t][0] = _mm512_fmadd_ps(m0, sum, acc[t][0]);
         acc[t][1] = _mm512_fmadd_ps(m1, sum, acc[t][1]);
       }
@@ -249,34 +263,34 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_vnni(
 
 // The same sums in the same order with scalar integer arithmetic: the int32 dots are exact and
 // each f32 step is the same single-rounding fma, so the numbers are identical.
-void tile_scalar(const uint8_t* xq, const float* xs, const float* xsum, const Int8Panel& p, int nb,
-                 const float* sums, bool add, float* out, int ldo, int rows) {
+void tile_scalar(const XSlice& x, const Int8Panel& p, int nb, const float* sums, bool add,
+                 float* out, int ldo, int rows) {
   for (int t = 0; t < rows; ++t)
     for (int j = 0; j < kPanel; ++j) {
       float acc = add ? sums[static_cast<size_t>(t) * kPanel + j] : 0.0f;
       for (int b = 0; b < nb; ++b) {
-        int32_t s = p.neg_comp[static_cast<size_t>(b) * kPanel + j];
+        int32_t s = x.corr[b * kRows + t];
         for (int i = 0; i < kBlk; ++i) {
           const int k = b * kBlk + i;
-          s += static_cast<int32_t>(xq[static_cast<size_t>(k / 4) * 4 * kRows + t * 4 + k % 4]) *
+          s += static_cast<int32_t>(x.q[static_cast<size_t>(k / 4) * 4 * kRows + t * 4 + k % 4]) *
                p.q[static_cast<size_t>(k / 4) * 4 * kPanel + j * 4 + k % 4];
         }
-        const float scale = p.scale[static_cast<size_t>(b) * kPanel + j] * xs[b * kRows + t];
+        const float scale = p.scale[static_cast<size_t>(b) * kPanel + j] * x.scale[b * kRows + t];
         acc = std::fma(static_cast<float>(s), scale, acc);
         if (p.min)
-          acc = std::fma(p.min[static_cast<size_t>(b) * kPanel + j], xsum[b * kRows + t], acc);
+          acc = std::fma(p.min[static_cast<size_t>(b) * kPanel + j], x.sum[b * kRows + t], acc);
       }
       out[static_cast<size_t>(t) * ldo + j] = acc;
     }
 }
 
 template <int R>
-void vnni_rows(const uint8_t* xq, const float* xs, const float* xsum, const Int8Panel& p, int nb,
-               const float* sums, bool add, float* out, int ldo, int rows) {
+void vnni_rows(const XSlice& x, const Int8Panel& p, int nb, const float* sums, bool add, float* out,
+               int ldo, int rows) {
   if constexpr (R > 1) {
-    if (rows < R) return vnni_rows<R - 1>(xq, xs, xsum, p, nb, sums, add, out, ldo, rows);
+    if (rows < R) return vnni_rows<R - 1>(x, p, nb, sums, add, out, ldo, rows);
   }
-  tile_vnni<R>(xq, xs, xsum, p, nb, sums, add, out, ldo);
+  tile_vnni<R>(x, p, nb, sums, add, out, ldo);
 }
 
 }  // namespace
@@ -306,29 +320,32 @@ void size_x_int8(int t_count, int cols, Int8X& xp) {
   xp.cols = cols;
   xp.q.resize(static_cast<size_t>(int8_x_tiles(t_count)) * kRows * cols);
   xp.scale.resize(static_cast<size_t>(int8_x_tiles(t_count)) * kRows * (cols / kBlk));
+  xp.corr.resize(xp.scale.size());
   xp.sum.resize(xp.scale.size());
 }
 
 void pack_x_int8_tile(const float* x, int t_count, Int8X& xp, int tile) {
   const int cols = xp.cols, nb = cols / kBlk;
-  uint8_t* dst = xp.q.data() + static_cast<size_t>(tile) * kRows * cols;
+  int8_t* dst = xp.q.data() + static_cast<size_t>(tile) * kRows * cols;
   const size_t tile_at = static_cast<size_t>(tile) * kRows * nb;
   for (int b = 0; b < nb; ++b) {
     // The tile's 6 rows of block b: 8 lanes of 4 codes each, lane-major ([8][6][4]).
     uint32_t lanes[kRows][kBlk / 4];
     for (int r = 0; r < kRows; ++r) {
       const int t = tile * kRows + r;
-      float sum = 0.0f, scale = 0.0f;
-      if (t < t_count)
-        scale = quantize_x_block(x + static_cast<size_t>(t) * cols + b * kBlk, lanes[r], &sum);
-      else  // rows past T: code 0 (stored 128), scale 0
-        std::fill(lanes[r], lanes[r] + kBlk / 4, 0x80808080u);
-      xp.sum[tile_at + b * kRows + r] = sum;
-      xp.scale[tile_at + b * kRows + r] = scale;
+      const size_t at = tile_at + b * kRows + r;
+      if (t < t_count) {
+        xp.scale[at] = quantize_x_block(x + static_cast<size_t>(t) * cols + b * kBlk, lanes[r],
+                                        &xp.corr[at], &xp.sum[at]);
+      } else {  // rows past T: codes 0, scale 0
+        std::fill(lanes[r], lanes[r] + kBlk / 4, 0u);
+        xp.scale[at] = xp.sum[at] = 0.0f;
+        xp.corr[at] = 0;
+      }
     }
-    uint32_t* out = reinterpret_cast<uint32_t*>(dst + static_cast<size_t>(b) * kBlk * kRows);
+    quad32* out = reinterpret_cast<quad32*>(dst + static_cast<size_t>(b) * kBlk * kRows);
     for (int i = 0; i < kBlk / 4; ++i)
-      for (int r = 0; r < kRows; ++r) out[i * kRows + r] = lanes[r][i];
+      for (int r = 0; r < kRows; ++r) out[i * kRows + r] = static_cast<int32_t>(lanes[r][i]);
   }
 }
 
@@ -345,7 +362,6 @@ void size_int8_weights(const QuantMatrix& w, Int8Weights& pw) {
   pw.has_min = w.type == TensorType::Q4_1;
   pw.q.resize(panels * kPanel * w.cols);
   pw.scale.resize(blocks);
-  pw.neg_comp.resize(blocks);
   pw.min.resize(pw.has_min ? blocks : 0);
   pw.packed.assign(panels, 0);
 }
@@ -373,19 +389,18 @@ void qgemm_panels_int8(const QuantMatrix& w, Int8Weights& pw, const Int8X& xp, i
       const Int8Panel slice = panel.at(k0);
       for (int i = 0; i < n_tiles; ++i) {
         const int t0 = i * kRows;
-        const uint8_t* xq =
-            xp.q.data() + static_cast<size_t>(t0) * w.cols + static_cast<size_t>(k0) * kRows;
         const size_t s_at = static_cast<size_t>(t0) * nb_all + (k0 / kBlk) * kRows;
+        const XSlice xs{
+            xp.q.data() + static_cast<size_t>(t0) * w.cols + static_cast<size_t>(k0) * kRows,
+            xp.scale.data() + s_at, xp.corr.data() + s_at, xp.sum.data() + s_at};
         const int rows = std::min(kRows, t_count - t0);
         float* st = sums.data() + static_cast<size_t>(t0) * kPanel;
         float* out = direct ? y + static_cast<size_t>(t0) * w.rows + r0 : st;
         const int ldo = direct ? w.rows : kPanel;
         if (vnni)
-          vnni_rows<kRows>(xq, xp.scale.data() + s_at, xp.sum.data() + s_at, slice, kb / kBlk, st,
-                           k0 > 0, out, ldo, rows);
+          vnni_rows<kRows>(xs, slice, kb / kBlk, st, k0 > 0, out, ldo, rows);
         else
-          tile_scalar(xq, xp.scale.data() + s_at, xp.sum.data() + s_at, slice, kb / kBlk, st,
-                      k0 > 0, out, ldo, rows);
+          tile_scalar(xs, slice, kb / kBlk, st, k0 > 0, out, ldo, rows);
       }
     }
     if (width < kPanel)  // a narrower last panel: the first columns of its sums

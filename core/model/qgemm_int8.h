@@ -9,9 +9,10 @@
 //
 // AVX-512 VNNI (`vpdpbusd`: 64 multiply-adds an instruction) where the CPU has it, otherwise
 // scalar integer code that gives the identical numbers (the int32 sums are exact, the f32
-// steps the same fused multiply-adds in the same order), only slower. x's codes are stored
-// +128 (vpdpbusd multiplies unsigned by signed bytes); the panel carries -128 * sum of W's
-// codes per block to take it back out.
+// steps the same fused multiply-adds in the same order), only slower. W's codes are stored
+// +128 (vpdpbusd multiplies unsigned by signed bytes: W's 32 columns are the vector, x's row
+// the broadcast); x carries -128 * the sum of its codes per block, where each block's dot
+// starts, to take the offset back out.
 #pragma once
 
 #include <cstdint>
@@ -31,13 +32,14 @@ const char* int8_path_name(Int8Path p);
 // Whether a product with this many columns can run in int8 (whole 32-element blocks).
 bool int8_supported(int cols);
 
-// x[T, cols] as int8 blocks: tiles of 6 rows, codes [cols / 4][6][4] (+128), scales and the
-// f32 sums of the blocks' values (for Q4_1's offsets) [cols / 32][6] per tile; rows past T
-// are 0.
+// x[T, cols] as int8 blocks: tiles of 6 rows, codes [cols / 4][6][4]; per block and row the
+// scale, -128 * the codes' sum and the f32 sum of the block's values (for Q4_1's offsets),
+// [cols / 32][6] per tile; rows past T are 0.
 struct Int8X {
   int cols = 0;
-  std::vector<uint8_t> q;
+  std::vector<int8_t> q;
   std::vector<float> scale;
+  std::vector<int32_t> corr;
   std::vector<float> sum;
 };
 void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp);
@@ -48,17 +50,16 @@ void size_x_int8(int t_count, int cols, Int8X& xp);
 void pack_x_int8_tile(const float* x, int t_count, Int8X& xp, int tile);
 
 // W in the kernel's int8 layout, packed once and reused by every product with it (the draft
-// session keeps one per matrix): each 32-row panel as codes [cols / 4][32][4] and, per
-// 32-element block and row, the scale, -128 * the codes' sum and Q4_1's offset: 1.375 bytes a
-// weight (1.25 without offsets). A panel is packed by the first product that reaches it.
+// session keeps one per matrix): each 32-row panel as codes + 128 [cols / 4][32][4] and, per
+// 32-element block and row, the scale and Q4_1's offset: 1.25 bytes a weight (1.125 without
+// offsets). A panel is packed by the first product that reaches it.
 struct Int8Weights {
   int rows = 0, cols = 0;
   bool has_min = false;
-  std::vector<int8_t> q;          // [panels][cols / 4][32][4]
-  std::vector<float> scale;       // [panels][cols / 32][32]
-  std::vector<int32_t> neg_comp;  // [panels][cols / 32][32]
-  std::vector<float> min;         // [panels][cols / 32][32], Q4_1 only
-  std::vector<uint8_t> packed;    // [panels] 1 once the panel holds W's codes
+  std::vector<uint8_t> q;       // [panels][cols / 4][32][4], codes + 128
+  std::vector<float> scale;     // [panels][cols / 32][32]
+  std::vector<float> min;       // [panels][cols / 32][32], Q4_1 only
+  std::vector<uint8_t> packed;  // [panels] 1 once the panel holds W's codes
 };
 // Sizes pw for w, every panel still to pack.
 void size_int8_weights(const QuantMatrix& w, Int8Weights& pw);
