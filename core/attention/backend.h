@@ -36,6 +36,9 @@ struct AttentionCall {
   // over storage that holds an earlier pass's rows); null entries (or a null array) are not
   // captured.
   float* const* prob_rows = nullptr;
+  // The rows are scratch whose reader looks only at keys [attn::band_first_key, q] under a
+  // band mask: a backend may leave the keys before unwritten (the CPU prefill does).
+  bool rows_from_first_key = false;
   // Optional: runs fn(i) for every i < n on the caller's threads and returns when all are done
   // (the forward pass lends its pool, whose threads are awake between the projections). Null:
   // the CPU backend starts its own threads where the work pays for them.

@@ -125,9 +125,9 @@ float* capture_row(const AttentionCall& c, int t, int h) {
 }
 
 // The first key a captured row of query position q can see: under a band mask the keys
-// before q - max_d are 0 whatever the scores, so only [lo, q] goes through the softmax.
-int first_seen(const CallPlan& p, int32_t q) {
-  return p.band ? static_cast<int>(std::max<int64_t>(0, int64_t{q} - p.max_d)) : 0;
+// before it are 0 whatever the scores, so only [lo, q] goes through the softmax.
+int first_seen(const AttentionCall& c, int32_t q) {
+  return std::max(0, attn::band_first_key(c.mask, q));
 }
 
 // Keeps the scaled scores of the captured rows: row[position] = st * scale (the value the
@@ -163,9 +163,9 @@ void run_item(const CallPlan& p, int t0, int t1, int kvh, Scratch& w) {
   w.alpha.assign(ld, 1.0f);
   for (int r = 0; r < rows; ++r)
     if (float* row = capture_row(c, t0 + r / g, kvh * g + r % g)) {
-      const int32_t q = c.q_pos[t0 + r / g];
-      std::fill(row, row + first_seen(p, q), 0.0f);
-      std::fill(row + first_seen(p, q), row + q + 1, -INFINITY);
+      const int32_t q = c.q_pos[t0 + r / g], lo = first_seen(c, q);
+      if (!c.rows_from_first_key) std::fill(row, row + lo, 0.0f);
+      std::fill(row + lo, row + q + 1, -INFINITY);
     }
   const int n_cols = static_cast<int>(w.cols.size());
   for (int j0 = 0; j0 < n_cols; j0 += kKeys) {
@@ -191,7 +191,7 @@ void run_item(const CallPlan& p, int t0, int t1, int kvh, Scratch& w) {
                      c.out + (static_cast<size_t>(t) * c.n_heads + h) * hd);
     if (float* row = capture_row(c, t, h)) {
       const float inv = attn::inverse_sum(st);
-      const int lo = first_seen(p, c.q_pos[t]);
+      const int lo = first_seen(c, c.q_pos[t]);
       tile::probabilities(p.isa, row + lo, c.q_pos[t] + 1 - lo, st.m, inv);
     }
   }

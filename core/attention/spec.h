@@ -171,6 +171,14 @@ ATTN_HD bool band_of(const MaskSpec& m, int32_t* max_d) {
   return false;
 }
 
+// The first key query position q sees under a band mask (keys before it are hidden), or -1
+// when the mask is not a band.
+ATTN_HD int32_t band_first_key(const MaskSpec& m, int32_t q) {
+  int32_t max_d = 0;
+  if (!band_of(m, &max_d)) return -1;
+  return q - static_cast<int64_t>(max_d) > 0 ? q - max_d : 0;
+}
+
 // The sparse pattern in its encoder (bidirectional) form, as Longformer and BigBird use it in
 // their encoders: global tokens see every position and every position sees them, the local
 // band reaches L-1 keys to each side, and the random keys are those visible() draws. The

@@ -576,6 +576,7 @@ void Session::layer_chunk(int l, int c0, int T) {
         any_rows = true;
       }
     }
+  const bool scratch_only = opts_.on_rows && !any_rows;  // no map of this layer is kept
   if (opts_.on_rows) {  // every row, in scratch where the capture holds none
     s.row_scratch.resize(td * nh * (last_pos + 1));
     for (size_t i = 0; i < rows.size(); ++i)
@@ -601,6 +602,7 @@ void Session::layer_chunk(int l, int c0, int T) {
   call.v_cache = lc.v.data();
   call.out = s.att.data();
   call.prob_rows = any_rows ? rows.data() : nullptr;
+  call.rows_from_first_key = scratch_only;
   const std::function<void(int, const std::function<void(int)>&)> on_pool =
       [&](int n, const std::function<void(int)>& fn) { s.pool->run(n, fn); };
   call.parallel = &on_pool;

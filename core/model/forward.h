@@ -144,7 +144,9 @@ struct RunOptions {
   std::shared_ptr<Backend> backend;                   // null = CPU backend
   // Called after each layer's attention with every probability row of the chunk:
   // rows[t * n_heads + h] holds keys 0..pos[t] (hidden keys 0). Rows the capture does not
-  // keep sit in scratch of [T, n_heads, positions] floats, so long prompts run chunked.
+  // keep sit in scratch of [T, n_heads, positions] floats, so long prompts run chunked; in a
+  // layer with no captured rows, a band mask's keys before attn::band_first_key may be left
+  // unwritten (read from there on).
   std::function<void(int layer, const int32_t* pos, int n_q, float* const* rows)> on_rows;
   // Multi-token products in f32 (Exact, what dump, ppl, export and the tests use) or as a
   // draft for the live views: bf16-rounded operands (qgemm_bf16.h) or int8 blocks

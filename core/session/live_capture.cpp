@@ -12,12 +12,6 @@ namespace {
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 // Keys [lo, q] are the visible ones of a banded row; other masks test key by key.
-int first_key(const attn::MaskSpec& m, int q) {
-  const int rows = attn::causal_rows(m);
-  if (m.kind != attn::MaskKind::Causal && m.kind != attn::MaskKind::SlidingWindow) return -1;
-  return rows == INT32_MAX ? 0 : std::max(0, q - (rows - 1));
-}
-
 float max_or_nan(float a, float b) {
   return std::isnan(a) || b > a ? b : a;
 }
@@ -40,13 +34,15 @@ void LongCapture::add_rows(int layer, const int32_t* pos, int n_q, float* const*
   const attn::MaskSpec& m = masks[layer];
   const float w = 1.0f / static_cast<float>(n_heads);
   // The mean: one row per query, heads summed in order (the same sums whatever the threads).
+  // Under a band mask the keys before the first one seen are 0 (and the rows may not hold
+  // them: RunOptions::on_rows).
   parallel_for(mean.empty() ? 0 : n_q, n_threads, [&](int t) {
-    const int q = pos[t];
+    const int q = pos[t], lo = std::max(0, attn::band_first_key(m, q));
     float* out = mean[layer].p.data() + static_cast<size_t>(q) * (q + 1) / 2;
     std::fill(out, out + q + 1, 0.0f);
     for (int h = 0; h < n_heads; ++h) {
       const float* r = rows[t * n_heads + h];
-      for (int k = 0; k <= q; ++k) out[k] += w * r[k];
+      for (int k = lo; k <= q; ++k) out[k] += w * r[k];
     }
   });
   // Block maxima over the visible keys: one head per task, so no two tasks share a block.
@@ -56,7 +52,7 @@ void LongCapture::add_rows(int layer, const int32_t* pos, int n_q, float* const*
       const int q = pos[t];
       const float* r = rows[t * n_heads + h];
       float* brow = b.data() + static_cast<size_t>(q / kLongThumbBlock) * nb;
-      const int lo = first_key(m, q);
+      const int lo = attn::band_first_key(m, q);
       if (lo >= 0) {
         for (int c0 = lo / kLongThumbBlock * kLongThumbBlock; c0 <= q; c0 += kLongThumbBlock) {
           const int k0 = std::max(lo, c0), k1 = std::min(q + 1, c0 + kLongThumbBlock);
