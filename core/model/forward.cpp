@@ -143,6 +143,9 @@ struct Session::State {
   // The int8 draft's weights, packed on first use and kept while the session lives (a live
   // view's draft session serves many passes): by the matrix's blocks in the mapping.
   std::unordered_map<const uint8_t*, Int8Weights> int8_weights;
+  double setup_ms = 0;  // wall time spent packing them
+  // W's int8 panels for the draft, packed over the pool on the first product with W.
+  const Int8Weights& int8_of(const QuantMatrix& w);
   Precision precision = Precision::Exact;
   DraftPath draft_path = DraftPath::Emulated;  // picked when the session starts
   // The n tokens of the current call (run() goes layer by layer over its chunks of T).
@@ -398,7 +401,7 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
   struct Range {
     const MatJob* job;
     int r0, r1;
-    Int8Weights* packed;  // the int8 draft's panels of job->w
+    const Int8Weights* packed;  // the int8 draft's panels of job->w
   };
   std::vector<Range> tasks;
   bool prepared = false;
@@ -406,11 +409,8 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
   const Precision prec =
       precision == Precision::DraftInt8 && !int8_supported(cols) ? Precision::Exact : precision;
   for (const MatJob& j : jobs) {
-    Int8Weights* packed = nullptr;
-    if (t_count > 1 && prec == Precision::DraftInt8) {
-      packed = &int8_weights[j.w.data];
-      if (packed->rows == 0) size_int8_weights(j.w, *packed);
-    }
+    const Int8Weights* packed =
+        t_count > 1 && prec == Precision::DraftInt8 ? &int8_of(j.w) : nullptr;
     if (t_count == 1 && !prepared && qgemv_needs_xsum(j.w.type)) {
       xsum.resize(j.w.cols / 32);
       qgemv_prepare(j.w, x, xsum.data());
@@ -434,6 +434,21 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
     else
       qgemm_panels(t.job->w, xpacked.data(), t_count, t.job->y, p0, p1, draft);
   });
+}
+
+const Int8Weights& Session::State::int8_of(const QuantMatrix& w) {
+  Int8Weights& pw = int8_weights[w.data];
+  if (pw.rows == 0) {
+    const auto t0 = std::chrono::steady_clock::now();
+    pool->run(size_int8_weights(w, pw), [&](int p) { pack_int8_panel(w, pw, p); });
+    setup_ms +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return pw;
+}
+
+double Session::setup_ms() const {
+  return st_->setup_ms;
 }
 
 void Session::State::pack(const float* x, int t_count, int cols, Precision prec) {

@@ -206,6 +206,9 @@ class Session {
   const std::vector<LayerPlan>& plan() const { return plan_; }
   int kv_heads() const { return kv_heads_; }
   const char* backend_name() const { return backend_->name(); }
+  // Wall ms this session has spent packing the int8 draft's weights (once per matrix, on the
+  // first pass that multiplies by it; qgemm_int8.h): set-up, not the pass's own work.
+  double setup_ms() const;
 
  private:
   struct State;

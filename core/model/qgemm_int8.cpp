@@ -137,23 +137,27 @@ float quantize_x_block(const float* v, uint32_t* codes, int32_t* corr, float* su
 // One panel of W[r0 .. r0+31, 0 .. cols) in Int8Weights: codes + 128 [cols / 4][32][4] and,
 // per 32-element block and column, the scale and the block's offset (Q4_1's min; null for the
 // others): w = scale * code + min. The slice at k0 starts k0 * 32 codes and k0 block entries in.
-struct Int8Panel {
-  uint8_t* q;
-  float* scale;
-  float* min;  // null unless Q4_1
-  Int8Panel at(int k0) const {
+template <typename U, typename F>
+struct PanelOf {
+  U* q;
+  F* scale;
+  F* min;  // null unless Q4_1
+  PanelOf at(int k0) const {
     const int b = k0 / kBlk * kPanel;
     return {q + static_cast<size_t>(k0) * kPanel, scale + b, min ? min + b : nullptr};
   }
 };
+using Int8Panel = PanelOf<const uint8_t, const float>;  // what the kernels read
+using Int8PanelOut = PanelOf<uint8_t, float>;           // what the packer writes
 
-Int8Panel panel_of(Int8Weights& pw, int p) {
+template <typename Panel, typename Weights>
+Panel panel_of(Weights& pw, int p) {
   const size_t codes = static_cast<size_t>(pw.cols) * kPanel, blocks = codes / kBlk;
   return {pw.q.data() + p * codes, pw.scale.data() + p * blocks,
           pw.has_min ? pw.min.data() + p * blocks : nullptr};
 }
 
-void pack_panel_int8(const QuantMatrix& w, int r0, const Int8Panel& p, std::vector<float>& row) {
+void pack_panel_int8(const QuantMatrix& w, int r0, const Int8PanelOut& p, std::vector<float>& row) {
   const int nb = w.cols / kBlk;
   // W's own codes where its 32-element blocks are int codes times one scale (block_codes):
   // only x is rounded then, as in llama.cpp's Q8_0 x Q8_0 and Q4_1 x Q8_1 products.
@@ -354,7 +358,7 @@ void pack_x_int8(const float* x, int t_count, int cols, Int8X& xp) {
   for (int i = 0; i < int8_x_tiles(t_count); ++i) pack_x_int8_tile(x, t_count, xp, i);
 }
 
-void size_int8_weights(const QuantMatrix& w, Int8Weights& pw) {
+int size_int8_weights(const QuantMatrix& w, Int8Weights& pw) {
   const size_t panels = (w.rows + kPanel - 1) / kPanel;
   const size_t blocks = panels * kPanel * (w.cols / kBlk);
   pw.rows = w.rows;
@@ -363,12 +367,17 @@ void size_int8_weights(const QuantMatrix& w, Int8Weights& pw) {
   pw.q.resize(panels * kPanel * w.cols);
   pw.scale.resize(blocks);
   pw.min.resize(pw.has_min ? blocks : 0);
-  pw.packed.assign(panels, 0);
+  return static_cast<int>(panels);
 }
 
-void qgemm_panels_int8(const QuantMatrix& w, Int8Weights& pw, const Int8X& xp, int t_count,
+void pack_int8_panel(const QuantMatrix& w, Int8Weights& pw, int p) {
+  thread_local std::vector<float> row;
+  pack_panel_int8(w, p * kPanel, panel_of<Int8PanelOut>(pw, p), row);
+}
+
+void qgemm_panels_int8(const QuantMatrix& w, const Int8Weights& pw, const Int8X& xp, int t_count,
                        float* y, int p0, int p1) {
-  thread_local std::vector<float> row, sums;
+  thread_local std::vector<float> sums;
   const int nb_all = w.cols / kBlk;
   const int n_tiles = int8_x_tiles(t_count);
   const bool vnni = current_int8_path() == Int8Path::Avx512Vnni;
@@ -376,11 +385,7 @@ void qgemm_panels_int8(const QuantMatrix& w, Int8Weights& pw, const Int8X& xp, i
   for (int p = p0; p < p1; ++p) {
     const int r0 = p * kPanel;
     const int width = std::min(kPanel, w.rows - r0);
-    const Int8Panel panel = panel_of(pw, p);
-    if (!pw.packed[p]) {
-      pack_panel_int8(w, r0, panel, row);
-      pw.packed[p] = 1;
-    }
+    const Int8Panel panel = panel_of<Int8Panel>(pw, p);
     for (int k0 = 0; k0 < w.cols; k0 += kDepth) {
       const int kb = std::min(kDepth, w.cols - k0);
       // The last slice of a full panel writes y; until then the sums stay contiguous (y's

@@ -52,21 +52,21 @@ void pack_x_int8_tile(const float* x, int t_count, Int8X& xp, int tile);
 // W in the kernel's int8 layout, packed once and reused by every product with it (the draft
 // session keeps one per matrix): each 32-row panel as codes + 128 [cols / 4][32][4] and, per
 // 32-element block and row, the scale and Q4_1's offset: 1.25 bytes a weight (1.125 without
-// offsets). A panel is packed by the first product that reaches it.
+// offsets). size_int8_weights, then pack_int8_panel for every panel (on any threads).
 struct Int8Weights {
   int rows = 0, cols = 0;
   bool has_min = false;
-  std::vector<uint8_t> q;       // [panels][cols / 4][32][4], codes + 128
-  std::vector<float> scale;     // [panels][cols / 32][32]
-  std::vector<float> min;       // [panels][cols / 32][32], Q4_1 only
-  std::vector<uint8_t> packed;  // [panels] 1 once the panel holds W's codes
+  std::vector<uint8_t> q;    // [panels][cols / 4][32][4], codes + 128
+  std::vector<float> scale;  // [panels][cols / 32][32]
+  std::vector<float> min;    // [panels][cols / 32][32], Q4_1 only
 };
-// Sizes pw for w, every panel still to pack.
-void size_int8_weights(const QuantMatrix& w, Int8Weights& pw);
+// Sizes pw for w; returns its panel count.
+int size_int8_weights(const QuantMatrix& w, Int8Weights& pw);
+// Fills panel p of pw (rows 32p .. 32p+31 of w).
+void pack_int8_panel(const QuantMatrix& w, Int8Weights& pw, int p);
 
-// The panels [p0, p1) (32 output columns each) of y[T, w.rows] = x · Wᵀ in int8, packing those
-// of pw not packed yet (threads must hold disjoint panel ranges during one product).
-void qgemm_panels_int8(const QuantMatrix& w, Int8Weights& pw, const Int8X& xp, int t_count,
+// The panels [p0, p1) (32 output columns each) of y[T, w.rows] = x · Wᵀ in int8, from pw packed.
+void qgemm_panels_int8(const QuantMatrix& w, const Int8Weights& pw, const Int8X& xp, int t_count,
                        float* y, int p0, int p1);
 
 }  // namespace core::model

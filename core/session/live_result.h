@@ -52,6 +52,9 @@ struct LivePass {
   int kv_heads = 0;                    // K/V heads after pooling
   std::shared_ptr<const model::Capture> capture;  // attention [n_layers*n_heads] + cache
   double ms = 0;                                  // wall time of the pass
+  // Of ms: the one-time set-up a session's first draft pays (packing the int8 weights,
+  // model::Session::setup_ms), which a draft/exact pair leaves out of its timing.
+  double setup_ms = 0;
   int reused = 0;  // positions kept from the previous pass (core/session/live_reuse.h)
   // -1: capture holds every (layer, head). Else a long prompt (core/session/live_capture.h):
   // capture holds this layer's heads and every layer's mean (head kLayerMean), and thumbs

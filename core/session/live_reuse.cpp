@@ -136,6 +136,7 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
                                                plan_layers(c, rv), with_mean);
     if (keep > 0 && k.last_cap) k.long_cap->keep_rows(*k.last_cap, k.last_blocks, k.last_nb, keep);
   }
+  const double setup0 = k.s->setup_ms();
   try {
     k.s->prefill(std::vector<int32_t>(tokens.begin() + keep, tokens.end()));
   } catch (...) {
@@ -143,6 +144,7 @@ LivePass LivePassCache::run(const std::shared_ptr<const model::Model>& m,
     throw;
   }
   p.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  p.setup_ms = k.s->setup_ms() - setup0;
   p.reused = keep;
   p.precision = ctl.precision;
   p.layers_done = c.n_layers;

@@ -391,7 +391,8 @@ void LiveSession::pass_stage(model::Precision precision, DraftChoice choice) {
       delta = draft_delta(*w.draft, *pass, w.model->config());
       // A pair only when both computed the same positions: the draft then did the same work.
       if (delta && w.draft->reused == pass->reused) {
-        w.draft_timer.add_pair(w.draft->ms, pass->ms, static_cast<int>(pass->tokens.size()));
+        w.draft_timer.add_pair(w.draft->ms - w.draft->setup_ms, pass->ms - pass->setup_ms,
+                               static_cast<int>(pass->tokens.size()));
         choice.ratio = w.draft_timer.ratio();
       }
     }

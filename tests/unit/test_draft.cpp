@@ -197,18 +197,17 @@ void check_golden_draft(const std::string& name, Precision prec) {
 
 // The int8 product of x [n_t, w.cols] with w's first two panels on the best int8 path,
 // after checking that the scalar path gives the same bits (exact int32 sums, the same f32
-// steps), once from panels packed by that product and once from the panels kept since.
+// steps).
 std::vector<float> int8_on_both_paths(const QuantMatrix& w, const std::vector<float>& x, int n_t) {
   core::model::Int8X xp;
   core::model::pack_x_int8(x.data(), n_t, w.cols, xp);
   std::vector<float> y_fast(static_cast<size_t>(n_t) * w.rows), y_scalar(y_fast.size());
-  core::model::Int8Weights fresh, kept;
-  core::model::size_int8_weights(w, fresh);
-  core::model::size_int8_weights(w, kept);
-  core::model::qgemm_panels_int8(w, kept, xp, n_t, y_scalar.data(), 0, 2);  // packs kept
-  core::model::qgemm_panels_int8(w, fresh, xp, n_t, y_fast.data(), 0, 2);
+  core::model::Int8Weights pw;
+  for (int p = 0, n = core::model::size_int8_weights(w, pw); p < n; ++p)
+    core::model::pack_int8_panel(w, pw, p);
+  core::model::qgemm_panels_int8(w, pw, xp, n_t, y_fast.data(), 0, 2);
   core::model::force_int8_path(Int8Path::Scalar);
-  core::model::qgemm_panels_int8(w, kept, xp, n_t, y_scalar.data(), 0, 2);
+  core::model::qgemm_panels_int8(w, pw, xp, n_t, y_scalar.data(), 0, 2);
   core::model::force_int8_path(core::model::best_int8_path());
   EXPECT_EQ(y_fast, y_scalar) << core::model::int8_path_name(core::model::best_int8_path());
   return y_fast;

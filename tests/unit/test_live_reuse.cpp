@@ -301,6 +301,25 @@ TEST(LiveReuse, PrecisionIsPartOfWhatIsKept) {
   EXPECT_EQ(cache.reusable(m, ids, window(20, 8), 0, true, draft), 16);
 }
 
+// The int8 draft packs W's panels once per session: its first pass reports that set-up
+// (which a draft/exact pair leaves out of its timing), the next passes of the kept session
+// none, and an exact pass never any.
+TEST(LiveReuse, OnlyTheFirstDraftOfASessionPaysTheSetUp) {
+  NEED_MODEL(m, "smollm2");
+  const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
+  const std::vector<int32_t> ids = prompt_ids(*m, 40);
+  core::LivePassCache exact, draft;
+  EXPECT_EQ(exact.run(m, tok, ids, window(20, 8), two_threads()).setup_ms, 0.0);
+  core::LiveControl ctl = two_threads();
+  ctl.precision = core::model::Precision::DraftInt8;
+  const core::LivePass first = draft.run(m, tok, ids, window(20, 8), ctl);
+  EXPECT_GT(first.setup_ms, 0.0);
+  EXPECT_LE(first.setup_ms, first.ms);
+  EXPECT_EQ(draft.run(m, tok, ids, window(31, 8), ctl).setup_ms, 0.0);
+  EXPECT_EQ(draft.run(m, tok, prompt_ids(*m, 60), window(31, 8), ctl).setup_ms, 0.0)
+      << "a new prompt from scratch keeps the session, hence its packed weights";
+}
+
 TEST(LiveReuse, AResumedPassPublishesEveryLayerInOrder) {
   // LiveControl::layer_done reaches a kept session too: every layer once, in order, with the
   // heads the finished pass holds (its last chunk's layers are final when published).
