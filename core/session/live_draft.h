@@ -26,9 +26,12 @@ enum class DraftFirst { Measured, Always, Never };
 // (the exact pass cannot reuse the draft's rounded K/V), against E without it: at D = 0.6 E the
 // approximate map comes 40% of a pass sooner for an exact one 60% later, the least a two-stage
 // display should buy. It also leaves margin for this shared machine's timing noise (pairs vary
-// by about +-20% between runs): the measured CPU (int8 draft 1.10x at N = 128, 0.89x at 512,
-// README Speed) stays well above it, and the int8 path's expected ratio where it works (VNNI at
-// 4x the fp32 peak on the ~70% of a pass that is products: 0.3 + 0.7 / 4 ~ 0.48) below it.
+// by about +-20% between runs): the int8 path's expected ratio where it works (VNNI at 4x the
+// fp32 peak on the ~70% of a pass that is products: 0.3 + 0.7 / 4 ~ 0.48) is below it, as is
+// the measured one on the README's CPU (0.49-0.53x, README Speed), and a draft that rounds the
+// same products without a faster unit (bf16 there: slower than exact) well above it. A session's
+// first draft also packs W for the int8 kernel; that set-up (LivePass::setup_ms) is not part of a
+// pair.
 inline constexpr double kDraftPaysRatio = 0.6;
 
 // The decision for a ratio (0 = nothing measured yet) under a mode.

@@ -193,12 +193,18 @@ TEST(LiveCapture, ResumedLongPassEqualsScratch) {
   EXPECT_EQ(cache.reusable(m, ids, window(400), 5), 0);
 }
 
-TEST(LiveCapture, LiveSessionFocusesLongPassesOnTheSceneLayer) {
-  NEED_MODEL(m, "smollm2");
-  const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
+// A prompt of at least 600 tokens (a long one: over kLiveFullCaptureTokens).
+std::string long_text(const core::model::Tokenizer& tok) {
   std::string text;
   while (tok.encode(text).size() < 600)
     text += "The lamp burned steadily through the night, and the keeper wrote it down. ";
+  return text;
+}
+
+TEST(LiveCapture, LiveSessionFocusesLongPassesOnTheSceneLayer) {
+  NEED_MODEL(m, "smollm2");
+  const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
+  const std::string text = long_text(tok);
   core::LiveSessionOptions o;
   o.n_threads = 2;
   core::LiveSession live(o);
@@ -239,9 +245,7 @@ TEST(LiveCapture, LiveSessionFocusesLongPassesOnTheSceneLayer) {
 TEST(LiveCapture, LongPromptDraftsFirstWithoutMeans) {
   NEED_MODEL(m, "smollm2");
   const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
-  std::string text;
-  while (tok.encode(text).size() < 600)
-    text += "The lamp burned steadily through the night, and the keeper wrote it down. ";
+  const std::string text = long_text(tok);
   core::LiveSessionOptions o;
   o.n_threads = 2;
   o.draft_first = core::DraftFirst::Always;
