@@ -5,7 +5,6 @@
 #include <cmath>
 #include <initializer_list>
 #include <stdexcept>
-#include <unordered_map>
 
 #include "core/attention/attn_math.h"
 #include "core/attention/cpu_attention.h"
@@ -138,14 +137,9 @@ struct Session::State {
   std::vector<float> xsum;  // [in / 32] block sums of x for a single-token product
   std::vector<float>
       xpacked;  // [x_tiles(T) * kPackRows * in] x of a multi-token product (pack_x_tile)
-  std::vector<uint16_t> xbf16;  // the same as bf16 pairs (pack_x_bf16), draft on AVX-512 BF16
-  Int8X xint8;                  // the same as int8 blocks (pack_x_int8), int8 draft
-  // The int8 draft's weights, packed on first use and kept while the session lives (a live
-  // view's draft session serves many passes): by the matrix's blocks in the mapping.
-  std::unordered_map<const uint8_t*, Int8Weights> int8_weights;
-  double setup_ms = 0;  // wall time spent packing them
-  // W's int8 panels for the draft, packed over the pool on the first product with W.
-  const Int8Weights& int8_of(const QuantMatrix& w);
+  std::vector<uint16_t> xbf16;   // the same as bf16 pairs (pack_x_bf16), draft on AVX-512 BF16
+  Int8X xint8;                   // the same as int8 blocks (pack_x_int8), int8 draft
+  Int8WeightCache int8_weights;  // W's int8 panels, packed on the first product with W
   Precision precision = Precision::Exact;
   DraftPath draft_path = DraftPath::Emulated;  // picked when the session starts
   // The n tokens of the current call (run() goes layer by layer over its chunks of T).
@@ -410,7 +404,7 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
       precision == Precision::DraftInt8 && !int8_supported(cols) ? Precision::Exact : precision;
   for (const MatJob& j : jobs) {
     const Int8Weights* packed =
-        t_count > 1 && prec == Precision::DraftInt8 ? &int8_of(j.w) : nullptr;
+        t_count > 1 && prec == Precision::DraftInt8 ? &int8_weights.get(j.w, *pool) : nullptr;
     if (t_count == 1 && !prepared && qgemv_needs_xsum(j.w.type)) {
       xsum.resize(j.w.cols / 32);
       qgemv_prepare(j.w, x, xsum.data());
@@ -436,19 +430,8 @@ void Session::State::matmul(const float* x, int t_count, std::initializer_list<M
   });
 }
 
-const Int8Weights& Session::State::int8_of(const QuantMatrix& w) {
-  Int8Weights& pw = int8_weights[w.data];
-  if (pw.rows == 0) {
-    const auto t0 = std::chrono::steady_clock::now();
-    pool->run(size_int8_weights(w, pw), [&](int p) { pack_int8_panel(w, pw, p); });
-    setup_ms +=
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  }
-  return pw;
-}
-
 double Session::setup_ms() const {
-  return st_->setup_ms;
+  return st_->int8_weights.setup_ms();
 }
 
 void Session::State::pack(const float* x, int t_count, int cols, Precision prec) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -373,6 +374,17 @@ int size_int8_weights(const QuantMatrix& w, Int8Weights& pw) {
 void pack_int8_panel(const QuantMatrix& w, Int8Weights& pw, int p) {
   thread_local std::vector<float> row;
   pack_panel_int8(w, p * kPanel, panel_of<Int8PanelOut>(pw, p), row);
+}
+
+const Int8Weights& Int8WeightCache::get(const QuantMatrix& w, ThreadPool& pool) {
+  Int8Weights& pw = packed_[w.data];
+  if (pw.rows == 0) {
+    const auto t0 = std::chrono::steady_clock::now();
+    pool.run(size_int8_weights(w, pw), [&](int p) { pack_int8_panel(w, pw, p); });
+    setup_ms_ +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return pw;
 }
 
 void qgemm_panels_int8(const QuantMatrix& w, const Int8Weights& pw, const Int8X& xp, int t_count,

@@ -16,9 +16,11 @@
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "core/model/qgemv.h"
+#include "core/model/thread_pool.h"
 
 namespace core::model {
 
@@ -64,6 +66,19 @@ struct Int8Weights {
 int size_int8_weights(const QuantMatrix& w, Int8Weights& pw);
 // Fills panel p of pw (rows 32p .. 32p+31 of w).
 void pack_int8_panel(const QuantMatrix& w, Int8Weights& pw, int p);
+
+// The Int8Weights of every matrix a draft session multiplies by, packed over the pool on the
+// first product with it and kept while the session lives (a live view's draft session serves
+// many passes), by the matrix's blocks in the mapping; and the wall time the packing took.
+class Int8WeightCache {
+ public:
+  const Int8Weights& get(const QuantMatrix& w, ThreadPool& pool);
+  double setup_ms() const { return setup_ms_; }  // set-up, not a pass's own work
+
+ private:
+  std::unordered_map<const uint8_t*, Int8Weights> packed_;
+  double setup_ms_ = 0;
+};
 
 // The panels [p0, p1) (32 output columns each) of y[T, w.rows] = x · Wᵀ in int8, from pw packed.
 void qgemm_panels_int8(const QuantMatrix& w, const Int8Weights& pw, const Int8X& xp, int t_count,

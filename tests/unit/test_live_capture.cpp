@@ -193,25 +193,24 @@ TEST(LiveCapture, ResumedLongPassEqualsScratch) {
   EXPECT_EQ(cache.reusable(m, ids, window(400), 5), 0);
 }
 
-// A prompt of at least 600 tokens (a long one: over kLiveFullCaptureTokens).
-std::string long_text(const core::model::Tokenizer& tok) {
-  std::string text;
-  while (tok.encode(text).size() < 600)
-    text += "The lamp burned steadily through the night, and the keeper wrote it down. ";
-  return text;
+// SmolLM2 on a prompt of at least 600 tokens (a long one: over kLiveFullCaptureTokens), its
+// pass focused on `focus_layer`.
+core::LiveRun long_run(const core::model::Tokenizer& tok, int focus_layer) {
+  core::LiveRun run;
+  run.model = "smollm2";
+  while (tok.encode(run.prompt).size() < 600)
+    run.prompt += "The lamp burned steadily through the night, and the keeper wrote it down. ";
+  run.focus_layer = focus_layer;
+  return run;
 }
 
 TEST(LiveCapture, LiveSessionFocusesLongPassesOnTheSceneLayer) {
   NEED_MODEL(m, "smollm2");
   const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
-  const std::string text = long_text(tok);
   core::LiveSessionOptions o;
   o.n_threads = 2;
   core::LiveSession live(o);
-  core::LiveRun run;
-  run.model = "smollm2";
-  run.prompt = text;
-  run.focus_layer = 4;
+  core::LiveRun run = long_run(tok, 4);
   live.update(run);
   ASSERT_TRUE(live.wait_idle(600));
   auto r = live.result();
@@ -245,15 +244,11 @@ TEST(LiveCapture, LiveSessionFocusesLongPassesOnTheSceneLayer) {
 TEST(LiveCapture, LongPromptDraftsFirstWithoutMeans) {
   NEED_MODEL(m, "smollm2");
   const core::model::Tokenizer tok = core::model::load_tokenizer(m->gguf());
-  const std::string text = long_text(tok);
   core::LiveSessionOptions o;
   o.n_threads = 2;
   o.draft_first = core::DraftFirst::Always;
   core::LiveSession live(o);
-  core::LiveRun run;
-  run.model = "smollm2";
-  run.prompt = text;
-  run.focus_layer = 2;
+  core::LiveRun run = long_run(tok, 2);
   live.update(run);
   // The draft stays on screen while the exact pass runs (about a second here): poll for it.
   std::shared_ptr<const core::LiveResult> r;
