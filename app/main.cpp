@@ -10,10 +10,18 @@
 #include "app/app_state.h"
 #include "app/app_window.h"
 #include "app/script_run.h"
+#include "core/attention/cpu_isa.h"
 #include "core/cli/cli.h"
+#include "core/model/draft_path.h"
 #include "kernels/backend_select.h"
 
 int main(int argc, char** argv) {
+  // The kernel-path caps for testing one machine's other paths: a misspelt one is refused.
+  for (const std::string& e : {core::isa_env_error(), core::model::draft_env_error()})
+    if (!e.empty()) {
+      std::fprintf(stderr, "attnlab: %s\n", e.c_str());
+      return 2;
+    }
   const bool subcommand = core::cli::is_subcommand(argc, argv);
   // One backend choice for the process: every model session, in the GUI or the CLI, uses it.
   std::string backend_message;

@@ -19,11 +19,20 @@ Isa detect_isa() {
   return avx512 ? Isa::Avx512 : avx2 ? Isa::Avx2 : Isa::Scalar;
 }
 
+// ATTNLAB_ISA's value as a path (isa_name's spelling); false for any other value.
+bool parse_isa(const std::string& s, Isa* isa) {
+  for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
+    if (s == isa_name(i)) {
+      *isa = i;
+      return true;
+    }
+  return false;
+}
+
 Isa env_cap(Isa best) {
   const char* env = std::getenv("ATTNLAB_ISA");
-  if (!env || !*env) return best;
-  const std::string s = env;
-  const Isa want = s == "scalar" ? Isa::Scalar : s == "avx2" ? Isa::Avx2 : Isa::Avx512;
+  Isa want = best;  // an unknown value leaves it (the app and the CLI refuse one up front)
+  if (env) parse_isa(env, &want);
   return std::min(want, best);
 }
 
@@ -46,6 +55,13 @@ void force_isa(Isa isa) {
 }
 const char* isa_name(Isa isa) {
   return isa == Isa::Avx512 ? "avx512" : isa == Isa::Avx2 ? "avx2" : "scalar";
+}
+
+std::string isa_env_error() {
+  const char* env = std::getenv("ATTNLAB_ISA");
+  Isa isa;
+  if (!env || !*env || parse_isa(env, &isa)) return "";
+  return std::string("ATTNLAB_ISA=") + env + ": not one of scalar, avx2, avx512";
 }
 
 }  // namespace core

@@ -13,6 +13,17 @@
 
 namespace core::model {
 
+// ATTNLAB_DRAFT's one value.
+inline constexpr const char* kDraftEmulated = "emulated";
+
+// What is wrong with ATTNLAB_DRAFT ("" when it is unset, empty or kDraftEmulated): as for
+// ATTNLAB_ISA (cpu_isa.h), the app and the CLI refuse to start on any other value (exit 2).
+inline std::string draft_env_error() {
+  const char* env = std::getenv("ATTNLAB_DRAFT");
+  if (!env || !*env || std::string(env) == kDraftEmulated) return "";
+  return std::string("ATTNLAB_DRAFT=") + env + ": the only value is " + kDraftEmulated;
+}
+
 template <typename Path>
 class DraftPathSlot {
  public:
@@ -30,7 +41,7 @@ class DraftPathSlot {
  private:
   static bool emulated_by_env() {
     const char* env = std::getenv("ATTNLAB_DRAFT");
-    return env && std::string(env) == "emulated";
+    return env && std::string(env) == kDraftEmulated;
   }
 
   const Path best_;

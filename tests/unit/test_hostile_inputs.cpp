@@ -181,6 +181,24 @@ TEST(Hostile, UnknownWordIsAnUnknownCommand) {
   EXPECT_EQ(r.err.find("needs a value"), std::string::npos) << r.err;
 }
 
+// ---- Environment: a misspelt kernel-path cap would silently run (and test) another path.
+TEST(Hostile, MisspeltKernelPathVariablesAreRefused) {
+  for (const char* var : {"ATTNLAB_ISA", "ATTNLAB_DRAFT"}) {
+    setenv(var, "sclar", 1);
+    const CliRun r = attnlab("--help");
+    unsetenv(var);
+    EXPECT_EQ(r.rc, 2) << var << ": " << r.err;
+    EXPECT_NE(r.err.find(std::string(var) + "=sclar"), std::string::npos) << r.err;
+  }
+  for (const auto& [var, value] :
+       {std::pair{"ATTNLAB_ISA", "scalar"}, std::pair{"ATTNLAB_DRAFT", "emulated"}}) {
+    setenv(var, value, 1);
+    const CliRun r = attnlab("--help");
+    unsetenv(var);
+    EXPECT_EQ(r.rc, 0) << var << "=" << value << ": " << r.err;
+  }
+}
+
 // ---- Memory figures: the largest scene in the documented ranges, in 128-bit arithmetic.
 TEST(Hostile, KvMemoryFiguresDoNotOverflow) {
   std::vector<std::string> w;
