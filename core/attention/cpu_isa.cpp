@@ -19,9 +19,12 @@ Isa detect_isa() {
   return avx512 ? Isa::Avx512 : avx2 ? Isa::Avx2 : Isa::Scalar;
 }
 
+constexpr const char* kIsaEnv = "ATTNLAB_ISA";
+constexpr Isa kIsas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512};
+
 // ATTNLAB_ISA's value as a path (isa_name's spelling); false for any other value.
 bool parse_isa(const std::string& s, Isa* isa) {
-  for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
+  for (Isa i : kIsas)
     if (s == isa_name(i)) {
       *isa = i;
       return true;
@@ -30,7 +33,7 @@ bool parse_isa(const std::string& s, Isa* isa) {
 }
 
 Isa env_cap(Isa best) {
-  const char* env = std::getenv("ATTNLAB_ISA");
+  const char* env = std::getenv(kIsaEnv);
   Isa want = best;  // an unknown value leaves it (the app and the CLI refuse one up front)
   if (env) parse_isa(env, &want);
   return std::min(want, best);
@@ -58,10 +61,12 @@ const char* isa_name(Isa isa) {
 }
 
 std::string isa_env_error() {
-  const char* env = std::getenv("ATTNLAB_ISA");
+  const char* env = std::getenv(kIsaEnv);
   Isa isa;
   if (!env || !*env || parse_isa(env, &isa)) return "";
-  return std::string("ATTNLAB_ISA=") + env + ": not one of scalar, avx2, avx512";
+  std::string e = std::string(kIsaEnv) + "=" + env + ": not one of ";
+  for (Isa i : kIsas) e += std::string(isa_name(i)) + (i == Isa::Avx512 ? "" : ", ");
+  return e;
 }
 
 }  // namespace core

@@ -13,15 +13,16 @@
 
 namespace core::model {
 
-// ATTNLAB_DRAFT's one value.
+// The variable that caps the draft's path, and its one value.
+inline constexpr const char* kDraftEnv = "ATTNLAB_DRAFT";
 inline constexpr const char* kDraftEmulated = "emulated";
 
 // What is wrong with ATTNLAB_DRAFT ("" when it is unset, empty or kDraftEmulated): as for
 // ATTNLAB_ISA (cpu_isa.h), the app and the CLI refuse to start on any other value (exit 2).
 inline std::string draft_env_error() {
-  const char* env = std::getenv("ATTNLAB_DRAFT");
+  const char* env = std::getenv(kDraftEnv);
   if (!env || !*env || std::string(env) == kDraftEmulated) return "";
-  return std::string("ATTNLAB_DRAFT=") + env + ": the only value is " + kDraftEmulated;
+  return std::string(kDraftEnv) + "=" + env + ": the only value is " + kDraftEmulated;
 }
 
 template <typename Path>
@@ -40,7 +41,7 @@ class DraftPathSlot {
 
  private:
   static bool emulated_by_env() {
-    const char* env = std::getenv("ATTNLAB_DRAFT");
+    const char* env = std::getenv(kDraftEnv);
     return env && std::string(env) == kDraftEmulated;
   }
 
