@@ -1,4 +1,9 @@
+// GCC 12 flags the undefined-value intrinsics inside avx512fintrin.h (a false positive).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "core/attention/cpu_prefill.h"
+
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cfloat>
@@ -10,6 +15,7 @@
 #include "core/attention/attn_math.h"
 #include "core/attention/cpu_tile_kernels.h"
 #include "core/attention/parallel_for.h"
+#include "core/attention/simd_transpose.h"
 
 namespace core {
 
@@ -130,12 +136,75 @@ int first_seen(const AttentionCall& c, int32_t q) {
   return std::max(0, attn::band_first_key(c.mask, q));
 }
 
+// dst[j * ld + c] = src[c][j] for c < 16, j < n (a multiple of 16): 16 rows become columns.
+__attribute__((target("avx512f"))) void rows_to_columns16(const float* const* src, int n,
+                                                          float* dst, size_t ld) {
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    __m512 r[16];
+    for (int c = 0; c < 16; ++c) r[c] = _mm512_loadu_ps(src[c] + j0);
+    simd::transpose16x16(r);
+    for (int j = 0; j < 16; ++j) _mm512_storeu_ps(dst + (j0 + j) * ld, r[j]);
+  }
+}
+
+// dst[c][j] = src[j * ld + c] * scale for c < 16, j < n (a multiple of 16): the inverse, scaled;
+// a null dst[c] is skipped.
+__attribute__((target("avx512f"))) void columns_to_rows16(const float* src, size_t ld, int n,
+                                                          float scale, float* const* dst) {
+  const __m512 s = _mm512_set1_ps(scale);
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    __m512 r[16];
+    for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(src + (j0 + j) * ld);
+    simd::transpose16x16(r);
+    for (int c = 0; c < 16; ++c)
+      if (dst[c]) _mm512_storeu_ps(dst[c] + j0, _mm512_mul_ps(r[c], s));
+  }
+}
+
+// The block's queries transposed: qt[d * ld + r] = row r's query [d] for r < rows (row r holds
+// query t0 + r / g, head kvh * g + r % g); 16 rows at a time on AVX-512.
+void transpose_queries(const CallPlan& p, int t0, int kvh, int rows, int ld, float* qt) {
+  const AttentionCall& c = *p.c;
+  const int hd = c.head_dim, g = p.group;
+  auto q_row = [&](int r) {
+    return c.q + (static_cast<size_t>(t0 + r / g) * c.n_heads + kvh * g + r % g) * hd;
+  };
+  int r0 = 0;
+  if (p.isa == Isa::Avx512 && hd % 16 == 0)
+    for (; r0 + 16 <= rows; r0 += 16) {
+      const float* src[16];
+      for (int i = 0; i < 16; ++i) src[i] = q_row(r0 + i);
+      rows_to_columns16(src, hd, qt + r0, ld);
+    }
+  for (int r = r0; r < rows; ++r)
+    for (int d = 0; d < hd; ++d) qt[static_cast<size_t>(d) * ld + r] = q_row(r)[d];
+}
+
 // Keeps the scaled scores of the captured rows: row[position] = st * scale (the value the
-// softmax step computes), for the keys the row sees.
-void capture_scores(const AttentionCall& c, const Column* cols, int n, int t0, int kvh, int g,
-                    int ld, const float* valid, const float* st, int rows) {
-  for (int r = 0; r < rows; ++r)
-    if (float* row = capture_row(c, t0 + r / g, kvh * g + r % g))
+// softmax step computes), for the keys the row sees. A tile every row sees whole, over
+// consecutive positions, goes 16 rows x 16 keys at a time on AVX-512 (the same products).
+void capture_scores(const CallPlan& p, const Column* cols, int n, int t0, int kvh, int ld,
+                    const float* valid, const float* st, int rows) {
+  const AttentionCall& c = *p.c;
+  const int g = p.group;
+  auto row_of = [&](int r) { return capture_row(c, t0 + r / g, kvh * g + r % g); };
+  int r0 = 0, n16 = 0;
+  if (p.isa == Isa::Avx512 && !valid && n >= 16 && cols[n - 1].pos - cols[0].pos == n - 1) {
+    n16 = n / 16 * 16;
+    for (; r0 + 16 <= rows; r0 += 16) {
+      float* dst[16];
+      for (int i = 0; i < 16; ++i) {
+        float* row = row_of(r0 + i);
+        dst[i] = row ? row + cols[0].pos : nullptr;
+      }
+      columns_to_rows16(st + r0, ld, n16, c.scale, dst);
+      for (int i = 0; i < 16; ++i)
+        for (int j = n16; dst[i] && j < n; ++j)
+          dst[i][j] = st[static_cast<size_t>(j) * ld + r0 + i] * c.scale;
+    }
+  }
+  for (int r = r0; r < rows; ++r)
+    if (float* row = row_of(r))
       for (int j = 0; j < n; ++j)
         if (!valid || valid[static_cast<size_t>(j) * ld + r] != 0.0f)
           row[cols[j].pos] = st[static_cast<size_t>(j) * ld + r] * c.scale;
@@ -149,10 +218,7 @@ void run_item(const CallPlan& p, int t0, int t1, int kvh, Scratch& w) {
   const size_t off = static_cast<size_t>(kvh) * hd;
   block_columns(p, t0, t1, w.cols);
   w.qt.assign(static_cast<size_t>(hd) * ld, 0.0f);
-  for (int r = 0; r < rows; ++r) {
-    const float* q = c.q + (static_cast<size_t>(t0 + r / g) * c.n_heads + kvh * g + r % g) * hd;
-    for (int d = 0; d < hd; ++d) w.qt[static_cast<size_t>(d) * ld + r] = q[d];
-  }
+  transpose_queries(p, t0, kvh, rows, ld, w.qt.data());
   w.k.resize(kKeys);
   w.v.resize(kKeys);
   w.st.resize(static_cast<size_t>(kKeys) * ld);
@@ -178,8 +244,7 @@ void run_item(const CallPlan& p, int t0, int t1, int kvh, Scratch& w) {
     tile::scores(p.isa, w.qt.data(), ld, w.k.data(), n, hd, w.st.data());
     const bool masked = tile_mask(p, t0, t1, cols, n, ld, w.valid.data());
     if (c.prob_rows)
-      capture_scores(c, cols, n, t0, kvh, g, ld, masked ? w.valid.data() : nullptr, w.st.data(),
-                     rows);
+      capture_scores(p, cols, n, t0, kvh, ld, masked ? w.valid.data() : nullptr, w.st.data(), rows);
     tile::softmax(p.isa, w.st.data(), ld, rows, n, c.scale, masked ? w.valid.data() : nullptr,
                   w.m.data(), w.l.data(), w.alpha.data());
     tile::pv(p.isa, w.st.data(), ld, rows, w.v.data(), n, hd, w.alpha.data(), w.o.data());

@@ -1,6 +1,6 @@
-#include "core/model/activations.h"
 // GCC 12 flags the undefined-value intrinsics inside avx512fintrin.h (a false positive).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "core/model/activations.h"
 
 #include <immintrin.h>
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/attention/simd_transpose.h"
 #include "core/model/dequant.h"
 #include "core/model/qgemm_bf16.h"
 
@@ -25,44 +26,17 @@ constexpr size_t kTile = static_cast<size_t>(kRows) * kPanel;  // one [12][32] s
 // measured 3-8% above 128 on Sapphire Rapids (fewer passes over the sums).
 constexpr int kDepth = 256;
 
-// The 64-bit halves of each 128-bit lane of a and b, interleaved (unpacklo/hi_pd on floats).
-__attribute__((target("avx512f"))) inline __m512 lo64(__m512 a, __m512 b) {
-  return _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
-}
-__attribute__((target("avx512f"))) inline __m512 hi64(__m512 a, __m512 b) {
-  return _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
-}
-
 // dst[c * ld + j] = src[j * stride + c] for c < 16, j < R (R = 12 or 16): rows of src become
-// columns. Four rounds of in-lane interleaves and 128-bit lane shuffles, not 16 R scalar
-// moves; rows past R read as 0 and are not stored.
+// columns (simd::transpose16x16); rows past R read as 0 and are not stored.
 template <int R>
 __attribute__((target("avx512f"))) void transpose16(const float* src, size_t stride, float* dst,
                                                     size_t ld) {
-  __m512 r[16], t[16];
+  __m512 r[16];
   for (int j = 0; j < 16; ++j)
     r[j] = j < R ? _mm512_loadu_ps(src + j * stride) : _mm512_setzero_ps();
-  for (int j = 0; j < 16; j += 2) {  // lane L of t[j]: r[j][4L], r[j+1][4L], r[j][4L+1], ...
-    t[j] = _mm512_unpacklo_ps(r[j], r[j + 1]);
-    t[j + 1] = _mm512_unpackhi_ps(r[j], r[j + 1]);
-  }
-  for (int q = 0; q < 16; q += 4) {  // lane L of r[q + c]: column 4L + c of rows q .. q+3
-    r[q] = lo64(t[q], t[q + 2]);
-    r[q + 1] = hi64(t[q], t[q + 2]);
-    r[q + 2] = lo64(t[q + 1], t[q + 3]);
-    r[q + 3] = hi64(t[q + 1], t[q + 3]);
-  }
+  simd::transpose16x16(r);
   const __mmask16 keep = static_cast<__mmask16>((1u << R) - 1);
-  for (int c = 0; c < 4; ++c) {  // gather lane L of row groups 0..3 into column 4L + c
-    const __m512 ab02 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
-    const __m512 ab13 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
-    const __m512 cd02 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
-    const __m512 cd13 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
-    _mm512_mask_storeu_ps(dst + c * ld, keep, _mm512_shuffle_f32x4(ab02, cd02, 0x88));
-    _mm512_mask_storeu_ps(dst + (4 + c) * ld, keep, _mm512_shuffle_f32x4(ab13, cd13, 0x88));
-    _mm512_mask_storeu_ps(dst + (8 + c) * ld, keep, _mm512_shuffle_f32x4(ab02, cd02, 0xdd));
-    _mm512_mask_storeu_ps(dst + (12 + c) * ld, keep, _mm512_shuffle_f32x4(ab13, cd13, 0xdd));
-  }
+  for (int c = 0; c < 16; ++c) _mm512_mask_storeu_ps(dst + c * ld, keep, r[c]);
 }
 
 // Packs W[r0 .. r0+31, k0 .. k0+kb) as panel[k * 32 + j]; rows past the end are 0. Sixteen
