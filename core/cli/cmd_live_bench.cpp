@@ -95,6 +95,13 @@ bool slider_move(LiveSession& live, LiveRun& sc, int window, SliderTimes& out) {
   }
 }
 
+// "layer L head H": where a draft/exact difference peaks.
+std::string where_of_max(const DraftDelta& d) {
+  if (d.max_dp.empty() || d.n_heads <= 0) return "none";
+  const auto at = std::max_element(d.max_dp.begin(), d.max_dp.end()) - d.max_dp.begin();
+  return "layer " + std::to_string(at / d.n_heads) + " head " + std::to_string(at % d.n_heads);
+}
+
 double median(std::vector<double> v) {
   v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return x < 0; }), v.end());
   if (v.empty()) return -1;
@@ -225,9 +232,10 @@ int cmd_live_bench(int argc, char** argv) {
     std::printf(
         "slider -> attention view, N=%d, medians of %d: draft %.0f ms, exact after the draft "
         "%.0f ms, exact alone %.0f ms; first layer %.0f ms (draft) / %.0f ms (exact); draft "
-        "int8 path %s, max |dp| draft vs exact %.4f\n",
+        "int8 path %s, max |dp| draft vs exact %.4f (window %d, %s)\n",
         tokens, 2 * rounds, median(draft_a), median(exact_a), median(exact_b), median(first_a),
-        median(first_b), model::int8_path_name(model::current_int8_path()), d ? d->overall : -1.0f);
+        median(first_b), model::int8_path_name(model::current_int8_path()), d ? d->overall : -1.0f,
+        a.result()->pass->variant.window, d ? where_of_max(*d).c_str() : "none");
     // What the app would do here: its measured mode reads the last draft/exact pair timed.
     const DraftChoice choice =
         choose_draft(DraftFirst::Measured, a.result()->pass->draft_choice.ratio);
