@@ -148,16 +148,26 @@ __attribute__((target("avx512f"))) void rows_to_columns16(const float* const* sr
 }
 
 // dst[c][j] = src[j * ld + c] * scale for c < 16, j < n (a multiple of 16): the inverse, scaled;
-// a null dst[c] is skipped.
-__attribute__((target("avx512f"))) void columns_to_rows16(const float* src, size_t ld, int n,
-                                                          float scale, float* const* dst) {
+// a null dst[c] is skipped, and with `valid` ([j * ld + c], 1 or 0) so are the keys it hides.
+__attribute__((target("avx512f"))) void columns_to_rows16(const float* src, const float* valid,
+                                                          size_t ld, int n, float scale,
+                                                          float* const* dst) {
   const __m512 s = _mm512_set1_ps(scale);
   for (int j0 = 0; j0 < n; j0 += 16) {
-    __m512 r[16];
+    __m512 r[16], v[16];
     for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(src + (j0 + j) * ld);
     simd::transpose16x16(r);
-    for (int c = 0; c < 16; ++c)
-      if (dst[c]) _mm512_storeu_ps(dst[c] + j0, _mm512_mul_ps(r[c], s));
+    if (valid) {
+      for (int j = 0; j < 16; ++j) v[j] = _mm512_loadu_ps(valid + (j0 + j) * ld);
+      simd::transpose16x16(v);
+    }
+    for (int c = 0; c < 16; ++c) {
+      if (!dst[c]) continue;
+      // Hidden keys' lanes are not stored (nor can they fault): they may lie past the row.
+      const __mmask16 m = valid ? _mm512_cmp_ps_mask(v[c], _mm512_setzero_ps(), _CMP_NEQ_OQ)
+                                : static_cast<__mmask16>(0xffff);
+      _mm512_mask_storeu_ps(dst[c] + j0, m, _mm512_mul_ps(r[c], s));
+    }
   }
 }
 
@@ -181,15 +191,18 @@ void transpose_queries(const CallPlan& p, int t0, int kvh, int rows, int ld, flo
 }
 
 // Keeps the scaled scores of the captured rows: row[position] = st * scale (the value the
-// softmax step computes), for the keys the row sees. A tile every row sees whole, over
-// consecutive positions, goes 16 rows x 16 keys at a time on AVX-512 (the same products).
+// softmax step computes), for the keys the row sees. A tile over consecutive positions goes
+// 16 rows x 16 keys at a time on AVX-512 (the same products).
 void capture_scores(const CallPlan& p, const Column* cols, int n, int t0, int kvh, int ld,
                     const float* valid, const float* st, int rows) {
   const AttentionCall& c = *p.c;
   const int g = p.group;
   auto row_of = [&](int r) { return capture_row(c, t0 + r / g, kvh * g + r % g); };
   int r0 = 0, n16 = 0;
-  if (p.isa == Isa::Avx512 && !valid && n >= 16 && cols[n - 1].pos - cols[0].pos == n - 1) {
+  auto seen = [&](int j, int r) {
+    return !valid || valid[static_cast<size_t>(j) * ld + r] != 0.0f;
+  };
+  if (p.isa == Isa::Avx512 && n >= 16 && cols[n - 1].pos - cols[0].pos == n - 1) {
     n16 = n / 16 * 16;
     for (; r0 + 16 <= rows; r0 += 16) {
       float* dst[16];
@@ -197,17 +210,16 @@ void capture_scores(const CallPlan& p, const Column* cols, int n, int t0, int kv
         float* row = row_of(r0 + i);
         dst[i] = row ? row + cols[0].pos : nullptr;
       }
-      columns_to_rows16(st + r0, ld, n16, c.scale, dst);
+      columns_to_rows16(st + r0, valid ? valid + r0 : nullptr, ld, n16, c.scale, dst);
       for (int i = 0; i < 16; ++i)
         for (int j = n16; dst[i] && j < n; ++j)
-          dst[i][j] = st[static_cast<size_t>(j) * ld + r0 + i] * c.scale;
+          if (seen(j, r0 + i)) dst[i][j] = st[static_cast<size_t>(j) * ld + r0 + i] * c.scale;
     }
   }
   for (int r = r0; r < rows; ++r)
     if (float* row = row_of(r))
       for (int j = 0; j < n; ++j)
-        if (!valid || valid[static_cast<size_t>(j) * ld + r] != 0.0f)
-          row[cols[j].pos] = st[static_cast<size_t>(j) * ld + r] * c.scale;
+        if (seen(j, r)) row[cols[j].pos] = st[static_cast<size_t>(j) * ld + r] * c.scale;
 }
 
 // Rows of queries [t0, t1) × the query heads of KV head kvh, over all their visible keys.
