@@ -17,10 +17,9 @@ PartialPassBuilder::PartialPassBuilder(LivePass head, const model::Config& c)
   thumbs_ = build_attention_thumbs(pass_, nullptr, c, kLiveThumbCells);
 }
 
-std::shared_ptr<const LivePass> PartialPassBuilder::add(
-    int layer, const model::Capture& cap,
-    std::shared_ptr<const std::vector<model::AttentionCapture>> heads) {
-  if (layer != pass_.layers_done) return nullptr;  // only in order
+bool PartialPassBuilder::take(int layer, const model::Capture& cap,
+                              std::shared_ptr<const std::vector<model::AttentionCapture>> heads) {
+  if (layer != pass_.layers_done) return false;  // only in order
   pass_.layer_parts.push_back(std::move(heads));
   pass_.layers_done = layer + 1;
   std::vector<std::vector<float>> t =
@@ -28,9 +27,30 @@ std::shared_ptr<const LivePass> PartialPassBuilder::add(
                    pass_.plan[layer].mask, kLiveThumbCells);
   for (int h = 0; h < config_.n_heads; ++h)
     thumbs_.maps[static_cast<size_t>(layer) * config_.n_heads + h] = std::move(t[h]);
+  return true;
+}
+
+std::shared_ptr<const LivePass> PartialPassBuilder::partial() const {
   auto out = std::make_shared<LivePass>(pass_);
   out->thumbs = thumbs();
   return out;
+}
+
+std::shared_ptr<const LivePass> PartialPassBuilder::add(
+    int layer, const model::Capture& cap,
+    std::shared_ptr<const std::vector<model::AttentionCapture>> heads) {
+  return take(layer, cap, std::move(heads)) ? partial() : nullptr;
+}
+
+std::shared_ptr<const LivePass> PartialPassBuilder::add_at_most_every(
+    double every_ms, int layer, const model::Capture& cap,
+    std::shared_ptr<const std::vector<model::AttentionCapture>> heads) {
+  if (!take(layer, cap, std::move(heads))) return nullptr;
+  const auto now = std::chrono::steady_clock::now();
+  if (layer > 0 && std::chrono::duration<double, std::milli>(now - last_built_).count() < every_ms)
+    return nullptr;
+  last_built_ = now;
+  return partial();
 }
 
 std::shared_ptr<const AttentionThumbs> PartialPassBuilder::thumbs() const {

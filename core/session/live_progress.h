@@ -3,6 +3,7 @@
 // a draft, how far apart the two were.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -21,13 +22,24 @@ class PartialPassBuilder {
   std::shared_ptr<const LivePass> add(
       int layer, const model::Capture& cap,
       std::shared_ptr<const std::vector<model::AttentionCapture>> heads);
+  // The same, but the partial pass (a copy of every layer's thumbnails) is built only for
+  // layer 0 and once at least `every_ms` passed since the last one built; null otherwise.
+  // The layer counts either way.
+  std::shared_ptr<const LivePass> add_at_most_every(
+      double every_ms, int layer, const model::Capture& cap,
+      std::shared_ptr<const std::vector<model::AttentionCapture>> heads);
   // The thumbnails of every layer added so far (the finished pass's, once all were added).
   std::shared_ptr<const AttentionThumbs> thumbs() const;
   int layers_done() const { return pass_.layers_done; }
 
  private:
+  bool take(int layer, const model::Capture& cap,
+            std::shared_ptr<const std::vector<model::AttentionCapture>> heads);
+  std::shared_ptr<const LivePass> partial() const;
+
   LivePass pass_;
   AttentionThumbs thumbs_;
+  std::chrono::steady_clock::time_point last_built_;
   const model::Config& config_;
 };
 

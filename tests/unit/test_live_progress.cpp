@@ -126,6 +126,32 @@ TEST(LiveProgress, PartialPassesShowTheLayersDone) {
                      core::build_attention_thumbs(pass, nullptr, c, core::kLiveThumbCells));
 }
 
+// At most one partial pass a frame: layer 0 always builds one; a layer within the interval
+// builds none but still counts, so the next partial pass (and the final thumbnails) hold it.
+TEST(LiveProgress, PartialPassesAtMostOnceAnInterval) {
+  if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
+  const auto m = core::model::Model::load(core::model::resolve_model_path("smollm2"));
+  const auto tok = core::model::load_tokenizer(m->gguf());
+  const core::model::Config& c = m->config();
+  const core::LivePass pass =
+      core::run_live_pass(m, tok, tok.encode(kPrompt), {}, core::LiveControl{});
+  core::PartialPassBuilder b(pass, c);
+  const double forever = 1e12, always = 0;
+  for (int l = 0; l < c.n_layers; ++l) {
+    const bool last = l == c.n_layers - 1;
+    const auto part = b.add_at_most_every(last ? always : forever, l, *pass.capture, nullptr);
+    EXPECT_EQ(part != nullptr, l == 0 || last) << "layer " << l;
+    EXPECT_EQ(b.layers_done(), l + 1);
+    if (part) {
+      EXPECT_EQ(part->layers_done, l + 1);
+    }
+  }
+  EXPECT_FALSE(b.add_at_most_every(always, c.n_layers + 1, *pass.capture, nullptr))
+      << "a layer out of order is refused";
+  expect_same_thumbs(*b.thumbs(),
+                     core::build_attention_thumbs(pass, nullptr, c, core::kLiveThumbCells));
+}
+
 // A pass in flight copies only the layer the scene shows (LiveControl::kept_layer): every
 // layer still reaches the thumbnails, read from the session's capture at the hand-over, and
 // the view shows a finished layer it holds no heads of as empty, not as zeros.
