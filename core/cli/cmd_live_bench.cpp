@@ -103,6 +103,14 @@ std::string where_of_max(const DraftDelta& d) {
   return "layer " + std::to_string(at / d.n_heads) + " head " + std::to_string(at % d.n_heads);
 }
 
+// The same move on the drafting session a, then on the exact-only session b.
+bool move_both(LiveSession& a, LiveSession& b, LiveRun& sc, int window, SliderTimes& ta,
+               SliderTimes& tb) {
+  if (slider_move(a, sc, window, ta) && slider_move(b, sc, window, tb)) return true;
+  std::fprintf(stderr, "attnlab live-bench: no pass for window %d\n", window);
+  return false;
+}
+
 double median(std::vector<double> v) {
   v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return x < 0; }), v.end());
   if (v.empty()) return -1;
@@ -212,10 +220,7 @@ int cmd_live_bench(int argc, char** argv) {
     // (map_pool.h). Printed apart; the medians are of the moves after them, as a slider drags.
     for (int w : {window, std::max(1, window / 2)}) {
       SliderTimes ta, tb;
-      if (!slider_move(a, sc, w, ta) || !slider_move(b, sc, w, tb)) {
-        std::fprintf(stderr, "attnlab live-bench: no pass for window %d\n", w);
-        return 1;
-      }
+      if (!move_both(a, b, sc, w, ta, tb)) return 1;
       std::printf(
           "N=%d window ->%d, the session's first moves (not in the medians): draft-first: draft "
           "view %.0f ms, exact view %.0f ms | exact only: exact view %.0f ms\n",
@@ -225,10 +230,7 @@ int cmd_live_bench(int argc, char** argv) {
     for (int i = 0; i < 2 * rounds; ++i) {
       const int w = i % 2 == 0 ? window : std::max(1, window / 2);
       SliderTimes ta, tb;
-      if (!slider_move(a, sc, w, ta) || !slider_move(b, sc, w, tb)) {
-        std::fprintf(stderr, "attnlab live-bench: no pass for window %d\n", w);
-        return 1;
-      }
+      if (!move_both(a, b, sc, w, ta, tb)) return 1;
       std::printf(
           "N=%d window ->%d: draft-first: first layer %.0f ms, draft view %.0f ms, exact view "
           "%.0f ms (%d positions kept) | exact only: first layer %.0f ms, exact view %.0f ms\n",

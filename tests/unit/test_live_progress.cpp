@@ -79,6 +79,20 @@ void check_layers_in_order(const core::ModelVariant& v) {
     expect_same(staged.capture->attention[i], oneshot.capture->attention[i]);
 }
 
+// SmolLM2 and a finished live pass of kPrompt (every layer and head captured).
+struct WholePass {
+  std::shared_ptr<const core::model::Model> model;
+  core::LivePass pass;
+};
+
+WholePass whole_pass() {
+  WholePass w;
+  w.model = core::model::Model::load(core::model::resolve_model_path("smollm2"));
+  const auto tok = core::model::load_tokenizer(w.model->gguf());
+  w.pass = core::run_live_pass(w.model, tok, tok.encode(kPrompt), {}, core::LiveControl{});
+  return w;
+}
+
 }  // namespace
 
 TEST(LiveProgress, LayersArriveInOrderAndEqualTheOneShotPass) {
@@ -100,13 +114,10 @@ TEST(LiveProgress, ChunkedPrefillHandsOverFinalLayers) {
 // empty (NaN) thumbnails, and after the last layer the thumbnails are the finished pass's.
 TEST(LiveProgress, PartialPassesShowTheLayersDone) {
   if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
-  const auto m = core::model::Model::load(core::model::resolve_model_path("smollm2"));
-  const auto tok = core::model::load_tokenizer(m->gguf());
-  const core::model::Config& c = m->config();
-  const core::LivePass pass =
-      core::run_live_pass(m, tok, tok.encode(kPrompt), {}, core::LiveControl{});
-  core::LivePass head = pass;
-  core::PartialPassBuilder b(head, c);
+  const WholePass w = whole_pass();
+  const core::model::Config& c = w.model->config();
+  const core::LivePass& pass = w.pass;
+  core::PartialPassBuilder b(pass, c);
   for (int l = 0; l < c.n_layers; ++l) {
     auto heads = std::make_shared<std::vector<core::model::AttentionCapture>>();
     for (int h = 0; h < c.n_heads; ++h) heads->push_back(*pass.capture->find(l, h));
@@ -130,11 +141,9 @@ TEST(LiveProgress, PartialPassesShowTheLayersDone) {
 // builds none but still counts, so the next partial pass (and the final thumbnails) hold it.
 TEST(LiveProgress, PartialPassesAtMostOnceAnInterval) {
   if (!have_smollm2()) GTEST_SKIP() << "SmolLM2 not downloaded (scripts/setup)";
-  const auto m = core::model::Model::load(core::model::resolve_model_path("smollm2"));
-  const auto tok = core::model::load_tokenizer(m->gguf());
-  const core::model::Config& c = m->config();
-  const core::LivePass pass =
-      core::run_live_pass(m, tok, tok.encode(kPrompt), {}, core::LiveControl{});
+  const WholePass w = whole_pass();
+  const core::model::Config& c = w.model->config();
+  const core::LivePass& pass = w.pass;
   core::PartialPassBuilder b(pass, c);
   const double forever = 1e12, always = 0;
   for (int l = 0; l < c.n_layers; ++l) {
