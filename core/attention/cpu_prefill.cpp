@@ -211,14 +211,12 @@ void capture_scores(const CallPlan& p, const Column* cols, int n, int t0, int kv
         dst[i] = row ? row + cols[0].pos : nullptr;
       }
       columns_to_rows16(st + r0, valid ? valid + r0 : nullptr, ld, n16, c.scale, dst);
-      for (int i = 0; i < 16; ++i)
-        for (int j = n16; dst[i] && j < n; ++j)
-          if (seen(j, r0 + i)) dst[i][j] = st[static_cast<size_t>(j) * ld + r0 + i] * c.scale;
     }
   }
-  for (int r = r0; r < rows; ++r)
+  // Row by row: the rows after r0, and the keys past n16 of the rows before.
+  for (int r = 0; r < rows; ++r)
     if (float* row = row_of(r))
-      for (int j = 0; j < n; ++j)
+      for (int j = r < r0 ? n16 : 0; j < n; ++j)
         if (seen(j, r)) row[cols[j].pos] = st[static_cast<size_t>(j) * ld + r] * c.scale;
 }
 

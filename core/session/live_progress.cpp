@@ -39,7 +39,7 @@ std::shared_ptr<const LivePass> PartialPassBuilder::partial() const {
 std::shared_ptr<const LivePass> PartialPassBuilder::add(
     int layer, const model::Capture& cap,
     std::shared_ptr<const std::vector<model::AttentionCapture>> heads) {
-  return take(layer, cap, std::move(heads)) ? partial() : nullptr;
+  return add_at_most_every(0, layer, cap, std::move(heads));
 }
 
 std::shared_ptr<const LivePass> PartialPassBuilder::add_at_most_every(
